@@ -1,0 +1,52 @@
+// Lint: typescript-eslint's recommended rules plus the import directions of HOUSE-STYLE.md:
+// commands -> cli -> lib -> contract; server -> contract only; only commands/server touch server/main.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const restrict = (files, patterns) => ({
+  files,
+  rules: { 'no-restricted-imports': ['error', { patterns }] },
+});
+const layer = (group, message) => ({ group, message });
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'oclif.manifest.json'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', fetch: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', setImmediate: 'readonly', NodeJS: 'readonly', structuredClone: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  restrict(['src/contract/**'], [
+    layer(['**/lib/**', '**/cli/**', '**/commands/**', '**/server/**'], 'contract depends on nothing of ours'),
+  ]),
+  restrict(['src/lib/**'], [
+    layer(['**/cli/**', '**/commands/**', '**/server/**'], 'lib may import only lib and contract'),
+  ]),
+  restrict(['src/cli/**'], [
+    layer(['**/commands/**', '**/server/**'], 'cli may import only cli, lib and contract'),
+  ]),
+  restrict(['src/server/**'], [
+    layer(['**/lib/**', '**/cli/**', '**/commands/**'], 'server code imports contract only'),
+  ]),
+  restrict(['src/server/routes/**'], [
+    layer(['**/store/**', '**/crypto/**', '**/lib/**', '**/cli/**', '**/commands/**'], 'routes delegate to services; they never touch store or crypto'),
+  ]),
+  restrict(['src/commands/**'], [
+    layer(['**/server/**', '!**/server/main.js'], 'commands reach the server only through server/main'),
+  ]),
+  restrict(['src/commands/!(server)/**', 'src/commands/*.ts'], [
+    layer(['**/server/**'], 'only commands/server/* touch server/main'),
+  ]),
+  {
+    files: ['src/**'],
+    ignores: ['src/cli/deps.ts', 'src/lib/config/**', 'src/server/main.ts', 'src/lib/process/**'],
+    rules: {
+      'no-restricted-properties': ['error',
+        { object: 'process', property: 'env', message: 'read process.env only in config code (src/cli/deps.ts, src/lib/config)' },
+        { object: 'process', property: 'exit', message: 'process.exit only in bin/ and the process runner' }],
+    },
+  },
+);

@@ -1,0 +1,65 @@
+import { Command, Errors } from '@oclif/core';
+import { KryptError } from '../lib/errors.js';
+import { createCliDeps, type CliDeps } from './deps.js';
+
+/**
+ * Base of every command: `--json`, stdout for data and stderr for talk, and the one place that
+ * renders errors (`Error: <message>` + hint, or `{"error":{...}}` on stderr) and picks the exit code.
+ */
+export abstract class KryptCommand<T> extends Command {
+  static override enableJsonFlag = true;
+
+  protected deps: CliDeps = createCliDeps();
+
+  abstract override run(): Promise<T>;
+
+  /** Progress and human text: always stderr, silent in --json mode. */
+  protected say(message: string): void {
+    if (!this.jsonEnabled()) this.deps.stderr.write(message + '\n');
+  }
+
+  /** Data for humans or pipes: stdout, suppressed in --json mode (the returned value is printed instead). */
+  protected print(text: string): void {
+    if (!this.jsonEnabled()) this.deps.stdout.write(text);
+  }
+
+  override warn(input: string | Error): string | Error {
+    this.deps.stderr.write(`Warning: ${typeof input === 'string' ? input : input.message}\n`);
+    return input;
+  }
+
+  protected get interactive(): boolean {
+    return Boolean(this.deps.stdin.isTTY);
+  }
+
+  override async catch(err: Error & { oclif?: { exit?: number }; code?: string }): Promise<unknown> {
+    if (err instanceof Errors.ExitError) throw err;
+    const krypt = toKryptError(err, this.id ?? '');
+    const hint = krypt.hint ? `Hint: ${krypt.hint}` : '';
+    if (this.jsonEnabled()) {
+      this.deps.stderr.write(JSON.stringify({ error: { code: krypt.code, message: krypt.message, hint: krypt.hint } }) + '\n');
+    } else {
+      this.deps.stderr.write(`Error: ${krypt.message}\n${hint ? hint + '\n' : ''}`);
+    }
+    const exit = new Errors.ExitError(krypt.exitCode);
+    throw exit;
+  }
+}
+
+/** Normalises anything thrown into a KryptError with a hint; unknown errors keep only their message. */
+export function toKryptError(err: unknown, commandId: string): KryptError {
+  if (err instanceof KryptError) return err;
+  const e = err as Error & { name?: string; code?: string };
+  if (e?.name === 'ExitPromptError' || e?.name === 'AbortPromptError') {
+    return new KryptError('cancelled', 'cancelled', { kind: 'cancelled' });
+  }
+  const help = `run \`krypt ${commandId.replaceAll(':', ' ')} --help\``.replace('krypt  --help', 'krypt --help');
+  if (e instanceof Errors.CLIError || (e && typeof e.message === 'string' && e.constructor?.name?.includes('Error') && 'parse' in e)) {
+    return new KryptError('usage', firstLine(e.message), { hint: help });
+  }
+  return new KryptError('unexpected', firstLine(e?.message ?? String(err)), { hint: 'run again; if it persists, report it' });
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).join(' ').replace(/^Error: /, '');
+}

@@ -1,0 +1,32 @@
+import type { CliDeps } from './deps.js';
+
+// Prompts load @inquirer/prompts lazily (only interactive paths pay for it) and draw on stderr,
+// so stdout stays data. Ctrl-C becomes an ExitPromptError, which the base command maps to exit 130.
+
+/** Hidden input: nothing is echoed. */
+export async function promptSecret(deps: CliDeps, message: string): Promise<string> {
+  const { password } = await import('@inquirer/prompts');
+  return password({ message, mask: false }, { input: deps.stdin, output: deps.stderr });
+}
+
+export async function promptConfirm(deps: CliDeps, message: string): Promise<boolean> {
+  const { confirm } = await import('@inquirer/prompts');
+  return confirm({ message, default: false }, { input: deps.stdin, output: deps.stderr });
+}
+
+export async function promptSelect<T extends string>(deps: CliDeps, message: string, choices: Array<{ name: string; value: T }>): Promise<T> {
+  const { select } = await import('@inquirer/prompts');
+  return select<T>({ message, choices }, { input: deps.stdin, output: deps.stderr });
+}
+
+export async function promptInput(deps: CliDeps, message: string): Promise<string> {
+  const { input } = await import('@inquirer/prompts');
+  return input({ message }, { input: deps.stdin, output: deps.stderr });
+}
+
+/** Reads all of stdin as UTF-8. */
+export async function readStdin(deps: CliDeps): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of deps.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,35 @@
+import { createApiClient, type ApiClient } from '../lib/api/client.js';
+import { configDir, readConfig, type CliConfig } from '../lib/config/config-file.js';
+import { requireCredentials, resolveApiSettings, resolveProjectContext, type ApiSettings, type ProjectContext } from '../lib/config/context.js';
+import type { CliDeps } from './deps.js';
+
+export interface Session {
+  config: CliConfig;
+  settings: ApiSettings;
+  client: ApiClient;
+  apiUrl: string;
+}
+
+/** Loads the config (tightening loose permissions with a warning) and resolves API URL and token. */
+export function loadSettings(deps: CliDeps, flags: { 'api-url'?: string }): { config: CliConfig; settings: ApiSettings; dir: string } {
+  const dir = configDir(deps.env);
+  const config = readConfig(dir, (m) => deps.stderr.write(`Warning: ${m}\n`));
+  return { config, settings: resolveApiSettings(flags, deps.env, config), dir };
+}
+
+/** A logged-in API client for a command; `command` names it in the server's audit log. */
+export function openSession(deps: CliDeps, flags: { 'api-url'?: string }, command: string): Session {
+  const { config, settings } = loadSettings(deps, flags);
+  const { apiUrl, token } = requireCredentials(settings);
+  return { config, settings, apiUrl, client: createApiClient({ apiUrl, token, command, userAgent: `krypt-cli node/${process.versions.node}` }) };
+}
+
+/** A logged-in client plus the project and environment the command works on. */
+export function openProjectSession(
+  deps: CliDeps,
+  flags: { 'api-url'?: string; project?: string; env?: string },
+  command: string,
+): Session & { context: ProjectContext } {
+  const context = resolveProjectContext(flags, deps.env, deps.cwd);
+  return { ...openSession(deps, flags, command), context };
+}

@@ -1,0 +1,46 @@
+import { KryptCommand } from '../cli/base-command.js';
+import { contextFlags } from '../cli/flags.js';
+import { promptSelect } from '../cli/prompt.js';
+import { openSession } from '../cli/session.js';
+import { parseEnvironment } from '../lib/config/context.js';
+import { writeKryptFile } from '../lib/config/krypt-file.js';
+import { KryptError } from '../lib/errors.js';
+
+interface InitResult {
+  project: string;
+  environment: string;
+  file: string;
+  gitignoreUpdated: boolean;
+}
+
+export default class Init extends KryptCommand<InitResult> {
+  static override description = 'Bind this directory to a project: writes .krypt and adds it to .gitignore.';
+  static override examples = ['<%= config.bin %> init --project my-app', '<%= config.bin %> init -p my-app -e staging'];
+  static override flags = { ...contextFlags };
+
+  async run(): Promise<InitResult> {
+    const { flags } = await this.parse(Init);
+    const session = openSession(this.deps, flags, 'init');
+    const environment = parseEnvironment(flags.env ?? this.deps.env.KRYPT_ENV ?? 'development');
+    const { projects } = await session.client.listProjects();
+    let project = flags.project ?? this.deps.env.KRYPT_PROJECT;
+    if (!project) {
+      if (!this.interactive) {
+        throw new KryptError('no_project', 'no project given and stdin is not a terminal', { hint: 'run `krypt init --project SLUG`' });
+      }
+      if (projects.length === 0) {
+        throw new KryptError('no_projects', 'you belong to no project yet', { hint: 'run `krypt projects create SLUG`' });
+      }
+      project = await promptSelect(this.deps, 'Project', projects.map((p) => ({ name: `${p.slug} (${p.role})`, value: p.slug })));
+    }
+    if (!projects.some((p) => p.slug === project)) {
+      throw new KryptError('not_found', `project "${project}" not found among your projects`, {
+        kind: 'remote',
+        hint: `run \`krypt list\` to see yours, or \`krypt projects create ${project}\``,
+      });
+    }
+    const written = writeKryptFile(this.deps.cwd, project, environment);
+    this.say(`Bound ${this.deps.cwd} to ${project} (${environment}).${written.gitignoreUpdated ? ' Added .krypt to .gitignore.' : ''}`);
+    return { project, environment, file: written.path, gitignoreUpdated: written.gitignoreUpdated };
+  }
+}

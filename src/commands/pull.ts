@@ -1,0 +1,70 @@
+import { Flags } from '@oclif/core';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { KryptCommand } from '../cli/base-command.js';
+import { contextFlags } from '../cli/flags.js';
+import { openProjectSession } from '../cli/session.js';
+import { ENV_FORMATS, parseSerialized, serializeEnv, type EnvFormat } from '../lib/envfile/index.js';
+import { KryptError } from '../lib/errors.js';
+import { writeFileAtomic } from '../lib/files/atomic-write.js';
+import { isGitIgnored } from '../lib/sync/git.js';
+import { diffEnv, isEmptyDiff, type EnvDiff } from '../lib/sync/diff.js';
+
+interface PullResult {
+  project: string;
+  environment: string;
+  revision: number;
+  format: EnvFormat;
+  file?: string;
+  keys: number;
+  inSync?: boolean;
+  diff?: EnvDiff;
+}
+
+export default class Pull extends KryptCommand<PullResult> {
+  static override description = 'Write the environment to .env (or --out FILE, or --stdout) in the chosen format; the file is 0600 and written atomically.';
+  static override examples = ['<%= config.bin %> pull', '<%= config.bin %> pull --env staging --format json --out config/staging.json', '<%= config.bin %> pull --check'];
+  static override flags = {
+    ...contextFlags,
+    out: Flags.string({ char: 'o', description: 'file to write', default: '.env' }),
+    stdout: Flags.boolean({ description: 'print to stdout instead of writing a file', exclusive: ['out', 'check'] }),
+    format: Flags.string({ char: 'f', description: 'output format', options: [...ENV_FORMATS], default: 'env' }),
+    check: Flags.boolean({ description: 'only compare the file with the server: exit 1 when they differ, write nothing' }),
+  };
+
+  async run(): Promise<PullResult> {
+    const { flags } = await this.parse(Pull);
+    const format = flags.format as EnvFormat;
+    const { client, context } = openProjectSession(this.deps, flags, 'pull');
+    const remote = await client.getSecrets(context.project, context.environment);
+    const text = serializeEnv(remote.secrets, format);
+    const base = { project: context.project, environment: context.environment, revision: remote.revision, format, keys: Object.keys(remote.secrets).length };
+    if (flags.stdout) {
+      this.print(text);
+      return base;
+    }
+    const file = resolve(this.deps.cwd, flags.out);
+    if (flags.check) return this.check(file, format, remote.secrets, base);
+    writeFileAtomic(file, text, 0o600);
+    this.say(`Wrote ${base.keys} keys from ${context.project}/${context.environment} to ${flags.out} (revision ${remote.revision}).`);
+    if (isGitIgnored(file) === false) this.warn(`${flags.out} is not git-ignored; add it to .gitignore so secrets are never committed`);
+    return { ...base, file };
+  }
+
+  private check(file: string, format: EnvFormat, remote: Record<string, string>, base: PullResult): PullResult {
+    let local: Record<string, string> = {};
+    try {
+      local = parseSerialized(readFileSync(file, 'utf8'), format, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    const diff = diffEnv(remote, local);
+    if (!isEmptyDiff(diff)) {
+      throw new KryptError('out_of_date', `${file} differs from the server: ${diff.added.length} missing, ${diff.changed.length} changed, ${diff.removed.length} extra`, {
+        hint: 'run `krypt pull` to update it',
+      });
+    }
+    this.say(`${file} matches ${base.project}/${base.environment} (revision ${base.revision}).`);
+    return { ...base, file, inSync: true, diff };
+  }
+}

@@ -1,0 +1,86 @@
+import { Flags } from '@oclif/core';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { KryptCommand } from '../cli/base-command.js';
+import { contextFlags, yesFlag } from '../cli/flags.js';
+import { promptConfirm } from '../cli/prompt.js';
+import { renderDiff } from '../cli/render.js';
+import { openProjectSession } from '../cli/session.js';
+import { ConflictError } from '../lib/api/client.js';
+import { parseEnvFile } from '../lib/envfile/index.js';
+import { KryptError } from '../lib/errors.js';
+import { diffEnv, isEmptyDiff, type EnvDiff } from '../lib/sync/diff.js';
+
+interface PushResult {
+  project: string;
+  environment: string;
+  revision: number;
+  applied: boolean;
+  diff: EnvDiff;
+}
+
+export default class Push extends KryptCommand<PushResult> {
+  static override description = 'Push a .env file: shows the masked diff, asks to confirm, then applies only the keys that changed.';
+  static override examples = ['<%= config.bin %> push', '<%= config.bin %> push --file .env.staging --env staging --yes', '<%= config.bin %> push --prune --dry-run'];
+  static override flags = {
+    ...contextFlags,
+    ...yesFlag,
+    file: Flags.string({ description: 'file to read', default: '.env' }),
+    prune: Flags.boolean({ description: 'also delete remote keys that are absent from the file' }),
+    'dry-run': Flags.boolean({ description: 'show what would change, change nothing' }),
+  };
+
+  async run(): Promise<PushResult> {
+    const { flags } = await this.parse(Push);
+    const local = parseEnvFile(readLocal(resolve(this.deps.cwd, flags.file), flags.file), flags.file);
+    const { client, context } = openProjectSession(this.deps, flags, 'push');
+    const where = `${context.project}/${context.environment}`;
+    const remote = await client.getSecrets(context.project, context.environment);
+    const full = diffEnv(local, remote.secrets);
+    const diff = flags.prune ? full : { ...full, removed: [] };
+    const result = { project: context.project, environment: context.environment, revision: remote.revision, applied: false, diff };
+    if (!flags.prune && full.removed.length > 0) this.say(`${full.removed.length} key(s) on the server are not in ${flags.file}; kept (use --prune to delete them).`);
+    if (isEmptyDiff(diff)) {
+      this.say(`${where} is already up to date with ${flags.file}.`);
+      return result;
+    }
+    this.deps.stderr.write(`Changes to ${where} (values hidden):\n${renderDiff(diff)}`);
+    if (flags['dry-run']) return result;
+    await this.confirm(flags.yes, where);
+    const set = Object.fromEntries([...diff.added, ...diff.changed].map((k) => [k, local[k] as string]));
+    try {
+      const written = await client.writeSecrets(context.project, context.environment, { baseRevision: remote.revision, set, delete: diff.removed });
+      this.say(`Pushed to ${where}: ${diff.added.length} added, ${diff.changed.length} changed, ${diff.removed.length} deleted (revision ${written.revision}).`);
+      return { ...result, revision: written.revision, applied: true };
+    } catch (err) {
+      if (err instanceof ConflictError) {
+        throw new KryptError('conflict', `${err.keys.join(', ') || 'some keys'} changed on the server while you were pushing; nothing was pushed`, {
+          kind: 'remote',
+          hint: 'run `krypt push` again to see the new diff',
+        });
+      }
+      throw err;
+    }
+  }
+
+  private async confirm(yes: boolean, where: string): Promise<void> {
+    if (yes) return;
+    if (!this.interactive) {
+      throw new KryptError('confirmation_required', 'refusing to push without confirmation: stdin is not a terminal', { hint: 'pass --yes' });
+    }
+    if (!(await promptConfirm(this.deps, `Apply these changes to ${where}?`))) {
+      throw new KryptError('cancelled', 'push cancelled; nothing changed', { kind: 'cancelled' });
+    }
+  }
+}
+
+function readLocal(path: string, label: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new KryptError('file_unreadable', code === 'ENOENT' ? `${label} not found` : `cannot read ${label}: ${code}`, {
+      hint: 'pass --file PATH, or run `krypt pull` to create it',
+    });
+  }
+}

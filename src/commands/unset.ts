@@ -1,0 +1,33 @@
+import { KryptCommand } from '../cli/base-command.js';
+import { contextFlags } from '../cli/flags.js';
+import { openProjectSession } from '../cli/session.js';
+import { KryptError } from '../lib/errors.js';
+import { checkKey } from '../lib/sync/assignments.js';
+
+interface UnsetResult {
+  project: string;
+  environment: string;
+  revision: number;
+  deleted: string[];
+}
+
+export default class Unset extends KryptCommand<UnsetResult> {
+  static override description = 'Delete secrets. A key that is not set is an error (the others are still deleted).';
+  static override strict = false;
+  static override flags = { ...contextFlags };
+
+  async run(): Promise<UnsetResult> {
+    const { argv, flags } = await this.parse(Unset);
+    const keys = (argv as string[]).map(checkKey);
+    if (keys.length === 0) throw new KryptError('usage', 'name at least one key', { hint: 'run `krypt unset KEY`' });
+    const { client, context } = openProjectSession(this.deps, flags, 'unset');
+    const result = await client.writeSecrets(context.project, context.environment, { delete: keys });
+    const where = `${context.project}/${context.environment}`;
+    if (result.deleted.length > 0) this.say(`Deleted ${result.deleted.join(', ')} from ${where} (revision ${result.revision}).`);
+    const missing = keys.filter((k) => !result.deleted.includes(k));
+    if (missing.length > 0) {
+      throw new KryptError('secret_not_found', `${missing.join(', ')} not set in ${where}`, { kind: 'remote', hint: 'run `krypt secrets list` to see the keys' });
+    }
+    return { project: context.project, environment: context.environment, revision: result.revision, deleted: result.deleted };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './names.js';
+export * from './errors.js';
+export * from './api.js';

@@ -1,0 +1,71 @@
+import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { KryptError } from '../errors.js';
+import { writeFileAtomic } from '../files/atomic-write.js';
+
+export const configSchema = z
+  .object({
+    apiUrl: z.string().optional(),
+    token: z.string().optional(),
+  })
+  .passthrough();
+export type CliConfig = z.infer<typeof configSchema>;
+
+/** `KRYPT_CONFIG_DIR`, else `~/.krypt`. */
+export function configDir(env: NodeJS.ProcessEnv): string {
+  return env.KRYPT_CONFIG_DIR || join(homedir(), '.krypt');
+}
+
+export function configPath(dir: string): string {
+  return join(dir, 'config.json');
+}
+
+/**
+ * Reads config.json; a missing file is an empty config. A directory or file readable by others is
+ * tightened (0700 / 0600) and reported through `warn`, never left as it was.
+ */
+export function readConfig(dir: string, warn: (message: string) => void): CliConfig {
+  const file = configPath(dir);
+  let text: string;
+  try {
+    tighten(dir, 0o700, warn);
+    tighten(file, 0o600, warn);
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new KryptError('config_unreadable', `cannot read ${file}: ${(err as Error).message}`, {
+      hint: 'check the file permissions, or set KRYPT_CONFIG_DIR',
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw corrupt(file);
+  }
+  const result = configSchema.safeParse(parsed);
+  if (!result.success) throw corrupt(file);
+  return result.data;
+}
+
+/** Writes config.json atomically (temp file 0600 + fsync + rename) in a 0700 directory. */
+export function writeConfig(dir: string, config: CliConfig): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  writeFileAtomic(configPath(dir), JSON.stringify(config, null, 2) + '\n', 0o600);
+}
+
+function tighten(path: string, mode: number, warn: (message: string) => void): void {
+  const current = statSync(path).mode & 0o777;
+  if ((current & ~mode) === 0) return;
+  chmodSync(path, mode);
+  warn(`${path} had permissions ${current.toString(8).padStart(4, '0')}; tightened to ${mode.toString(8).padStart(4, '0')}`);
+}
+
+function corrupt(file: string): KryptError {
+  return new KryptError('config_corrupt', `${file} is not a valid Krypt config file`, {
+    hint: 'run `krypt login` to write a new one (or delete the file)',
+  });
+}

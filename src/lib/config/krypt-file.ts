@@ -1,0 +1,48 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { KryptError } from '../errors.js';
+
+export const KRYPT_FILE = '.krypt';
+
+const kryptFileSchema = z.object({ project: z.string(), environment: z.string() });
+export type KryptFile = z.infer<typeof kryptFileSchema> & { path: string };
+
+/** Finds the nearest `.krypt` walking up from `cwd`; undefined when there is none. */
+export function findKryptFile(cwd: string): KryptFile | undefined {
+  let dir = cwd;
+  for (;;) {
+    const path = join(dir, KRYPT_FILE);
+    if (existsSync(path)) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(readFileSync(path, 'utf8'));
+      } catch {
+        parsed = undefined;
+      }
+      const result = kryptFileSchema.safeParse(parsed);
+      if (!result.success) {
+        throw new KryptError('krypt_file_invalid', `${path} is not a valid .krypt file`, {
+          hint: 'run `krypt init` to write it again',
+        });
+      }
+      return { ...result.data, path };
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** Writes `.krypt` in `dir` and makes sure `.gitignore` there lists it (once). */
+export function writeKryptFile(dir: string, project: string, environment: string): { path: string; gitignoreUpdated: boolean } {
+  const path = join(dir, KRYPT_FILE);
+  writeFileSync(path, JSON.stringify({ project, environment }, null, 2) + '\n');
+  const gitignore = join(dir, '.gitignore');
+  const text = existsSync(gitignore) ? readFileSync(gitignore, 'utf8') : '';
+  const listed = text.split(/\r?\n/).some((line) => ['.krypt', '/.krypt'].includes(line.trim()));
+  if (listed) return { path, gitignoreUpdated: false };
+  const sep = text === '' || text.endsWith('\n') ? '' : '\n';
+  writeFileSync(gitignore, `${text}${sep}${KRYPT_FILE}\n`);
+  return { path, gitignoreUpdated: true };
+}

@@ -1,0 +1,23 @@
+/** Key-level difference between a local and a remote environment; values are compared, never reported. */
+export interface EnvDiff {
+  added: string[];
+  changed: string[];
+  removed: string[];
+}
+
+/** Compares `local` against `remote`: added = only local, changed = both with different values, removed = only remote. */
+export function diffEnv(local: Record<string, string>, remote: Record<string, string>): EnvDiff {
+  const added: string[] = [];
+  const changed: string[] = [];
+  const removed: string[] = [];
+  for (const key of Object.keys(local).sort()) {
+    if (!Object.hasOwn(remote, key)) added.push(key);
+    else if (remote[key] !== local[key]) changed.push(key);
+  }
+  for (const key of Object.keys(remote).sort()) if (!Object.hasOwn(local, key)) removed.push(key);
+  return { added, changed, removed };
+}
+
+export function isEmptyDiff(diff: EnvDiff): boolean {
+  return diff.added.length + diff.changed.length + diff.removed.length === 0;
+}
