@@ -30,10 +30,14 @@ export function readConfig(dir: string, warn: (message: string) => void): CliCon
   const file = configPath(dir);
   let text: string;
   try {
+    if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) {
+      throw new KryptError('config_unreadable', `${dir} is not a directory`, { hint: 'set KRYPT_CONFIG_DIR to a directory' });
+    }
     tighten(dir, 0o700, warn);
     tighten(file, 0o600, warn);
     text = readFileSync(file, 'utf8');
   } catch (err) {
+    if (err instanceof KryptError) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw new KryptError('config_unreadable', `cannot read ${file}: ${(err as Error).message}`, {
       hint: 'check the file permissions, or set KRYPT_CONFIG_DIR',

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { KryptError } from '../errors.js';
@@ -13,7 +13,8 @@ export function findKryptFile(cwd: string): KryptFile | undefined {
   let dir = cwd;
   for (;;) {
     const path = join(dir, KRYPT_FILE);
-    if (existsSync(path)) {
+    // `~/.krypt` is the config directory; only a regular file binds a directory to a project.
+    if (statSync(path, { throwIfNoEntry: false })?.isFile()) {
       let parsed: unknown;
       try {
         parsed = JSON.parse(readFileSync(path, 'utf8'));
@@ -37,6 +38,11 @@ export function findKryptFile(cwd: string): KryptFile | undefined {
 /** Writes `.krypt` in `dir` and makes sure `.gitignore` there lists it (once). */
 export function writeKryptFile(dir: string, project: string, environment: string): { path: string; gitignoreUpdated: boolean } {
   const path = join(dir, KRYPT_FILE);
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new KryptError('krypt_file_conflict', `${path} is a directory (the CLI's config directory in your home)`, {
+      hint: 'run `krypt init` in the project directory, or move the config with KRYPT_CONFIG_DIR',
+    });
+  }
   writeFileSync(path, JSON.stringify({ project, environment }, null, 2) + '\n');
   const gitignore = join(dir, '.gitignore');
   const text = existsSync(gitignore) ? readFileSync(gitignore, 'utf8') : '';

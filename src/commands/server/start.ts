@@ -1,0 +1,88 @@
+import { Flags } from '@oclif/core';
+import { KryptCommand } from '../../cli/base-command.js';
+import { promptSecret, readStdin } from '../../cli/prompt.js';
+import { KryptError } from '../../lib/errors.js';
+import {
+  assertNoMasterKeyInEnv,
+  DEFAULT_PORT,
+  installShutdownHandlers,
+  parseMasterKey,
+  readMasterKeyFile,
+  startDevServer,
+  startServer,
+  type DatabaseOptions,
+} from '../../server/main.js';
+
+export default class ServerStart extends KryptCommand<void> {
+  static override description = [
+    'Run the Krypt API server until SIGTERM/SIGINT (in-flight requests finish, the database closes cleanly).',
+    'The master key comes from --master-key-file, standard input, or a hidden prompt; never from the environment.',
+    '--dev runs a throw-away instance (in-memory SQLite and key) and prints `export KRYPT_API_URL=...` and `export KRYPT_TOKEN=...`.',
+  ].join('\n');
+  static override examples = [
+    'eval "$(<%= config.bin %> server start --dev --port 0)"',
+    '<%= config.bin %> server start --data-dir /var/lib/krypt --master-key-file /run/secrets/krypt-master-key',
+    '<%= config.bin %> server start --database-url postgres://krypt@db/krypt --master-key-file key.txt',
+  ];
+  static override enableJsonFlag = false;
+  static override flags = {
+    dev: Flags.boolean({ description: 'throw-away dev instance: in-memory SQLite, random in-memory key, 127.0.0.1 only' }),
+    host: Flags.string({ description: 'address to listen on (loopback only unless --behind-tls-proxy)', default: '127.0.0.1' }),
+    port: Flags.integer({ description: 'port; 0 picks a free one', default: DEFAULT_PORT, min: 0, max: 65535 }),
+    'data-dir': Flags.string({ description: 'SQLite data directory (embedded storage)', exclusive: ['database-url', 'dev'] }),
+    'database-url': Flags.string({ description: 'postgres://... URL (or KRYPT_DATABASE_URL, which keeps a password out of argv)', exclusive: ['dev'] }),
+    'master-key-file': Flags.string({ description: 'file holding the master key (e.g. a mounted secret)', exclusive: ['dev'] }),
+    'behind-tls-proxy': Flags.boolean({ description: 'allow a non-loopback --host: a TLS-terminating proxy fronts this server' }),
+    'log-level': Flags.string({ options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], default: 'info' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(ServerStart);
+    assertNoMasterKeyInEnv(this.deps.env);
+    const logLevel = flags['log-level'] as 'info';
+    if (flags.dev) {
+      const dev = await startDevServer({ port: flags.port, logLevel });
+      this.deps.stderr.write(`Krypt dev server listening on ${dev.url} (in-memory: everything is lost when it stops)\n`);
+      this.deps.stdout.write(`export KRYPT_API_URL=${dev.url}\nexport KRYPT_TOKEN=${dev.token}\n`);
+      return this.serveUntilSignal(dev);
+    }
+    const database = this.database(flags['data-dir'], flags['database-url']);
+    const masterKey = await this.masterKey(flags['master-key-file']);
+    const server = await startServer({
+      database,
+      masterKey,
+      host: flags.host,
+      port: flags.port,
+      behindTlsProxy: flags['behind-tls-proxy'],
+      logLevel,
+    });
+    masterKey.fill(0);
+    this.deps.stderr.write(`Krypt server listening on ${server.url}\n`);
+    return this.serveUntilSignal(server);
+  }
+
+  private database(dataDir: string | undefined, url: string | undefined): DatabaseOptions {
+    const databaseUrl = url ?? this.deps.env.KRYPT_DATABASE_URL;
+    if (dataDir) return { dataDir };
+    if (databaseUrl) return { databaseUrl };
+    throw new KryptError('no_database', 'no storage given', { hint: 'pass --data-dir DIR (SQLite) or --database-url postgres://... (or use --dev)' });
+  }
+
+  private async masterKey(file: string | undefined): Promise<Buffer> {
+    if (file) return readMasterKeyFile(file);
+    const text = this.interactive ? await promptSecret(this.deps, 'Master key:') : await readStdin(this.deps);
+    return parseMasterKey(text);
+  }
+
+  private serveUntilSignal(server: { close(): Promise<void> }): Promise<void> {
+    return new Promise((resolve, reject) => {
+      installShutdownHandlers(server, (err) => {
+        if (err) reject(err);
+        else {
+          this.deps.stderr.write('Krypt server stopped.\n');
+          resolve();
+        }
+      });
+    });
+  }
+}

@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** The real entry point, as users run it (built by `npm run build`, which `npm test` does first). */
+export const BIN = resolve(import.meta.dirname, '../../bin/run.js');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  cwd: string;
+  env?: Record<string, string | undefined>;
+  input?: string;
+  timeoutMs?: number;
+}
+
+/** A temporary home for one test: its own KRYPT_CONFIG_DIR and a working directory. */
+export function makeSandbox(): { home: string; configDir: string; cwd: string; env: Record<string, string> } {
+  const home = mkdtempSync(join(tmpdir(), 'krypt-test-'));
+  const configDir = join(home, '.krypt');
+  const cwd = join(home, 'work');
+  mkdirSync(cwd, { recursive: true });
+  const env: Record<string, string> = {
+    HOME: home,
+    KRYPT_CONFIG_DIR: configDir,
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    NO_COLOR: '1',
+  };
+  return { home, configDir, cwd, env };
+}
+
+/** Runs `krypt ARGS` with exactly the given environment (nothing inherited) and collects its output. */
+export function krypt(args: string[], options: CliOptions): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const env = Object.fromEntries(Object.entries(options.env ?? {}).filter(([, v]) => v !== undefined)) as Record<string, string>;
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Runs a shell script asynchronously (a synchronous spawn would stall an in-process test server). */
+export function sh(script: string, options: CliOptions): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('sh', ['-c', script], { cwd: options.cwd, env: options.env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+  });
+}
