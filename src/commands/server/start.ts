@@ -41,6 +41,9 @@ export default class ServerStart extends KryptCommand<void> {
     assertNoMasterKeyInEnv(this.deps.env);
     const logLevel = flags['log-level'] as 'info';
     if (flags.dev) {
+      if (flags.host !== '127.0.0.1') {
+        throw new KryptError('usage', '--dev listens on 127.0.0.1 only', { hint: 'drop --host, or run a real instance (`krypt server init`)' });
+      }
       const dev = await startDevServer({ port: flags.port, logLevel });
       this.deps.stderr.write(`Krypt dev server listening on ${dev.url} (in-memory: everything is lost when it stops)\n`);
       this.deps.stdout.write(`export KRYPT_API_URL=${dev.url}\nexport KRYPT_TOKEN=${dev.token}\n`);

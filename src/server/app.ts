@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Kysely } from 'kysely';
+import { pino, type DestinationStream, type Level } from 'pino';
+import type { DerivedKeys } from './crypto/value-crypto.js';
+import { registerAuth } from './plugins/auth.js';
+import { registerErrorHandling } from './plugins/error-handler.js';
+import { accountRoutes } from './routes/account-routes.js';
+import { healthRoutes } from './routes/health-routes.js';
+import { projectsRoutes } from './routes/projects-routes.js';
+import { secretsRoutes } from './routes/secrets-routes.js';
+import { createApiKeysService } from './services/api-keys-service.js';
+import { createAuthService } from './services/auth-service.js';
+import { createProjectsService } from './services/projects-service.js';
+import { createSecretsService } from './services/secrets-service.js';
+import type { ServiceDeps } from './services/service-deps.js';
+import type { DB, Dialect } from './store/schema.js';
+
+// Server wiring: the one composition root. Builds the Fastify instance; main.ts listens.
+
+export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
+
+export interface AppDeps {
+  db: Kysely<DB>;
+  dialect: Dialect;
+  /** Keys derived from the master key (already checked against the instance's key check). */
+  keys: DerivedKeys;
+  /** Where JSON log lines go (default: stderr). */
+  logDestination?: DestinationStream;
+  logLevel?: Level;
+  bodyLimit?: number;
+  now?: () => Date;
+  version?: string;
+}
+
+// Paths pino must never print, should they ever reach a log object.
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'authorization',
+  'token',
+  'value',
+  'secrets',
+  'set',
+  'body',
+  '*.token',
+  '*.value',
+  '*.secrets',
+  '*.set',
+  '*.body',
+];
+
+/** Builds the API server (routes, hooks, error handling, OpenAPI) without listening. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const logger: FastifyBaseLogger = pino(
+    { level: deps.logLevel ?? 'info', redact: { paths: REDACT, censor: '[redacted]' } },
+    deps.logDestination ?? pino.destination(2),
+  );
+  const app = Fastify({
+    loggerInstance: logger,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app);
+
+  // JSON is the only body type (anything else is 415).
+  // An empty body with a JSON content type (common on DELETE) means "no body", not a parse error.
+  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '' || body === undefined) return done(null, undefined);
+    return defaultJson(req, body as string, done);
+  });
+
+  app.decorateRequest('auth', null);
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Krypt API', version: deps.version ?? '0.1.0', description: 'Krypt secrets manager API' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'krypt_... API key' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  const serviceDeps: ServiceDeps = { db: deps.db, dialect: deps.dialect, keys: deps.keys, now: deps.now ?? (() => new Date()) };
+  const auth = createAuthService(serviceDeps);
+  const apiKeys = createApiKeysService(serviceDeps);
+  const projects = createProjectsService(serviceDeps);
+  const secrets = createSecretsService(serviceDeps);
+
+  healthRoutes(app);
+  await app.register(
+    async (v1) => {
+      registerAuth(v1, auth);
+      accountRoutes(v1, apiKeys);
+      projectsRoutes(v1, projects);
+      secretsRoutes(v1, secrets);
+    },
+    { prefix: '/v1' },
+  );
+  return app;
+}

@@ -1,0 +1,217 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Kysely } from 'kysely';
+import type { DestinationStream, Level } from 'pino';
+import { buildApp } from './app.js';
+import { formatMasterKey, generateMasterKey, parseMasterKeyText } from './crypto/master-key.js';
+import { deriveKeys } from './crypto/value-crypto.js';
+import { bootstrapUser, checkInstanceKey, isInitialised, storeKeyCheck } from './services/instance-service.js';
+import { ServerStartupError } from './startup-error.js';
+import { openDatabase, type DatabaseOptions, type KryptDatabase } from './store/database.js';
+import type { DB } from './store/schema.js';
+
+// Entry points for the `krypt server ...` commands: start, dev, init, and master-key input.
+
+export { ServerStartupError } from './startup-error.js';
+export { openDatabase, type DatabaseOptions, type KryptDatabase } from './store/database.js';
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+export const DEFAULT_PORT = 8420;
+export const DEFAULT_ADMIN_EMAIL = 'admin@krypt.local';
+export const DEV_USER_EMAIL = 'dev@krypt.local';
+
+export interface StartServerOptions {
+  /** Where the data lives, or an already opened database (then the caller closes it). */
+  database: DatabaseOptions | KryptDatabase;
+  /** The 32-byte master key (from parseMasterKey / readMasterKeyFile / a prompt). */
+  masterKey: Buffer;
+  host?: string;
+  port?: number;
+  /** Allows a non-loopback host: TLS is terminated by a proxy in front of this server. */
+  behindTlsProxy?: boolean;
+  logDestination?: DestinationStream;
+  logLevel?: Level;
+  bodyLimit?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  db: Kysely<DB>;
+  /** Stops accepting connections, lets in-flight requests finish, then closes the database. */
+  close(): Promise<void>;
+}
+
+/** Refuses to start when KRYPT_MASTER_KEY is set: the master key never travels in the environment. */
+export function assertNoMasterKeyInEnv(env: NodeJS.ProcessEnv): void {
+  if (env.KRYPT_MASTER_KEY !== undefined) {
+    throw new ServerStartupError(
+      'master_key_in_env',
+      'KRYPT_MASTER_KEY is set, but Krypt never reads the master key from an environment variable',
+      'unset KRYPT_MASTER_KEY and pass the key with --master-key-file, on standard input, or at the prompt',
+    );
+  }
+}
+
+/** Parses the text form of a master key (64 hex characters, surrounding whitespace ignored). */
+export function parseMasterKey(text: string): Buffer {
+  try {
+    return parseMasterKeyText(text);
+  } catch (err) {
+    throw new ServerStartupError('master_key_invalid', (err as Error).message, 'use the key printed by `krypt server init`');
+  }
+}
+
+/** Reads and parses a master key file. */
+export function readMasterKeyFile(path: string): Buffer {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : `cannot be read (${code ?? 'error'})`;
+    throw new ServerStartupError('master_key_file', `master key file ${path} ${why}`, 'check the --master-key-file path');
+  }
+  return parseMasterKey(text);
+}
+
+/** Checks that the host is loopback unless a TLS-terminating proxy is declared. */
+export function assertHostAllowed(host: string, behindTlsProxy: boolean): void {
+  if (LOOPBACK.has(host) || behindTlsProxy) return;
+  throw new ServerStartupError(
+    'insecure_host',
+    `refusing to listen on ${host} without TLS: only 127.0.0.1, ::1 and localhost are allowed`,
+    'listen on 127.0.0.1, or pass --behind-tls-proxy when a TLS-terminating proxy fronts this server',
+  );
+}
+
+async function useDatabase(database: DatabaseOptions | KryptDatabase): Promise<{ kdb: KryptDatabase; owned: boolean }> {
+  if ('db' in database) return { kdb: database, owned: false };
+  return { kdb: await openDatabase(database), owned: true };
+}
+
+/** Opens the store, verifies the master key against the key check, and listens. */
+export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
+  const host = opts.host ?? '127.0.0.1';
+  assertHostAllowed(host, opts.behindTlsProxy ?? false);
+  const keys = deriveKeys(opts.masterKey);
+  const { kdb, owned } = await useDatabase(opts.database);
+  const closeDb = async () => {
+    if (owned) await kdb.destroy();
+  };
+  try {
+    const state = await checkInstanceKey(kdb.db, keys);
+    if (state === 'uninitialised') {
+      throw new ServerStartupError('not_initialised', 'this Krypt instance is not initialised', 'run `krypt server init` first');
+    }
+    if (state === 'key-mismatch') {
+      throw new ServerStartupError(
+        'master_key_mismatch',
+        'the master key does not match this instance (key check failed)',
+        'use the master key printed by `krypt server init` for this data directory or database',
+      );
+    }
+    const app = await buildApp({
+      db: kdb.db,
+      dialect: kdb.dialect,
+      keys,
+      ...(opts.logDestination ? { logDestination: opts.logDestination } : {}),
+      ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
+      ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
+    });
+    await app.listen({ host, port: opts.port ?? DEFAULT_PORT });
+    const { port } = app.server.address() as AddressInfo;
+    const urlHost = host.includes(':') ? `[${host}]` : host;
+    let closing: Promise<void> | undefined;
+    return {
+      url: `http://${urlHost}:${port}`,
+      port,
+      db: kdb.db,
+      close: () => (closing ??= app.close().then(closeDb)),
+    };
+  } catch (err) {
+    await closeDb();
+    throw err;
+  }
+}
+
+/** On SIGTERM/SIGINT, closes the server gracefully once; returns a function removing the handlers. */
+export function installShutdownHandlers(
+  server: Pick<RunningServer, 'close'>,
+  onClosed: (err?: unknown) => void = () => undefined,
+  signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'],
+): () => void {
+  const handler = () => {
+    remove();
+    server.close().then(() => onClosed(), onClosed);
+  };
+  const remove = () => signals.forEach((s) => process.off(s, handler));
+  signals.forEach((s) => process.once(s, handler));
+  return remove;
+}
+
+export interface InitInstanceOptions {
+  database: DatabaseOptions | KryptDatabase;
+  email?: string;
+  name?: string;
+}
+
+export interface InitResult {
+  /** 64 lowercase hex characters: shown once, never stored by the server. */
+  masterKey: string;
+  token: string;
+  user: { id: string; email: string; name: string };
+}
+
+/** Initialises a fresh instance: new master key, key check, first user and API key. */
+export async function initInstance(opts: InitInstanceOptions): Promise<InitResult> {
+  const { kdb, owned } = await useDatabase(opts.database);
+  try {
+    if (await isInitialised(kdb.db)) {
+      throw new ServerStartupError(
+        'already_initialised',
+        'this Krypt instance is already initialised',
+        'start it with `krypt server start` and the master key you were given at init',
+      );
+    }
+    const masterKey = generateMasterKey();
+    const now = new Date();
+    await storeKeyCheck(kdb.db, deriveKeys(masterKey), now);
+    const { user, token } = await bootstrapUser(kdb.db, {
+      email: opts.email ?? DEFAULT_ADMIN_EMAIL,
+      ...(opts.name ? { name: opts.name } : {}),
+      keyName: 'init',
+      now,
+    });
+    return { masterKey: formatMasterKey(masterKey), token, user };
+  } finally {
+    if (owned) await kdb.destroy();
+  }
+}
+
+export interface DevServerOptions {
+  port?: number;
+  logDestination?: DestinationStream;
+  logLevel?: Level;
+}
+
+/** `krypt server start --dev`: in-memory SQLite, throw-away master key, loopback, bootstrapped owner key. */
+export async function startDevServer(opts: DevServerOptions = {}): Promise<{ url: string; token: string; close(): Promise<void> }> {
+  const kdb = await openDatabase({ memory: true });
+  try {
+    const init = await initInstance({ database: kdb, email: DEV_USER_EMAIL, name: 'dev' });
+    const server = await startServer({
+      database: kdb,
+      masterKey: parseMasterKeyText(init.masterKey),
+      host: '127.0.0.1',
+      port: opts.port ?? DEFAULT_PORT,
+      ...(opts.logDestination ? { logDestination: opts.logDestination } : {}),
+      ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
+    });
+    let closing: Promise<void> | undefined;
+    return { url: server.url, token: init.token, close: () => (closing ??= server.close().then(() => kdb.destroy())) };
+  } catch (err) {
+    await kdb.destroy();
+    throw err;
+  }
+}

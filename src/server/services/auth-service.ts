@@ -1,0 +1,34 @@
+import { hashApiToken, TOKEN_PREFIX } from '../crypto/api-token.js';
+import { findApiKeyByHash, touchApiKey } from '../store/api-keys-store.js';
+import { ServiceError } from './service-error.js';
+import type { AuthContext, ServiceDeps } from './service-deps.js';
+
+const INVALID = 'invalid or expired API key';
+const TOUCH_INTERVAL_MS = 60_000;
+
+export interface AuthService {
+  authenticate(authorization: string | undefined): Promise<AuthContext>;
+}
+
+/** Creates the service that turns an `Authorization: Bearer krypt_...` header into a caller. */
+export function createAuthService(deps: ServiceDeps): AuthService {
+  return {
+    // Resolves the bearer token; every failure is the same generic 401.
+    async authenticate(authorization) {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+      const token = match?.[1];
+      if (!token) throw new ServiceError('unauthorized', 'missing API key: send "Authorization: Bearer <key>"');
+      if (!token.startsWith(TOKEN_PREFIX)) throw new ServiceError('unauthorized', INVALID);
+      const found = await findApiKeyByHash(deps.db, hashApiToken(token));
+      const now = deps.now();
+      if (!found || found.key.revoked_at !== null) throw new ServiceError('unauthorized', INVALID);
+      if (found.key.expires_at !== null && Date.parse(found.key.expires_at) <= now.getTime()) {
+        throw new ServiceError('unauthorized', INVALID);
+      }
+      const since = new Date(now.getTime() - TOUCH_INTERVAL_MS).toISOString();
+      await touchApiKey(deps.db, found.key.id, now.toISOString(), since);
+      const { id, email, name } = found.user;
+      return { user: { id, email, name }, keyId: found.key.id };
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { ENVIRONMENTS, type Project } from '../../contract/index.js';
+import {
+  deleteProject,
+  findProjectAccess,
+  findProjectBySlug,
+  insertProject,
+  listProjectsForUser,
+  type ProjectAccess,
+} from '../store/projects-store.js';
+import type { Executor } from '../store/schema.js';
+import { requireCan } from './policy.js';
+import { projectNotFound, ServiceError } from './service-error.js';
+import type { AuthContext, ServiceDeps } from './service-deps.js';
+
+/** The caller's access to a project, or a 404 that does not reveal whether it exists. */
+export async function requireProjectAccess(db: Executor, auth: AuthContext, slug: string): Promise<ProjectAccess> {
+  const access = await findProjectAccess(db, slug, auth.user.id);
+  if (!access) throw projectNotFound(slug);
+  return access;
+}
+
+/** True for a unique-constraint violation on either dialect. */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+function toProject(a: ProjectAccess): Project {
+  return { slug: a.project.slug, role: a.role, createdAt: a.project.created_at };
+}
+
+/** Creates the service for listing, creating and deleting projects. */
+export function createProjectsService(deps: ServiceDeps) {
+  return {
+    /** Projects the caller belongs to, with their role. */
+    async list(auth: AuthContext): Promise<{ projects: Project[] }> {
+      return { projects: (await listProjectsForUser(deps.db, auth.user.id)).map(toProject) };
+    },
+    /** Creates a project with its three environments; the caller becomes its owner. */
+    async create(auth: AuthContext, slug: string): Promise<{ project: Project }> {
+      const taken = new ServiceError('conflict', `project slug "${slug}" is already taken`);
+      const now = deps.now().toISOString();
+      const id = randomUUID();
+      try {
+        await deps.db.transaction().execute(async (trx) => {
+          if (await findProjectBySlug(trx, slug)) throw taken;
+          await insertProject(
+            trx,
+            { id, slug, created_at: now, created_by: auth.user.id },
+            ENVIRONMENTS.map((name) => ({ id: randomUUID(), project_id: id, name, revision: 0 })),
+            { project_id: id, user_id: auth.user.id, role: 'owner', created_at: now },
+          );
+        });
+      } catch (err) {
+        if (isUniqueViolation(err)) throw taken;
+        throw err;
+      }
+      return { project: { slug, role: 'owner', createdAt: now } };
+    },
+    /** Deletes a project and everything in it (owner only). */
+    async remove(auth: AuthContext, slug: string): Promise<void> {
+      await deps.db.transaction().execute(async (trx) => {
+        const access = await requireProjectAccess(trx, auth, slug);
+        requireCan(access.role, 'delete-project');
+        await deleteProject(trx, access.project.id);
+      });
+    },
+  };
+}
+export type ProjectsService = ReturnType<typeof createProjectsService>;

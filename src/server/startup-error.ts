@@ -1,0 +1,19 @@
+/** Why the server could not be started or initialised; `code` is stable, `hint` names the next step. */
+export class ServerStartupError extends Error {
+  constructor(
+    readonly code:
+      | 'master_key_in_env'
+      | 'master_key_invalid'
+      | 'master_key_file'
+      | 'master_key_mismatch'
+      | 'not_initialised'
+      | 'already_initialised'
+      | 'insecure_host'
+      | 'database',
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'ServerStartupError';
+  }
+}

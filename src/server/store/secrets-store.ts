@@ -1,0 +1,99 @@
+import type { Executor, SecretsTable, SecretVersionsTable } from './schema.js';
+
+export type SecretRow = SecretsTable;
+export type SecretVersionRow = SecretVersionsTable;
+
+// Chunk size keeping multi-row statements under SQLite's bound-parameter limit.
+const CHUNK = 500;
+
+function chunks<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+export async function listSecrets(db: Executor, environmentId: string): Promise<SecretRow[]> {
+  return db.selectFrom('secrets').selectAll().where('environment_id', '=', environmentId).orderBy('key').execute();
+}
+
+/** Current keys with the updater's email (or id when the user no longer exists). */
+export async function listSecretMeta(
+  db: Executor,
+  environmentId: string,
+): Promise<{ key: string; version: number; updated_at: string; updated_by: string }[]> {
+  const rows = await db
+    .selectFrom('secrets')
+    .leftJoin('users', 'users.id', 'secrets.updated_by')
+    .select(['secrets.key', 'secrets.version', 'secrets.updated_at', 'secrets.updated_by', 'users.email'])
+    .where('secrets.environment_id', '=', environmentId)
+    .orderBy('secrets.key')
+    .execute();
+  return rows.map((r) => ({ key: r.key, version: r.version, updated_at: r.updated_at, updated_by: r.email ?? r.updated_by }));
+}
+
+export async function findSecret(
+  db: Executor,
+  environmentId: string,
+  key: string,
+): Promise<(SecretRow & { updated_by_email: string | null }) | undefined> {
+  return db
+    .selectFrom('secrets')
+    .leftJoin('users', 'users.id', 'secrets.updated_by')
+    .selectAll('secrets')
+    .select('users.email as updated_by_email')
+    .where('secrets.environment_id', '=', environmentId)
+    .where('secrets.key', '=', key)
+    .executeTakeFirst();
+}
+
+/** Keys with a version written after the given revision (changes and deletes alike). */
+export async function keysChangedSince(db: Executor, environmentId: string, revision: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('secret_versions')
+    .select('key')
+    .distinct()
+    .where('environment_id', '=', environmentId)
+    .where('revision', '>', revision)
+    .execute();
+  return rows.map((r) => r.key);
+}
+
+/** Highest version ever written per key (tombstones included), so re-created keys keep counting. */
+export async function latestVersions(db: Executor, environmentId: string): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('secret_versions')
+    .select((eb) => ['key', eb.fn.max('version').as('version')])
+    .where('environment_id', '=', environmentId)
+    .groupBy('key')
+    .execute();
+  return new Map(rows.map((r) => [r.key, Number(r.version)]));
+}
+
+export async function upsertSecrets(db: Executor, rows: SecretRow[]): Promise<void> {
+  for (const chunk of chunks(rows)) {
+    await db
+      .insertInto('secrets')
+      .values(chunk)
+      .onConflict((oc) =>
+        oc.columns(['environment_id', 'key']).doUpdateSet((eb) => ({
+          version: eb.ref('excluded.version'),
+          value: eb.ref('excluded.value'),
+          tag: eb.ref('excluded.tag'),
+          updated_revision: eb.ref('excluded.updated_revision'),
+          updated_at: eb.ref('excluded.updated_at'),
+          updated_by: eb.ref('excluded.updated_by'),
+        })),
+      )
+      .execute();
+  }
+}
+
+export async function deleteSecrets(db: Executor, environmentId: string, keys: string[]): Promise<void> {
+  for (const chunk of chunks(keys)) {
+    await db.deleteFrom('secrets').where('environment_id', '=', environmentId).where('key', 'in', chunk).execute();
+  }
+}
+
+export async function insertSecretVersions(db: Executor, rows: SecretVersionRow[]): Promise<void> {
+  for (const chunk of chunks(rows)) await db.insertInto('secret_versions').values(chunk).execute();
+}

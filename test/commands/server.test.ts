@@ -1,0 +1,138 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BIN, krypt, makeSandbox } from '../helpers/cli.js';
+
+// `krypt server init` and `krypt server start` through the real binary: where the master key may
+// and may not go.
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `krypt server start ARGS` and resolves once it prints its URL (or rejects with its stderr). */
+function startServer(args: string[], env: Record<string, string>, input?: string): Promise<Started> {
+  const child = spawn(process.execPath, [BIN, 'server', 'start', ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  let err = '';
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  child.stdin!.end(input ?? '');
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => {
+      err += c.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(err);
+      if (m) resolve({ child, url: m[1]!, stdout: () => out, stderr: () => err, exited });
+    });
+    void exited.then((code) => reject(new Error(`server exited ${code}: ${err}`)));
+  });
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => join(d.parentPath, d.name));
+}
+
+describe('krypt server init / start (SQLite data dir)', () => {
+  it('keeps the master key out of the data directory, the environment and argv; refuses a wrong or env key', async () => {
+    const box = makeSandbox();
+    const dataDir = join(box.home, 'data');
+    const keyFile = join(box.home, 'master.key');
+    const init = await krypt(['server', 'init', '--data-dir', dataDir, '--master-key-out', keyFile, '--email', 'ops@example.com'], { cwd: box.cwd, env: box.env });
+    expect(init.stderr).toContain('Initialised');
+    expect(init.code).toBe(0);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const keyHex = readFileSync(keyFile, 'utf8').trim();
+    expect(keyHex).toMatch(/^[0-9a-f]{64}$/);
+    expect(init.stdout).not.toContain(keyHex);
+    const token = /^api-key: (krypt_\S+)$/m.exec(init.stdout)![1]!;
+
+    const again = await krypt(['server', 'init', '--data-dir', dataDir], { cwd: box.cwd, env: box.env });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already initialised/);
+
+    const server = await startServer(['--data-dir', dataDir, '--master-key-file', keyFile, '--port', '0'], box.env);
+    const login = await krypt(['login', '--api-url', server.url, '--token-stdin'], { cwd: box.cwd, env: box.env, input: token });
+    expect(login.code).toBe(0);
+    expect((await krypt(['projects', 'create', 'svc'], { cwd: box.cwd, env: box.env })).code).toBe(0);
+    expect((await krypt(['set', '-p', 'svc', 'DB_PASSWORD=hunter2-value'], { cwd: box.cwd, env: box.env })).code).toBe(0);
+
+    const environ = readFileSync(`/proc/${server.child.pid}/environ`, 'latin1');
+    const cmdline = readFileSync(`/proc/${server.child.pid}/cmdline`, 'latin1');
+    const raw = Buffer.from(keyHex, 'hex');
+    for (const text of [environ, cmdline]) {
+      expect(text).not.toContain(keyHex);
+      expect(text).not.toContain(keyHex.toUpperCase());
+    }
+    for (const file of filesUnder(dataDir)) {
+      const bytes = readFileSync(file);
+      expect(bytes.includes(Buffer.from(keyHex))).toBe(false);
+      expect(bytes.includes(raw)).toBe(false);
+      expect(bytes.includes(Buffer.from('hunter2-value'))).toBe(false);
+    }
+
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(server.stderr()).toContain('stopped');
+
+    const wrongFile = join(box.home, 'wrong.key');
+    writeFileSync(wrongFile, randomBytes(32).toString('hex'));
+    const wrong = await krypt(['server', 'start', '--data-dir', dataDir, '--master-key-file', wrongFile, '--port', '0'], { cwd: box.cwd, env: box.env });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/^Error: the master key does not match this instance/m);
+
+    const fromEnv = await krypt(['server', 'start', '--data-dir', dataDir, '--port', '0'], { cwd: box.cwd, env: { ...box.env, KRYPT_MASTER_KEY: keyHex } });
+    expect(fromEnv.code).toBe(1);
+    expect(fromEnv.stderr).toMatch(/KRYPT_MASTER_KEY/);
+    expect(fromEnv.stderr).not.toContain(keyHex);
+
+    const garbage = await krypt(['server', 'start', '--data-dir', dataDir, '--port', '0'], { cwd: box.cwd, env: box.env, input: 'not-a-key\n' });
+    expect(garbage.code).toBe(1);
+    expect(garbage.stderr).toMatch(/^Error: /);
+
+    const viaStdin = await startServer(['--data-dir', dataDir, '--port', '0'], box.env, keyHex + '\n');
+    const get = await krypt(['get', '-p', 'svc', 'DB_PASSWORD', '--api-url', viaStdin.url], { cwd: box.cwd, env: box.env });
+    expect(get.stdout).toBe('hunter2-value\n');
+    viaStdin.child.kill('SIGINT');
+    expect(await viaStdin.exited).toBe(0);
+  });
+
+  it('refuses a non-loopback address without TLS', async () => {
+    const box = makeSandbox();
+    const res = await krypt(['server', 'start', '--dev', '--host', '0.0.0.0', '--port', '0'], { cwd: box.cwd, env: box.env });
+    const dataDir = join(box.home, 'data');
+    await krypt(['server', 'init', '--data-dir', dataDir, '--master-key-out', join(box.home, 'k')], { cwd: box.cwd, env: box.env });
+    const open = await krypt(['server', 'start', '--data-dir', dataDir, '--master-key-file', join(box.home, 'k'), '--host', '0.0.0.0', '--port', '0'], { cwd: box.cwd, env: box.env });
+    expect(open.code).toBe(1);
+    expect(open.stderr).toMatch(/refusing to listen on 0\.0\.0\.0 without TLS/);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/--dev listens on 127\.0\.0\.1 only/);
+  });
+
+  it('--dev prints exactly the two export lines on stdout, and everything else on stderr', async () => {
+    const box = makeSandbox();
+    const dev = await startServer(['--dev', '--port', '0'], box.env);
+    await new Promise((r) => setTimeout(r, 200));
+    const lines = dev.stdout().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toBe(`export KRYPT_API_URL=${dev.url}`);
+    expect(lines[1]).toMatch(/^export KRYPT_TOKEN=krypt_[A-Za-z0-9_-]{43}$/);
+    expect(lines[2]).toBe('');
+    const token = lines[1]!.split('=')[1]!;
+    const who = await krypt(['whoami', '--json'], { cwd: box.cwd, env: { ...box.env, KRYPT_API_URL: dev.url, KRYPT_TOKEN: token } });
+    expect(JSON.parse(who.stdout).user.email).toBe('dev@krypt.local');
+    dev.child.kill('SIGTERM');
+    expect(await dev.exited).toBe(0);
+  });
+});

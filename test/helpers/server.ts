@@ -1,0 +1,80 @@
+import { Writable } from 'node:stream';
+import type { Kysely } from 'kysely';
+import { initInstance, openDatabase, parseMasterKey, startServer, type KryptDatabase } from '../../src/server/main.js';
+import { bootstrapUser } from '../../src/server/services/instance-service.js';
+import type { DB } from '../../src/server/store/schema.js';
+import { createTestPgDatabase, type TestPgDatabase } from './pg.js';
+
+/**
+ * A real Krypt API server for tests, built by the same main/app code as `krypt server start`.
+ *
+ *   const srv = await startTestServer({ dialect: 'sqlite' });   // or 'postgres' (fresh database)
+ *   srv.url        http://127.0.0.1:<port> (listening on 127.0.0.1:0)
+ *   srv.token      API key of the initial user (admin@krypt.local); owner of what it creates
+ *   srv.masterKey  the instance's master key, 64 lowercase hex characters
+ *   srv.db         Kysely handle on the same database, for direct inspection/tampering
+ *   srv.logs()     everything the server logged so far (pino JSON lines)
+ *   srv.createUser(email) → API key of a new (or existing) user; they belong to no project
+ *   srv.close()    stops the server, closes the database, drops the PostgreSQL database
+ *
+ * PostgreSQL: postgres://postgres@127.0.0.1:5432 (KRYPT_TEST_PG_URL overrides); unreachable = failure.
+ */
+export interface TestServer {
+  url: string;
+  token: string;
+  masterKey: string;
+  db: Kysely<DB>;
+  logs(): string;
+  createUser(email: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  dialect?: 'sqlite' | 'postgres';
+  /** Body limit in bytes (default: the server's 16 MiB). */
+  bodyLimit?: number;
+}
+
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+  const dialect = opts.dialect ?? 'sqlite';
+  let pgDb: TestPgDatabase | undefined;
+  let kdb: KryptDatabase;
+  if (dialect === 'postgres') {
+    pgDb = await createTestPgDatabase();
+    kdb = await openDatabase({ databaseUrl: pgDb.url });
+  } else {
+    kdb = await openDatabase({ memory: true });
+  }
+  const chunks: string[] = [];
+  const logDestination = new Writable({
+    write(chunk: Buffer | string, _enc, cb) {
+      chunks.push(chunk.toString());
+      cb();
+    },
+  });
+  const init = await initInstance({ database: kdb });
+  const server = await startServer({
+    database: kdb,
+    masterKey: parseMasterKey(init.masterKey),
+    host: '127.0.0.1',
+    port: 0,
+    logDestination,
+    logLevel: 'info',
+    ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
+  });
+  let closed: Promise<void> | undefined;
+  return {
+    url: server.url,
+    token: init.token,
+    masterKey: init.masterKey,
+    db: kdb.db,
+    logs: () => chunks.join(''),
+    createUser: async (email) => (await bootstrapUser(kdb.db, { email, keyName: 'test' })).token,
+    close: () =>
+      (closed ??= (async () => {
+        await server.close();
+        await kdb.destroy();
+        await pgDb?.drop();
+      })()),
+  };
+}
