@@ -16,7 +16,7 @@ if (!existsSync(join(root, 'dist', 'commands'))) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'krypt-demo-'));
-const server = spawn(process.execPath, [bin, 'server', 'start', '--dev', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const server = spawn(process.execPath, [bin, 'server', 'start', '--dev', '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const exports = {};
 for await (const line of createInterface({ input: server.stdout })) {
   const m = /^export (KRYPT_API_URL|KRYPT_TOKEN)=(.*)$/.exec(line);
@@ -24,7 +24,7 @@ for await (const line of createInterface({ input: server.stdout })) {
   if (exports.KRYPT_API_URL && exports.KRYPT_TOKEN) break;
 }
 
-const env = { ...process.env, ...exports, KRYPT_CONFIG_DIR: join(dir, '.krypt') };
+const env = { ...process.env, ...exports, KRYPT_CONFIG_DIR: join(dir, 'krypt-config') };
 function step(args, label = `krypt ${args.join(' ')}`) {
   console.error(`\n$ ${label}`);
   const res = spawnSync(process.execPath, [bin, ...args], { cwd: dir, env, stdio: 'inherit' });

@@ -2,13 +2,14 @@ import { Flags } from '@oclif/core';
 import { KryptCommand } from '../cli/base-command.js';
 import { contextFlags } from '../cli/flags.js';
 import { openProjectSession } from '../cli/session.js';
-import { secretKeySchema } from '../contract/names.js';
 import { KryptError } from '../lib/errors.js';
+import { checkKey } from '../lib/sync/assignments.js';
 
 export default class Get extends KryptCommand<Record<string, string>> {
   static override description = 'Print secret values: one per line, in the order asked (raw, for `$(krypt get KEY)`).';
   static override examples = ['DATABASE_URL=$(<%= config.bin %> get DATABASE_URL)', '<%= config.bin %> get -n API_KEY | pbcopy', '<%= config.bin %> get A B --json'];
   static override strict = false;
+  static override usage = 'get KEY... [-n] [--json]';
   static override flags = {
     ...contextFlags,
     'no-newline': Flags.boolean({ char: 'n', description: 'do not print the trailing newline' }),
@@ -18,11 +19,7 @@ export default class Get extends KryptCommand<Record<string, string>> {
     const { argv, flags } = await this.parse(Get);
     const keys = argv as string[];
     if (keys.length === 0) throw new KryptError('usage', 'name at least one key', { hint: 'run `krypt get KEY`' });
-    for (const key of keys) {
-      if (!secretKeySchema.safeParse(key).success) {
-        throw new KryptError('invalid_key', `invalid key name "${key}"`, { hint: 'key names match ^[A-Za-z_][A-Za-z0-9_]*$' });
-      }
-    }
+    keys.forEach(checkKey);
     const { client, context } = openProjectSession(this.deps, flags, 'get');
     const values = await fetchValues(client, context.project, context.environment, keys);
     const missing = keys.filter((k) => values[k] === undefined);

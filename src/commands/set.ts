@@ -19,6 +19,7 @@ export default class SetCommand extends KryptCommand<SetResult> {
     '<%= config.bin %> set TLS_KEY --stdin < key.pem',
   ];
   static override strict = false;
+  static override usage = 'set KEY=VALUE... | set KEY --stdin';
   static override flags = {
     ...contextFlags,
     stdin: Flags.boolean({ description: 'read the value of the single KEY from standard input (kept byte for byte)' }),

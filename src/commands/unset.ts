@@ -14,6 +14,7 @@ interface UnsetResult {
 export default class Unset extends KryptCommand<UnsetResult> {
   static override description = 'Delete secrets. A key that is not set is an error (the others are still deleted).';
   static override strict = false;
+  static override usage = 'unset KEY...';
   static override flags = { ...contextFlags };
 
   async run(): Promise<UnsetResult> {

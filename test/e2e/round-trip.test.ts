@@ -210,7 +210,7 @@ describe.each(['sqlite', 'postgres'] as const)('round trip through bin/run.js (%
     expect(malformed.stderr).not.toContain('sk_live_123');
     const badKey = await k(['set', '1BAD=x']);
     expect(badKey.code).toBe(1);
-    expect(badKey.stderr).toMatch(/invalid key name/);
+    expect(badKey.stderr).toMatch(/^Error: key "1BAD" is not a valid name/);
     const big = await k(['set', 'BIG', '--stdin'], { input: 'x'.repeat(64 * 1024 + 1) });
     expect(big.code).toBe(1);
     const unknown = await k(['get', 'PEM', '--project', 'no-such-project']);

@@ -1,4 +1,5 @@
-import { KEY_PATTERN, MAX_KEY_LENGTH, MAX_VALUE_BYTES } from '../../contract/names.js';
+import { MAX_VALUE_BYTES } from '../../contract/names.js';
+import { validateKeyName } from '../envfile/keys.js';
 import { KryptError } from '../errors.js';
 
 /**
@@ -28,13 +29,9 @@ export function parseAssignments(args: string[], stdinValue: string | undefined)
   return values;
 }
 
-/** Validates a key name locally, so a typo fails before any network call. */
+/** Validates a key name locally, so a typo fails before any network call; returns it. */
 export function checkKey(key: string): string {
-  if (!KEY_PATTERN.test(key) || key.length > MAX_KEY_LENGTH) {
-    throw new KryptError('invalid_key', `invalid key name "${key.slice(0, 80)}"`, {
-      hint: `key names match ^[A-Za-z_][A-Za-z0-9_]*$ and are at most ${MAX_KEY_LENGTH} characters`,
-    });
-  }
+  validateKeyName(key);
   return key;
 }
 

@@ -1,0 +1,4 @@
+// The .env toolkit: read files the way dotenv does (but loudly), write every `pull` format.
+export { parseEnvFile, parseSerialized } from './parse.js';
+export { serializeEnv, ENV_FORMATS, type EnvFormat } from './serialize.js';
+export { validateKeyName, keyNameProblem, KEY_PATTERN, MAX_KEY_LENGTH } from './keys.js';

@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, makeSandbox } from '../helpers/cli.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+// One-shot commands must not load undici nor touch the global fetch (STACK.md: +100-165 ms and
+// 40-50 MB per invocation on Node 20); they speak node:http(s).
+
+const TRACER = resolve(import.meta.dirname, '../fixtures/trace-startup.mjs');
+
+function traced(args: string[], env: Record<string, string>, cwd: string, trace: string): Promise<number | null> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['--import', TRACER, BIN, ...args], { cwd, env: { ...env, KRYPT_TRACE_FILE: trace }, stdio: 'ignore' });
+    child.on('close', (code) => done(code));
+  });
+}
+
+describe('start-up path of one-shot commands', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ dialect: 'sqlite' });
+  });
+  afterAll(() => server?.close());
+
+  it.each([
+    ['get', ['get', 'TOKEN_A', '-p', 'fast']],
+    ['run', ['run', '-p', 'fast', '--', 'node', '-e', '0']],
+    ['pull', ['pull', '-p', 'fast', '--stdout']],
+  ])('%s loads neither undici nor fetch', async (_name, args) => {
+    const box = makeSandbox();
+    const env = { ...box.env, KRYPT_API_URL: server.url, KRYPT_TOKEN: server.token };
+    const trace = join(box.home, 'trace.txt');
+    await fetch(`${server.url}/v1/projects`, { method: 'POST', headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ slug: 'fast' }) });
+    await fetch(`${server.url}/v1/projects/fast/environments/development/secrets`, { method: 'PATCH', headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ set: { TOKEN_A: 'a' } }) });
+    expect(await traced(args, env, box.cwd, trace)).toBe(0);
+    const lines = readFileSync(trace, 'utf8').split('\n');
+    expect(lines.some((l) => l.includes('node:http'))).toBe(true);
+    expect(lines.filter((l) => /undici/.test(l))).toEqual([]);
+    expect(lines).not.toContain('fetch touched');
+  });
+});

@@ -1,0 +1,38 @@
+import { resolve } from 'node:path';
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+// The import directions of HOUSE-STYLE.md are lint rules; these cases prove the rules bite.
+
+const root = resolve(import.meta.dirname, '../..');
+const eslint = new ESLint({ cwd: root });
+
+async function problems(file: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: resolve(root, file) });
+  return (result?.messages ?? []).filter((m) => m.ruleId?.startsWith('no-restricted')).map((m) => m.message);
+}
+
+describe('import-direction lint rules', () => {
+  it.each([
+    ['src/server/services/x-service.ts', "import { KryptError } from '../../lib/errors.js'; export const a = KryptError;", /server code imports contract only/],
+    ['src/server/routes/x-routes.ts', "import { x } from '../store/x-store.js'; export const a = x;", /routes delegate to services/],
+    ['src/lib/api/x.ts', "import { KryptCommand } from '../../cli/base-command.js'; export const a = KryptCommand;", /lib may import only lib and contract/],
+    ['src/cli/x.ts', "import Get from '../commands/get.js'; export const a = Get;", /cli may import only cli, lib and contract/],
+    ['src/contract/x.ts', "import { KryptError } from '../lib/errors.js'; export const a = KryptError;", /contract depends on nothing/],
+    ['src/commands/get2.ts', "import { startServer } from '../server/main.js'; export const a = startServer;", /only commands\/server/],
+    ['src/commands/server/x.ts', "import { buildApp } from '../../server/app.js'; export const a = buildApp;", /only through server\/main/],
+    ['src/lib/x.ts', 'export const a = process.env.HOME;', /read process.env only in config code/],
+    ['src/commands/x.ts', 'process.exit(1);', /process.exit only in bin/],
+  ])('%s is refused', async (file, code, expected) => {
+    const messages = await problems(file, code);
+    expect(messages.join('\n')).toMatch(expected);
+  });
+
+  it.each([
+    ['src/commands/server/x.ts', "import { startServer } from '../../server/main.js'; export const a = startServer;"],
+    ['src/server/services/x-service.ts', "import { ROLES } from '../../contract/names.js'; export const a = ROLES;"],
+    ['src/cli/x.ts', "import { KryptError } from '../lib/errors.js'; export const a = KryptError;"],
+  ])('%s is allowed', async (file, code) => {
+    expect(await problems(file, code)).toEqual([]);
+  });
+});
