@@ -7,6 +7,7 @@ import {
   secretValueSchema,
   slugSchema,
 } from './names.js';
+import { changeRequestSchema, serviceScopeSchema } from './teams.js';
 
 // Every request and response body of /v1. The server validates with these; the CLI's client parses with them.
 
@@ -21,6 +22,8 @@ export const apiKeyInfoSchema = z.object({
   expiresAt: isoTime.nullable(),
   lastUsedAt: isoTime.nullable(),
   revokedAt: isoTime.nullable(),
+  /** Set for a read-only service token limited to one project and environment. */
+  service: serviceScopeSchema.nullable(),
 });
 export type ApiKeyInfo = z.infer<typeof apiKeyInfoSchema>;
 
@@ -93,12 +96,15 @@ export const writeSecretsRequestSchema = z
   .refine((b) => b.delete.every((k) => !(k in b.set)), { message: 'a key cannot be both set and deleted' });
 export type WriteSecretsRequest = z.input<typeof writeSecretsRequestSchema>;
 
-export const writeSecretsResponseSchema = z.object({
+export const appliedWriteSchema = z.object({
   revision: z.number().int().nonnegative(),
   /** Keys whose value actually changed (setting an identical value is a no-op). */
   changed: z.array(z.string()),
   deleted: z.array(z.string()),
 });
+/** A Member's write to production applies nothing: the server answers 202 with a pending change request. */
+export const pendingWriteSchema = z.object({ changeRequest: changeRequestSchema });
+export const writeSecretsResponseSchema = z.union([appliedWriteSchema, pendingWriteSchema]);
 export type WriteSecretsResponse = z.infer<typeof writeSecretsResponseSchema>;
 
 /** GET /v1/keys */
@@ -108,6 +114,8 @@ export const createApiKeyRequestSchema = z
   .object({
     name: z.string().min(1).max(100),
     expiresInSeconds: z.number().int().positive().max(10 * 365 * 24 * 3600).optional(),
+    /** Makes a read-only service token for one project and environment. */
+    service: serviceScopeSchema.optional(),
   })
   .strict();
 /** The token appears in this response only; the server keeps its SHA-256. */

@@ -1,3 +1,4 @@
 export * from './names.js';
 export * from './errors.js';
 export * from './api.js';
+export * from './teams.js';

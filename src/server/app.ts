@@ -8,11 +8,19 @@ import type { DerivedKeys } from './crypto/value-crypto.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/error-handler.js';
 import { accountRoutes } from './routes/account-routes.js';
+import { auditRoutes } from './routes/audit-routes.js';
+import { changeRequestsRoutes } from './routes/change-requests-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { inviteRedeemRoutes, membersRoutes } from './routes/members-routes.js';
 import { projectsRoutes } from './routes/projects-routes.js';
 import { secretsRoutes } from './routes/secrets-routes.js';
 import { createApiKeysService } from './services/api-keys-service.js';
+import { createAuditRecorder, createAuditService } from './services/audit-service.js';
 import { createAuthService } from './services/auth-service.js';
+import { createChangeRequestsService } from './services/change-requests-service.js';
+import { createHistoryService } from './services/history-service.js';
+import { createInvitesService } from './services/invites-service.js';
+import { createMembersService } from './services/members-service.js';
 import { createProjectsService } from './services/projects-service.js';
 import { createSecretsService } from './services/secrets-service.js';
 import type { ServiceDeps } from './services/service-deps.js';
@@ -93,11 +101,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
 
-  const serviceDeps: ServiceDeps = { db: deps.db, dialect: deps.dialect, keys: deps.keys, now: deps.now ?? (() => new Date()) };
+  const now = deps.now ?? (() => new Date());
+  const audit = createAuditRecorder({ dialect: deps.dialect, now });
+  const serviceDeps: ServiceDeps = { db: deps.db, dialect: deps.dialect, keys: deps.keys, now, audit };
   const auth = createAuthService(serviceDeps);
   const apiKeys = createApiKeysService(serviceDeps);
   const projects = createProjectsService(serviceDeps);
   const secrets = createSecretsService(serviceDeps);
+  const history = createHistoryService(serviceDeps);
+  const members = createMembersService(serviceDeps);
+  const invites = createInvitesService(serviceDeps);
+  const changeRequests = createChangeRequestsService(serviceDeps);
+  const auditLog = createAuditService(serviceDeps);
 
   healthRoutes(app);
   await app.register(
@@ -105,9 +120,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       registerAuth(v1, auth);
       accountRoutes(v1, apiKeys);
       projectsRoutes(v1, projects);
-      secretsRoutes(v1, secrets);
+      secretsRoutes(v1, secrets, history);
+      membersRoutes(v1, members, invites);
+      changeRequestsRoutes(v1, changeRequests);
+      auditRoutes(v1, auditLog);
     },
     { prefix: '/v1' },
   );
+  // Unauthenticated /v1 routes live in a sibling scope, outside the auth hook.
+  await app.register(async (open) => inviteRedeemRoutes(open, invites), { prefix: '/v1' });
   return app;
 }

@@ -1,10 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { DestinationStream, Level } from 'pino';
 import { buildApp } from './app.js';
 import { formatMasterKey, generateMasterKey, parseMasterKeyText } from './crypto/master-key.js';
 import { deriveKeys } from './crypto/value-crypto.js';
+import { verifyAuditChain, type AuditVerification } from './services/audit-service.js';
 import { bootstrapUser, checkInstanceKey, isInitialised, storeKeyCheck } from './services/instance-service.js';
 import { ServerStartupError } from './startup-error.js';
 import { openDatabase, type DatabaseOptions, type KryptDatabase } from './store/database.js';
@@ -14,6 +16,7 @@ import type { DB } from './store/schema.js';
 
 export { ServerStartupError } from './startup-error.js';
 export { openDatabase, type DatabaseOptions, type KryptDatabase } from './store/database.js';
+export type { AuditProblem, AuditVerification } from './services/audit-service.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 export const DEFAULT_PORT = 8420;
@@ -213,5 +216,23 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<{ url
   } catch (err) {
     await kdb.destroy();
     throw err;
+  }
+}
+
+/**
+ * `krypt server verify-audit`: opens the store (no master key needed: the chain holds no values),
+ * recomputes every entry's hash and link, and lists every problem; problems[0] is the first break.
+ * An uninitialised instance is an error (never "ok, 0 entries"), and a missing SQLite file is not created.
+ */
+export async function verifyAudit(database: DatabaseOptions): Promise<AuditVerification> {
+  const notInitialised = () =>
+    new ServerStartupError('not_initialised', 'this Krypt instance is not initialised', 'check --data-dir or --database-url');
+  if ('dataDir' in database && !existsSync(join(database.dataDir, 'krypt.db'))) throw notInitialised();
+  const kdb = await openDatabase(database);
+  try {
+    if (!(await isInitialised(kdb.db))) throw notInitialised();
+    return await verifyAuditChain(kdb.db);
+  } finally {
+    await kdb.destroy();
   }
 }

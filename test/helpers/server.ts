@@ -15,10 +15,27 @@ import { createTestPgDatabase, type TestPgDatabase } from './pg.js';
  *   srv.db         Kysely handle on the same database, for direct inspection/tampering
  *   srv.logs()     everything the server logged so far (pino JSON lines)
  *   srv.createUser(email) → API key of a new (or existing) user; they belong to no project
+ *   srv.call(method, path, { token, body, headers }) → { status, json, text, headers } (token defaults to srv.token; null = none)
  *   srv.close()    stops the server, closes the database, drops the PostgreSQL database
  *
  * PostgreSQL: postgres://postgres@127.0.0.1:5432 (KRYPT_TEST_PG_URL overrides); unreachable = failure.
  */
+/** A response as tests inspect it. */
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSON of many response shapes
+  json: any;
+  text: string;
+}
+
+export interface CallOptions {
+  /** API key to send; undefined = the initial user's, null = no Authorization header. */
+  token?: string | null;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
 export interface TestServer {
   url: string;
   token: string;
@@ -26,7 +43,25 @@ export interface TestServer {
   db: Kysely<DB>;
   logs(): string;
   createUser(email: string): Promise<string>;
+  call(method: string, path: string, opts?: CallOptions): Promise<ApiResponse>;
   close(): Promise<void>;
+}
+
+async function call(url: string, defaultToken: string, method: string, path: string, opts: CallOptions = {}): Promise<ApiResponse> {
+  const headers: Record<string, string> = { ...opts.headers };
+  const token = opts.token === undefined ? defaultToken : opts.token;
+  if (token) headers.authorization = `Bearer ${token}`;
+  const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(url + path, { method, headers, ...(body !== undefined ? { body } : {}) });
+  const text = await res.text();
+  let json: ApiResponse['json'];
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, json, text };
 }
 
 export interface TestServerOptions {
@@ -70,6 +105,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     db: kdb.db,
     logs: () => chunks.join(''),
     createUser: async (email) => (await bootstrapUser(kdb.db, { email, keyName: 'test' })).token,
+    call: (method, path, callOpts) => call(server.url, init.token, method, path, callOpts),
     close: () =>
       (closed ??= (async () => {
         await server.close();

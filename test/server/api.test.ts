@@ -267,10 +267,10 @@ describe.each(['sqlite', 'postgres'] as const)('API on %s', (dialect) => {
 
     expect((await write('proj-a', { set: { M: 'member-dev' } }, 'development', member)).status).toBe(200);
     expect((await call('GET', `${envPath('proj-a')}/secrets`, { token: member })).status).toBe(200);
+    // a member's production write applies nothing: it becomes a pending change request
     const mp = await write('proj-a', { set: { M: 'member-prod' } }, 'production', member);
-    expectEnvelope(mp, 403, 'forbidden');
-    expect(mp.json.error.message).toBe('members cannot write production directly; change requests arrive in a later release');
-    expectEnvelope(await write('proj-a', { delete: ['M'] }, 'production', member), 403, 'forbidden');
+    expect(mp.status).toBe(202);
+    expect(mp.json.changeRequest).toMatchObject({ status: 'pending', environment: 'production', changes: [{ key: 'M', action: 'set' }] });
     expect(await revision('proj-a', 'production')).toBe(before);
 
     expect((await write('proj-a', { set: { P: 'admin-prod' } }, 'production', admin)).status).toBe(200);

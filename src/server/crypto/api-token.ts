@@ -15,3 +15,11 @@ export function generateApiToken(): { token: string; hash: string; prefix: strin
 export function hashApiToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
+
+export const INVITE_PREFIX = 'kinv_';
+
+/** Generates a one-time invite code (`kinv_` + base64url of 32 random bytes) and its stored hash. */
+export function generateInviteCode(): { code: string; hash: string } {
+  const code = INVITE_PREFIX + randomBytes(32).toString('base64url');
+  return { code, hash: hashApiToken(code) };
+}

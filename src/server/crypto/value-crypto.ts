@@ -15,6 +15,11 @@ export interface ValueContext {
   environment: string;
   key: string;
   version: number;
+  /**
+   * Set for values stored outside the secrets tables (e.g. `change-request:<id>` for a proposed
+   * value), so such a ciphertext never verifies as a secret row or in another request.
+   */
+  purpose?: string;
 }
 
 export interface StoredValue {
@@ -64,7 +69,10 @@ function lengthPrefixed(parts: string[]): Buffer {
 
 /** The HMAC tag (hex) over an unambiguous encoding of the context and the stored `iv:ct`. */
 export function computeTag(macKey: Buffer, ctx: ValueContext, stored: string): string {
-  const data = lengthPrefixed(['krypt-value-v1', ctx.projectId, ctx.environment, ctx.key, String(ctx.version), stored]);
+  const parts = ['krypt-value-v1', ctx.projectId, ctx.environment, ctx.key, String(ctx.version), stored];
+  // Secret rows keep the original encoding; other purposes add a labelled field.
+  if (ctx.purpose !== undefined) parts.push('purpose', ctx.purpose);
+  const data = lengthPrefixed(parts);
   return createHmac('sha256', macKey).update(data).digest('hex');
 }
 

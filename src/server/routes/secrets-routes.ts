@@ -1,21 +1,30 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
+  appliedWriteSchema,
   environmentParamsSchema,
   keysResponseSchema,
+  pendingWriteSchema,
+  revealQuerySchema,
+  rollbackRequestSchema,
+  secretHistoryResponseSchema,
   secretParamsSchema,
   secretResponseSchema,
   secretsResponseSchema,
   writeSecretsRequestSchema,
-  writeSecretsResponseSchema,
+  type WriteSecretsResponse,
 } from '../../contract/index.js';
 import { caller } from '../plugins/auth.js';
+import type { HistoryService } from '../services/history-service.js';
 import type { SecretsService } from '../services/secrets-service.js';
 
 const BASE = '/projects/:slug/environments/:env';
+// 200 when applied; 202 when held as a pending change request.
+const writeResponses = { 200: appliedWriteSchema, 202: pendingWriteSchema };
+const writeStatus = (result: WriteSecretsResponse) => ('changeRequest' in result ? 202 : 200);
 
-/** Reads and writes of one environment's secrets. */
-export function secretsRoutes(app: FastifyInstance, secrets: SecretsService): void {
+/** Reads, writes, history and rollback of one environment's secrets. */
+export function secretsRoutes(app: FastifyInstance, secrets: SecretsService, history: HistoryService): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const security = [{ bearer: [] }];
   r.get(
@@ -41,14 +50,23 @@ export function secretsRoutes(app: FastifyInstance, secrets: SecretsService): vo
   );
   r.patch(
     `${BASE}/secrets`,
-    {
-      schema: {
-        security,
-        params: environmentParamsSchema,
-        body: writeSecretsRequestSchema,
-        response: { 200: writeSecretsResponseSchema },
-      },
+    { schema: { security, params: environmentParamsSchema, body: writeSecretsRequestSchema, response: writeResponses } },
+    async (req, reply) => {
+      const result = await secrets.write(caller(req), req.params.slug, req.params.env, req.body);
+      return reply.code(writeStatus(result)).send(result);
     },
-    (req) => secrets.write(caller(req), req.params.slug, req.params.env, req.body),
+  );
+  r.get(
+    `${BASE}/secrets/:key/history`,
+    { schema: { security, params: secretParamsSchema, querystring: revealQuerySchema, response: { 200: secretHistoryResponseSchema } } },
+    (req) => history.history(caller(req), req.params.slug, req.params.env, req.params.key, req.query.reveal ?? false),
+  );
+  r.post(
+    `${BASE}/secrets/:key/rollback`,
+    { schema: { security, params: secretParamsSchema, body: rollbackRequestSchema, response: writeResponses } },
+    async (req, reply) => {
+      const result = await history.rollback(caller(req), req.params.slug, req.params.env, req.params.key, req.body.version);
+      return reply.code(writeStatus(result)).send(result);
+    },
   );
 }

@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { ApiKeyInfo, MeResponse } from '../../contract/index.js';
+import type { Transaction } from 'kysely';
+import type { ApiKeyInfo, Environment, MeResponse } from '../../contract/index.js';
 import { generateApiToken } from '../crypto/api-token.js';
-import { findApiKey, insertApiKey, listApiKeys, revokeApiKey, type ApiKeyRow } from '../store/api-keys-store.js';
-import type { Executor } from '../store/schema.js';
+import { findApiKey, insertApiKey, listApiKeys, revokeApiKey, type ApiKeyWithScope } from '../store/api-keys-store.js';
+import type { DB, Executor } from '../store/schema.js';
+import { authorize, requireProjectScope } from './access.js';
+import { requirePersonalKey } from './policy.js';
 import { ServiceError } from './service-error.js';
-import type { AuthContext, ServiceDeps } from './service-deps.js';
+import { auditActor, type AuditEvent, type AuthContext, type ServiceDeps } from './service-deps.js';
 
 /** Maps a stored key to its public description (never the hash). */
-export function toApiKeyInfo(row: ApiKeyRow): ApiKeyInfo {
+export function toApiKeyInfo(row: ApiKeyWithScope): ApiKeyInfo {
   return {
     id: row.id,
     name: row.name,
@@ -16,7 +19,18 @@ export function toApiKeyInfo(row: ApiKeyRow): ApiKeyInfo {
     expiresAt: row.expires_at,
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
+    service:
+      row.service_project_slug !== null && row.service_environment !== null
+        ? { project: row.service_project_slug, environment: row.service_environment as Environment }
+        : null,
   };
+}
+
+/** A service token's scope as stored: the project's id and slug and one environment. */
+export interface ServiceTokenScope {
+  projectId: string;
+  projectSlug: string;
+  environment: Environment;
 }
 
 /** Creates and stores a new key for a user; the token is returned here and never again. */
@@ -26,9 +40,10 @@ export async function issueApiKey(
   name: string,
   now: Date,
   expiresInSeconds?: number,
+  service?: ServiceTokenScope,
 ): Promise<{ key: ApiKeyInfo; token: string }> {
   const { token, hash, prefix } = generateApiToken();
-  const row: ApiKeyRow = {
+  const row = {
     id: randomUUID(),
     user_id: userId,
     name,
@@ -38,35 +53,71 @@ export async function issueApiKey(
     expires_at: expiresInSeconds ? new Date(now.getTime() + expiresInSeconds * 1000).toISOString() : null,
     revoked_at: null,
     last_used_at: null,
+    service_project_id: service?.projectId ?? null,
+    service_environment: service?.environment ?? null,
   };
   await insertApiKey(db, row);
-  return { key: toApiKeyInfo(row), token };
+  return { key: toApiKeyInfo({ ...row, service_project_slug: service?.projectSlug ?? null }), token };
 }
 
-/** Creates the service for the caller's own identity and personal API keys. */
+/** Creates the service for the caller's own identity, personal API keys and service tokens. */
 export function createApiKeysService(deps: ServiceDeps) {
-  async function ownKey(auth: AuthContext, id: string): Promise<ApiKeyRow> {
-    const row = await findApiKey(deps.db, auth.user.id, id === 'current' ? auth.keyId : id);
+  const transaction = <T>(fn: (trx: Transaction<DB>) => Promise<T>) => deps.db.transaction().execute(fn);
+
+  async function ownKey(db: Executor, auth: AuthContext, id: string): Promise<ApiKeyWithScope> {
+    const row = await findApiKey(db, auth.user.id, id === 'current' ? auth.keyId : id);
     if (!row) throw new ServiceError('not_found', `API key "${id}" not found`);
     return row;
   }
+  const keyAudit = (auth: AuthContext, action: 'key.create' | 'key.revoke', key: ApiKeyInfo, project: AuditEvent['project']): AuditEvent => ({
+    ...auditActor(auth),
+    action,
+    project,
+    environment: key.service?.environment ?? null,
+    details: { keyId: key.id, name: key.name, service: key.service !== null },
+  });
+
   return {
-    /** Who the caller is and which key they used. */
+    /** Who the caller is and which key they used (service tokens may ask too). */
     async me(auth: AuthContext): Promise<MeResponse> {
-      return { user: auth.user, key: toApiKeyInfo(await ownKey(auth, 'current')) };
+      return { user: auth.user, key: toApiKeyInfo(await ownKey(deps.db, auth, 'current')) };
     },
-    /** The caller's keys, prefix only. */
+    /** The caller's keys, prefix only (personal keys only). */
     async list(auth: AuthContext): Promise<{ keys: ApiKeyInfo[] }> {
+      requirePersonalKey(auth.service);
       return { keys: (await listApiKeys(deps.db, auth.user.id)).map(toApiKeyInfo) };
     },
-    /** Issues a new personal key for the caller. */
-    async create(auth: AuthContext, body: { name: string; expiresInSeconds?: number | undefined }) {
-      return issueApiKey(deps.db, auth.user.id, body.name, deps.now(), body.expiresInSeconds);
+    /**
+     * Issues a personal key, or with `service` a read-only token for one project and environment
+     * (Owner/Admin: any environment; Member: development and staging).
+     */
+    async create(auth: AuthContext, body: { name: string; expiresInSeconds?: number | undefined; service?: { project: string; environment: Environment } | undefined }) {
+      requirePersonalKey(auth.service);
+      return transaction(async (trx) => {
+        let scope: ServiceTokenScope | undefined;
+        let project: AuditEvent['project'] = null;
+        if (body.service) {
+          const access = await requireProjectScope(trx, auth, body.service.project);
+          authorize(access, 'create-service-token', body.service.environment);
+          scope = { projectId: access.project.id, projectSlug: access.project.slug, environment: body.service.environment };
+          project = access.audit;
+        }
+        const created = await issueApiKey(trx, auth.user.id, body.name, deps.now(), body.expiresInSeconds, scope);
+        await deps.audit.record(trx, keyAudit(auth, 'key.create', created.key, project));
+        return created;
+      });
     },
-    /** Revokes one of the caller's keys (`current` = the key making the request); idempotent. */
+    /** Revokes one of the caller's keys (`current` = the key making the request); idempotent. A service token may revoke only itself. */
     async revoke(auth: AuthContext, id: string): Promise<void> {
-      const row = await ownKey(auth, id);
-      await revokeApiKey(deps.db, row.id, deps.now().toISOString());
+      if (auth.service && id !== 'current' && id !== auth.keyId) requirePersonalKey(auth.service);
+      await transaction(async (trx) => {
+        const row = await ownKey(trx, auth, id);
+        if (row.revoked_at !== null) return;
+        await revokeApiKey(trx, row.id, deps.now().toISOString());
+        const info = toApiKeyInfo(row);
+        const project = row.service_project_id && row.service_project_slug ? { id: row.service_project_id, slug: row.service_project_slug } : null;
+        await deps.audit.record(trx, keyAudit(auth, 'key.revoke', info, project));
+      });
     },
   };
 }

@@ -1,20 +1,21 @@
+import type { Environment } from '../../contract/index.js';
 import { hashApiToken, TOKEN_PREFIX } from '../crypto/api-token.js';
 import { findApiKeyByHash, touchApiKey } from '../store/api-keys-store.js';
 import { ServiceError } from './service-error.js';
-import type { AuthContext, ServiceDeps } from './service-deps.js';
+import type { AuthContext, ClientInfo, ServiceDeps } from './service-deps.js';
 
 const INVALID = 'invalid or expired API key';
 const TOUCH_INTERVAL_MS = 60_000;
 
 export interface AuthService {
-  authenticate(authorization: string | undefined): Promise<AuthContext>;
+  authenticate(authorization: string | undefined, client: ClientInfo): Promise<AuthContext>;
 }
 
 /** Creates the service that turns an `Authorization: Bearer krypt_...` header into a caller. */
 export function createAuthService(deps: ServiceDeps): AuthService {
   return {
     // Resolves the bearer token; every failure is the same generic 401.
-    async authenticate(authorization) {
+    async authenticate(authorization, client) {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
       const token = match?.[1];
       if (!token) throw new ServiceError('unauthorized', 'missing API key: send "Authorization: Bearer <key>"');
@@ -28,7 +29,12 @@ export function createAuthService(deps: ServiceDeps): AuthService {
       const since = new Date(now.getTime() - TOUCH_INTERVAL_MS).toISOString();
       await touchApiKey(deps.db, found.key.id, now.toISOString(), since);
       const { id, email, name } = found.user;
-      return { user: { id, email, name }, keyId: found.key.id };
+      const { service_project_id: projectId, service_project_slug: projectSlug, service_environment } = found.key;
+      const service =
+        projectId !== null && projectSlug !== null && service_environment !== null
+          ? { projectId, projectSlug, environment: service_environment as Environment }
+          : null;
+      return { user: { id, email, name }, keyId: found.key.id, service, client };
     },
   };
 }

@@ -9,9 +9,10 @@ import {
   type ProjectAccess,
 } from '../store/projects-store.js';
 import type { Executor } from '../store/schema.js';
-import { requireCan } from './policy.js';
+import { authorize, requireProjectScope } from './access.js';
+import { requirePersonalKey } from './policy.js';
 import { projectNotFound, ServiceError } from './service-error.js';
-import type { AuthContext, ServiceDeps } from './service-deps.js';
+import { auditActor, type AuthContext, type ServiceDeps } from './service-deps.js';
 
 /** The caller's access to a project, or a 404 that does not reveal whether it exists. */
 export async function requireProjectAccess(db: Executor, auth: AuthContext, slug: string): Promise<ProjectAccess> {
@@ -33,12 +34,15 @@ function toProject(a: ProjectAccess): Project {
 /** Creates the service for listing, creating and deleting projects. */
 export function createProjectsService(deps: ServiceDeps) {
   return {
-    /** Projects the caller belongs to, with their role. */
+    /** Projects the caller belongs to, with their role (a service token sees only its own project). */
     async list(auth: AuthContext): Promise<{ projects: Project[] }> {
-      return { projects: (await listProjectsForUser(deps.db, auth.user.id)).map(toProject) };
+      const all = await listProjectsForUser(deps.db, auth.user.id);
+      const visible = auth.service ? all.filter((a) => a.project.id === auth.service?.projectId) : all;
+      return { projects: visible.map(toProject) };
     },
     /** Creates a project with its three environments; the caller becomes its owner. */
     async create(auth: AuthContext, slug: string): Promise<{ project: Project }> {
+      requirePersonalKey(auth.service);
       const taken = new ServiceError('conflict', `project slug "${slug}" is already taken`);
       const now = deps.now().toISOString();
       const id = randomUUID();
@@ -51,6 +55,7 @@ export function createProjectsService(deps: ServiceDeps) {
             ENVIRONMENTS.map((name) => ({ id: randomUUID(), project_id: id, name, revision: 0 })),
             { project_id: id, user_id: auth.user.id, role: 'owner', created_at: now },
           );
+          await deps.audit.record(trx, { ...auditActor(auth), action: 'project.create', project: { id, slug }, environment: null });
         });
       } catch (err) {
         if (isUniqueViolation(err)) throw taken;
@@ -61,9 +66,11 @@ export function createProjectsService(deps: ServiceDeps) {
     /** Deletes a project and everything in it (owner only). */
     async remove(auth: AuthContext, slug: string): Promise<void> {
       await deps.db.transaction().execute(async (trx) => {
-        const access = await requireProjectAccess(trx, auth, slug);
-        requireCan(access.role, 'delete-project');
-        await deleteProject(trx, access.project.id);
+        const scope = await requireProjectScope(trx, auth, slug);
+        requirePersonalKey(auth.service);
+        authorize(scope, 'delete-project');
+        await deleteProject(trx, scope.project.id);
+        await deps.audit.record(trx, { ...auditActor(auth), action: 'project.delete', project: scope.audit, environment: null });
       });
     },
   };

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
+import type { AUDIT_ACTIONS, Environment } from '../../contract/index.js';
 import type { DerivedKeys } from '../crypto/value-crypto.js';
-import type { DB, Dialect } from '../store/schema.js';
+import type { DB, Dialect, Executor } from '../store/schema.js';
 
 /** What every service factory receives. */
 export interface ServiceDeps {
@@ -8,10 +9,47 @@ export interface ServiceDeps {
   dialect: Dialect;
   keys: DerivedKeys;
   now: () => Date;
+  audit: AuditRecorder;
+}
+
+/** Where a request came from, as the audit log records it. */
+export interface ClientInfo {
+  ip: string | null;
+  userAgent: string | null;
+  /** The CLI command name sent in the x-krypt-command header. */
+  command: string | null;
 }
 
 /** The authenticated caller, attached to each /v1 request by the auth plugin. */
 export interface AuthContext {
   user: { id: string; email: string; name: string };
   keyId: string;
+  /** Set when the key is a read-only service token limited to one project and environment. */
+  service: { projectId: string; projectSlug: string; environment: Environment } | null;
+  client: ClientInfo;
+}
+
+/** One audit event; key names only, never values. */
+export interface AuditEvent {
+  action: (typeof AUDIT_ACTIONS)[number];
+  /** Who did it; null only for unauthenticated events (e.g. redeeming an invite, where details name the user). */
+  actor: { userId: string; email: string; keyId: string | null } | null;
+  client: ClientInfo;
+  project: { id: string; slug: string } | null;
+  environment: Environment | null;
+  keys?: string[];
+  details?: Record<string, string | number | boolean | null>;
+}
+
+/**
+ * Appends to the hash-chained audit log. Call it with the transaction that performs the audited
+ * change, so the entry and the change commit (or roll back) together.
+ */
+export interface AuditRecorder {
+  record(db: Executor, event: AuditEvent): Promise<void>;
+}
+
+/** The actor part of an audit event for an authenticated caller. */
+export function auditActor(auth: AuthContext): Pick<AuditEvent, 'actor' | 'client'> {
+  return { actor: { userId: auth.user.id, email: auth.user.email, keyId: auth.keyId }, client: auth.client };
 }

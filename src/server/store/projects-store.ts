@@ -85,3 +85,14 @@ export async function lockEnvironment(db: Executor, id: string): Promise<number 
 export async function setEnvironmentRevision(db: Executor, id: string, revision: number): Promise<void> {
   await db.updateTable('environments').set({ revision }).where('id', '=', id).execute();
 }
+
+/**
+ * Re-reads the environment's revision under a shared lock on PostgreSQL (writers take the row
+ * exclusively first, so the reads that follow see one consistent revision); SQLite transactions
+ * on the single connection are already serialised.
+ */
+export async function readEnvironmentRevision(db: Executor, id: string, dialect: 'sqlite' | 'postgres'): Promise<number | undefined> {
+  const q = db.selectFrom('environments').select('revision').where('id', '=', id);
+  const row = await (dialect === 'postgres' ? q.forShare() : q).executeTakeFirst();
+  return row?.revision;
+}

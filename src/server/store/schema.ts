@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { ColumnType, Kysely } from 'kysely';
 
 // Row types of the Kysely schema. Timestamps are ISO-8601 text in both dialects.
 
@@ -22,6 +22,9 @@ export interface ApiKeysTable {
   expires_at: string | null;
   revoked_at: string | null;
   last_used_at: string | null;
+  /** Set for a read-only service token: the one project and environment it may read. */
+  service_project_id: string | null;
+  service_environment: string | null;
 }
 export interface ProjectsTable {
   id: string;
@@ -63,6 +66,67 @@ export interface SecretVersionsTable {
   created_at: string;
   created_by: string;
 }
+/** A one-time invite; only the SHA-256 of its code is kept. */
+export interface InvitesTable {
+  id: string;
+  project_id: string;
+  email: string;
+  role: string;
+  code_hash: string;
+  created_at: string;
+  created_by: string;
+  expires_at: string;
+  used_at: string | null;
+  used_by: string | null;
+}
+export interface ChangeRequestsTable {
+  id: string;
+  project_id: string;
+  /** Per-project sequential number shown to users ("change request #3"). */
+  number: number;
+  environment_id: string;
+  status: string;
+  requested_by: string;
+  created_at: string;
+  base_revision: number;
+  decided_by: string | null;
+  decided_at: string | null;
+  reason: string | null;
+}
+export interface ChangeRequestItemsTable {
+  change_request_id: string;
+  key: string;
+  action: string;
+  value: string | null;
+  tag: string | null;
+}
+/** PostgreSQL returns bigint columns as strings; read them through Number(). */
+type BigIntColumn = ColumnType<number | string, number, number>;
+/** One hash-chained audit entry; keys and details are JSON text. */
+export interface AuditLogTable {
+  id: BigIntColumn;
+  at: string;
+  actor_user_id: string | null;
+  actor_email: string | null;
+  key_id: string | null;
+  action: string;
+  project_id: string | null;
+  project_slug: string | null;
+  environment: string | null;
+  keys: string;
+  details: string;
+  ip: string | null;
+  user_agent: string | null;
+  command: string | null;
+  prev_hash: string;
+  hash: string;
+}
+/** The single row (id = 1) holding the chain's last id and hash; appends lock it. */
+export interface AuditHeadTable {
+  id: number;
+  last_id: BigIntColumn;
+  last_hash: string;
+}
 
 export interface DB {
   meta: MetaTable;
@@ -73,6 +137,11 @@ export interface DB {
   memberships: MembershipsTable;
   secrets: SecretsTable;
   secret_versions: SecretVersionsTable;
+  invites: InvitesTable;
+  change_requests: ChangeRequestsTable;
+  change_request_items: ChangeRequestItemsTable;
+  audit_log: AuditLogTable;
+  audit_head: AuditHeadTable;
 }
 
 /** A database handle or a transaction: every store function takes one of these. */

@@ -97,3 +97,30 @@ export async function deleteSecrets(db: Executor, environmentId: string, keys: s
 export async function insertSecretVersions(db: Executor, rows: SecretVersionRow[]): Promise<void> {
   for (const chunk of chunks(rows)) await db.insertInto('secret_versions').values(chunk).execute();
 }
+
+/** Every version of one key, newest first, with the author's email (or id when the user is gone). */
+export async function listKeyVersions(
+  db: Executor,
+  environmentId: string,
+  key: string,
+): Promise<(SecretVersionRow & { created_by_email: string | null })[]> {
+  return db
+    .selectFrom('secret_versions')
+    .leftJoin('users', 'users.id', 'secret_versions.created_by')
+    .selectAll('secret_versions')
+    .select('users.email as created_by_email')
+    .where('secret_versions.environment_id', '=', environmentId)
+    .where('secret_versions.key', '=', key)
+    .orderBy('secret_versions.version', 'desc')
+    .execute();
+}
+
+export async function findKeyVersion(db: Executor, environmentId: string, key: string, version: number): Promise<SecretVersionRow | undefined> {
+  return db
+    .selectFrom('secret_versions')
+    .selectAll()
+    .where('environment_id', '=', environmentId)
+    .where('key', '=', key)
+    .where('version', '=', version)
+    .executeTakeFirst();
+}

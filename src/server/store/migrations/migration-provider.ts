@@ -1,9 +1,13 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { initialMigration } from './0001-initial.js';
+import { teamsMigration } from './0002-teams.js';
+import { auditMigration } from './0003-audit.js';
 
 // In-code migrations (no filesystem scan), so bundles and compiled builds see the same set.
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initialMigration,
+  '0002-teams': teamsMigration,
+  '0003-audit': auditMigration,
 };
 
 export const migrationProvider: MigrationProvider = {

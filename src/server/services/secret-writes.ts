@@ -1,0 +1,108 @@
+import type { Environment } from '../../contract/index.js';
+import { decryptValue, encryptValue, type DerivedKeys, type ValueContext } from '../crypto/value-crypto.js';
+import { setEnvironmentRevision } from '../store/projects-store.js';
+import type { Executor } from '../store/schema.js';
+import {
+  deleteSecrets,
+  insertSecretVersions,
+  keysChangedSince,
+  latestVersions,
+  listSecrets,
+  upsertSecrets,
+  type SecretRow,
+  type SecretVersionRow,
+} from '../store/secrets-store.js';
+import { ServiceError } from './service-error.js';
+
+// The one path that changes secrets: direct writes, change-request approvals and rollbacks all
+// apply through applyChanges, inside the caller's transaction and after it locked the environment.
+
+/** Where a secret lives, as its encryption context needs it. */
+export interface SecretLocation {
+  projectId: string;
+  environmentId: string;
+  environment: Environment;
+}
+
+/** Proposed sets and deletes (after schema validation). */
+export interface ChangeSet {
+  set: Record<string, string>;
+  delete: string[];
+}
+
+export interface AppliedChanges {
+  revision: number;
+  changed: string[];
+  deleted: string[];
+}
+
+/** The encryption context of one stored secret version. */
+export function secretContext(at: SecretLocation, key: string, version: number): ValueContext {
+  return { projectId: at.projectId, environment: at.environment, key, version };
+}
+
+/** Decrypted current values of an environment, by key. */
+export async function currentValues(trx: Executor, keys: DerivedKeys, at: SecretLocation): Promise<Map<string, string>> {
+  const rows = await listSecrets(trx, at.environmentId);
+  return new Map(rows.map((r) => [r.key, decryptValue(keys, secretContext(at, r.key, r.version), r)]));
+}
+
+/** 409 naming the requested keys written after `baseRevision` (or when the base is in the future). */
+export async function assertNoConflicts(trx: Executor, at: SecretLocation, current: number, baseRevision: number, keys: string[]): Promise<void> {
+  if (baseRevision > current) {
+    throw new ServiceError('conflict', `base revision ${baseRevision} is newer than the environment's revision ${current}`, []);
+  }
+  const requested = new Set(keys);
+  const conflicts = (await keysChangedSince(trx, at.environmentId, baseRevision)).filter((k) => requested.has(k)).sort();
+  if (conflicts.length > 0) {
+    throw new ServiceError(
+      'conflict',
+      `${conflicts.length} key(s) changed since revision ${baseRevision}: ${conflicts.join(', ')}; pull and retry`,
+      conflicts,
+    );
+  }
+}
+
+/** The part of a change set that would change something: identical values and absent deletes drop out. */
+export function effectiveChanges(values: Map<string, string>, changes: ChangeSet): ChangeSet {
+  const set: Record<string, string> = {};
+  for (const [key, value] of Object.entries(changes.set)) if (values.get(key) !== value) set[key] = value;
+  return { set, delete: changes.delete.filter((k) => values.has(k)) };
+}
+
+/**
+ * Applies a change set at revision `current + 1` (the caller holds the environment's lock).
+ * No-ops change nothing; the revision moves by one only when something changed.
+ */
+export async function applyChanges(
+  trx: Executor,
+  deps: { keys: DerivedKeys; now: () => Date },
+  at: SecretLocation,
+  current: number,
+  authorId: string,
+  changes: ChangeSet,
+): Promise<AppliedChanges> {
+  const effective = effectiveChanges(await currentValues(trx, deps.keys, at), changes);
+  const setKeys = Object.keys(effective.set);
+  if (setKeys.length === 0 && effective.delete.length === 0) return { revision: current, changed: [], deleted: [] };
+  const versions = await latestVersions(trx, at.environmentId);
+  const revision = current + 1;
+  const when = deps.now().toISOString();
+  const upserts: SecretRow[] = [];
+  const history: SecretVersionRow[] = [];
+  const common = { environment_id: at.environmentId, revision, created_at: when, created_by: authorId };
+  for (const key of setKeys) {
+    const version = (versions.get(key) ?? 0) + 1;
+    const stored = encryptValue(deps.keys, secretContext(at, key, version), effective.set[key] as string);
+    upserts.push({ environment_id: at.environmentId, key, version, ...stored, updated_revision: revision, updated_at: when, updated_by: authorId });
+    history.push({ ...common, key, version, ...stored, deleted: 0 });
+  }
+  for (const key of effective.delete) {
+    history.push({ ...common, key, version: (versions.get(key) ?? 0) + 1, value: null, tag: null, deleted: 1 });
+  }
+  await upsertSecrets(trx, upserts);
+  await deleteSecrets(trx, at.environmentId, effective.delete);
+  await insertSecretVersions(trx, history);
+  await setEnvironmentRevision(trx, at.environmentId, revision);
+  return { revision, changed: setKeys.sort(), deleted: [...effective.delete].sort() };
+}

@@ -1,0 +1,72 @@
+import type { WriteSecretsResponse } from '../../contract/index.js';
+import { lockEnvironment } from '../store/projects-store.js';
+import type { Executor } from '../store/schema.js';
+import { authorize, type EnvironmentScope } from './access.js';
+import { createChangeRequest } from './change-request-records.js';
+import { applyChanges, assertNoConflicts, currentValues, effectiveChanges, type ChangeSet, type SecretLocation } from './secret-writes.js';
+import { ServiceError } from './service-error.js';
+import { auditActor, type AuditEvent, type AuthContext, type ServiceDeps } from './service-deps.js';
+
+/** Where an environment scope's secrets live. */
+export function locationOf(scope: EnvironmentScope): SecretLocation {
+  return { projectId: scope.project.id, environmentId: scope.env.id, environment: scope.env.name };
+}
+
+/** How a write is recorded in the audit log when applied directly. */
+export interface WriteAudit {
+  action: Extract<AuditEvent['action'], 'secrets.write' | 'secret.rollback'>;
+  details?: Record<string, string | number | boolean | null>;
+}
+
+/**
+ * A write as the policy allows it, inside the caller's transaction: applied directly, or (a
+ * Member's production write) held as a pending change request. With baseRevision, a requested
+ * key written after it is a 409 either way. Audited in the same transaction.
+ */
+export async function performWrite(
+  deps: ServiceDeps,
+  trx: Executor,
+  auth: AuthContext,
+  scope: EnvironmentScope,
+  changes: ChangeSet,
+  baseRevision: number | undefined,
+  audit: WriteAudit,
+): Promise<WriteSecretsResponse> {
+  const env = scope.env.name;
+  const vias = [authorize(scope, 'write', env)];
+  if (changes.delete.length > 0) vias.push(authorize(scope, 'delete', env));
+  const current = await lockEnvironment(trx, scope.env.id);
+  if (current === undefined) throw new ServiceError('not_found', `project "${scope.project.slug}" not found`);
+  const requested = [...Object.keys(changes.set), ...changes.delete];
+  if (baseRevision !== undefined) await assertNoConflicts(trx, locationOf(scope), current, baseRevision, requested);
+
+  if (vias.every((v) => v === 'direct')) {
+    const result = await applyChanges(trx, deps, locationOf(scope), current, auth.user.id, changes);
+    const keys = [...result.changed, ...result.deleted].sort();
+    if (keys.length > 0) {
+      await deps.audit.record(trx, {
+        ...auditActor(auth),
+        action: audit.action,
+        project: scope.audit,
+        environment: env,
+        keys,
+        details: { revision: result.revision, ...audit.details },
+      });
+    }
+    return result;
+  }
+
+  const effective = effectiveChanges(await currentValues(trx, deps.keys, locationOf(scope)), changes);
+  if (Object.keys(effective.set).length === 0 && effective.delete.length === 0) return { revision: current, changed: [], deleted: [] };
+  const at = { ...locationOf(scope), projectSlug: scope.project.slug };
+  const changeRequest = await createChangeRequest(trx, deps, at, auth.user, current, effective);
+  await deps.audit.record(trx, {
+    ...auditActor(auth),
+    action: 'change_request.create',
+    project: scope.audit,
+    environment: env,
+    keys: changeRequest.changes.map((c) => c.key),
+    details: { changeRequest: changeRequest.id, ...audit.details },
+  });
+  return { changeRequest };
+}

@@ -1,0 +1,86 @@
+import { sql, type Selectable } from 'kysely';
+import type { AuditLogTable, Dialect, Executor } from './schema.js';
+
+// SQL access for the hash-chained audit log. Hashing and chain rules live in audit-service.
+
+/** An audit row with its id as a number on both dialects. */
+export type AuditRow = Omit<Selectable<AuditLogTable>, 'id'> & { id: number };
+
+export interface AuditHead {
+  lastId: number;
+  lastHash: string;
+}
+
+export interface AuditListFilter {
+  projectId: string;
+  environment?: string | undefined;
+  actorEmail?: string | undefined;
+  /** ISO-8601 UTC (…Z): entries at or after it. */
+  since?: string | undefined;
+  limit: number;
+}
+
+function toRow(row: Selectable<AuditLogTable>): AuditRow {
+  return { ...row, id: Number(row.id) };
+}
+
+/**
+ * Claims the next entry id: bumps the head's last_id and returns the new id with the previous
+ * entry's hash. The UPDATE holds the head row's lock (PostgreSQL) or the write lock (SQLite) until
+ * the caller's transaction ends, so appends serialise. On PostgreSQL it also reports the
+ * transaction's isolation level: only READ COMMITTED reads the head fresh after waiting for it.
+ */
+export async function claimAuditId(db: Executor, dialect: Dialect): Promise<{ id: number; prevHash: string; isolation: string | null }> {
+  const query = db
+    .updateTable('audit_head')
+    .set({ last_id: sql<number>`last_id + 1` })
+    .where('id', '=', 1)
+    .returning(['last_id', 'last_hash']);
+  if (dialect === 'postgres') {
+    const row = await query.returning(sql<string>`current_setting('transaction_isolation')`.as('isolation')).executeTakeFirst();
+    if (!row) throw headMissing();
+    return { id: Number(row.last_id), prevHash: row.last_hash, isolation: row.isolation };
+  }
+  const row = await query.executeTakeFirst();
+  if (!row) throw headMissing();
+  return { id: Number(row.last_id), prevHash: row.last_hash, isolation: null };
+}
+
+function headMissing(): Error {
+  return new Error('the audit chain head (audit_head row 1) is missing');
+}
+
+export async function setAuditHeadHash(db: Executor, hash: string): Promise<void> {
+  await db.updateTable('audit_head').set({ last_hash: hash }).where('id', '=', 1).execute();
+}
+
+export async function readAuditHead(db: Executor): Promise<AuditHead | undefined> {
+  const row = await db.selectFrom('audit_head').select(['last_id', 'last_hash']).where('id', '=', 1).executeTakeFirst();
+  return row ? { lastId: Number(row.last_id), lastHash: row.last_hash } : undefined;
+}
+
+export async function insertAuditEntry(db: Executor, row: AuditRow): Promise<void> {
+  await db.insertInto('audit_log').values(row).execute();
+}
+
+/** Up to `limit` entries with id > afterId, oldest first (the verifier's page). */
+export async function auditEntriesAfter(db: Executor, afterId: number, limit: number): Promise<AuditRow[]> {
+  const rows = await db.selectFrom('audit_log').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
+  return rows.map(toRow);
+}
+
+/** Ids of entries whose stored hash is `hash` (normally none or one). */
+export async function auditIdsWithHash(db: Executor, hash: string): Promise<number[]> {
+  const rows = await db.selectFrom('audit_log').select('id').where('hash', '=', hash).orderBy('id').execute();
+  return rows.map((r) => Number(r.id));
+}
+
+/** A project's entries matching the filter, newest first. */
+export async function listAuditEntries(db: Executor, filter: AuditListFilter): Promise<AuditRow[]> {
+  let query = db.selectFrom('audit_log').selectAll().where('project_id', '=', filter.projectId);
+  if (filter.environment !== undefined) query = query.where('environment', '=', filter.environment);
+  if (filter.actorEmail !== undefined) query = query.where('actor_email', '=', filter.actorEmail);
+  if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
+  const rows = await query.orderBy('id', 'desc').limit(filter.limit).execute();
+  return rows.map(toRow);
+}

@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type ApiResponse, type TestServer } from '../helpers/server.js';
+
+// Every role × environment × action against the real HTTP API, on SQLite and PostgreSQL.
+// The expected outcomes are data, transcribed from PRODUCT.md §1:
+//
+//   | Role   | Read all envs | Write development/staging | Write production             | Manage members              |
+//   | Owner  | yes           | yes                       | yes, directly                | yes                         |
+//   | Admin  | yes           | yes                       | yes, directly                | yes (cannot remove Owner)   |
+//   | Member | yes           | yes                       | only through a change request | no                          |
+//   | Viewer | names only    | no                        | no                           | no                          |
+//
+// plus: Owners and Admins approve or reject change requests; only the requester cancels; service
+// tokens (here: one made by the owner for staging) list and read their one environment and nothing
+// else; Owner/Admin create service tokens for any environment, Members for development and staging;
+// every member reads the audit log.
+
+const WHO = ['owner', 'admin', 'member', 'viewer', 'service'] as const;
+type Who = (typeof WHO)[number];
+const ENVS = ['development', 'staging', 'production'] as const;
+type Env = (typeof ENVS)[number];
+
+/** [development, staging, production]; null = does not arise (change requests exist only for production). */
+type Row = readonly [number | null, number | null, number | null];
+const all = (status: number): Row => [status, status, status];
+const prodOnly = (status: number): Row => [null, null, status];
+
+const EXPECTED: Record<string, Record<Who, Row>> = {
+  'bulk read': { owner: all(200), admin: all(200), member: all(200), viewer: all(403), service: [403, 200, 403] },
+  'single read': { owner: all(200), admin: all(200), member: all(200), viewer: all(403), service: [403, 200, 403] },
+  'list keys': { owner: all(200), admin: all(200), member: all(200), viewer: all(200), service: [403, 200, 403] },
+  write: { owner: all(200), admin: all(200), member: [200, 200, 202], viewer: all(403), service: all(403) },
+  delete: { owner: all(200), admin: all(200), member: [200, 200, 202], viewer: all(403), service: all(403) },
+  'member management (invite)': { owner: all(201), admin: all(201), member: all(403), viewer: all(403), service: all(403) },
+  'change request approve': { owner: prodOnly(200), admin: prodOnly(200), member: prodOnly(403), viewer: prodOnly(403), service: prodOnly(403) },
+  'change request reject': { owner: prodOnly(200), admin: prodOnly(200), member: prodOnly(403), viewer: prodOnly(403), service: prodOnly(403) },
+  // The member cancels their own request; everyone else tries to cancel the member's request.
+  'change request cancel': { owner: prodOnly(403), admin: prodOnly(403), member: prodOnly(200), viewer: prodOnly(403), service: prodOnly(403) },
+  'service-token creation': { owner: all(201), admin: all(201), member: [201, 201, 403], viewer: all(403), service: all(403) },
+  'audit read': { owner: all(200), admin: all(200), member: all(200), viewer: all(200), service: all(403) },
+};
+
+const SLUG = 'matrix';
+
+describe.each(['sqlite', 'postgres'] as const)('authorization matrix on %s', (dialect) => {
+  let srv: TestServer;
+  const tokens = {} as Record<Who, string>;
+  const p = `/v1/projects/${SLUG}`;
+  const envPath = (env: Env) => `${p}/environments/${env}`;
+  const as = (who: Who, method: string, path: string, body?: unknown) =>
+    srv.call(method, path, { token: tokens[who], ...(body !== undefined ? { body } : {}) });
+
+  /** A fresh pending change request made by the member in production; returns its number. */
+  async function memberRequest(tag: string): Promise<number> {
+    const r = await as('member', 'PATCH', `${envPath('production')}/secrets`, { set: { [`CR_${tag}`]: `proposed-${tag}` } });
+    expect(r.status).toBe(202);
+    return r.json.changeRequest.id as number;
+  }
+
+  const ATTEMPT: Record<string, (who: Who, env: Env) => Promise<ApiResponse>> = {
+    'bulk read': (who, env) => as(who, 'GET', `${envPath(env)}/secrets`),
+    'single read': (who, env) => as(who, 'GET', `${envPath(env)}/secrets/SEED`),
+    'list keys': (who, env) => as(who, 'GET', `${envPath(env)}/keys`),
+    write: (who, env) => as(who, 'PATCH', `${envPath(env)}/secrets`, { set: { [`W_${who}`]: `written-by-${who}` } }),
+    delete: (who, env) => as(who, 'PATCH', `${envPath(env)}/secrets`, { delete: [`D_${who}`] }),
+    'member management (invite)': (who, env) => as(who, 'POST', `${p}/invites`, { email: `invitee-${who}-${env}@example.com`, role: 'viewer' }),
+    'change request approve': async (who) => as(who, 'POST', `${p}/change-requests/${await memberRequest(`A_${who}`)}/approve`, {}),
+    'change request reject': async (who) => as(who, 'POST', `${p}/change-requests/${await memberRequest(`R_${who}`)}/reject`, { reason: 'not now' }),
+    'change request cancel': async (who) => as(who, 'POST', `${p}/change-requests/${await memberRequest(`C_${who}`)}/cancel`),
+    'service-token creation': (who, env) => as(who, 'POST', '/v1/keys', { name: `ci-${who}-${env}`, service: { project: SLUG, environment: env } }),
+    'audit read': (who) => as(who, 'GET', `${p}/audit?limit=1`),
+  };
+
+  beforeAll(async () => {
+    srv = await startTestServer({ dialect });
+    tokens.owner = srv.token;
+    expect((await srv.call('POST', '/v1/projects', { body: { slug: SLUG } })).status).toBe(201);
+    for (const role of ['admin', 'member', 'viewer'] as const) {
+      const invite = await srv.call('POST', `${p}/invites`, { body: { email: `${role}@example.com`, role } });
+      expect(invite.status).toBe(201);
+      const joined = await srv.call('POST', '/v1/invites/redeem', { token: null, body: { code: invite.json.code } });
+      expect(joined.status).toBe(201);
+      tokens[role] = joined.json.token;
+    }
+    const service = await srv.call('POST', '/v1/keys', { body: { name: 'ci', service: { project: SLUG, environment: 'staging' } } });
+    expect(service.status).toBe(201);
+    tokens.service = service.json.token;
+    const seed: Record<string, string> = { SEED: 'seed-value' };
+    for (const who of WHO) seed[`D_${who}`] = `to-delete-${who}`;
+    for (const env of ENVS) expect((await srv.call('PATCH', `${envPath(env)}/secrets`, { body: { set: seed } })).status).toBe(200);
+  });
+  afterAll(async () => {
+    await srv?.close();
+  });
+
+  it.each(Object.keys(EXPECTED))('%s', async (action) => {
+    const observed = {} as Record<Who, (number | null)[]>;
+    for (const who of WHO) {
+      observed[who] = [];
+      for (const [i, env] of ENVS.entries()) {
+        if ((EXPECTED[action] as Record<Who, Row>)[who][i] === null) {
+          observed[who].push(null);
+          continue;
+        }
+        const r = await (ATTEMPT[action] as (w: Who, e: Env) => Promise<ApiResponse>)(who, env);
+        if (r.status === 403) {
+          expect(r.json.error.code).toBe('forbidden');
+          if (who === 'service') expect(r.json.error.message).toBe(`service tokens are read-only and limited to ${SLUG}/staging`);
+          else if (who === 'viewer' && ['bulk read', 'single read', 'write', 'delete'].includes(action)) {
+            expect(r.json.error.message).toBe('viewers can see key names only; ask an owner or admin for the member role');
+          }
+        }
+        observed[who].push(r.status);
+      }
+    }
+    expect(observed).toEqual(EXPECTED[action]);
+  });
+
+  it('left production untouched by refused and pending writes, and applied approved requests', async () => {
+    const prod = await srv.call('GET', `${envPath('production')}/secrets`);
+    expect(Object.keys(prod.json.secrets).sort()).toEqual(
+      ['CR_A_admin', 'CR_A_owner', 'D_member', 'D_service', 'D_viewer', 'SEED', 'W_admin', 'W_owner'].sort(),
+    );
+    const staging = await srv.call('GET', `${envPath('staging')}/secrets`, { token: tokens.service });
+    expect(staging.json.secrets.SEED).toBe('seed-value');
+  });
+});
