@@ -28,6 +28,15 @@ export abstract class KryptCommand<T> extends Command {
     return input;
   }
 
+  /**
+   * Ends a command that has a result but must still exit non-zero (`diff` found differences, a broken
+   * audit chain): with --json the result goes to stdout first, then the error is rendered as usual.
+   */
+  protected failWithResult(result: unknown, error: KryptError): never {
+    if (this.jsonEnabled()) this.deps.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    throw error;
+  }
+
   protected get interactive(): boolean {
     return Boolean(this.deps.stdin.isTTY);
   }

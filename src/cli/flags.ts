@@ -7,9 +7,14 @@ export const apiFlags = {
   'api-url': Flags.string({ description: 'Krypt API URL [env: KRYPT_API_URL]', helpGroup: 'GLOBAL' }),
 };
 
+/** For commands about a whole project (members, change requests, audit). */
+export const projectFlag = {
+  project: Flags.string({ char: 'p', description: 'project slug [env: KRYPT_PROJECT]', helpGroup: 'GLOBAL' }),
+};
+
 export const contextFlags = {
   ...apiFlags,
-  project: Flags.string({ char: 'p', description: 'project slug [env: KRYPT_PROJECT]', helpGroup: 'GLOBAL' }),
+  ...projectFlag,
   env: Flags.string({
     char: 'e',
     description: 'environment: development|staging|production (dev, stg, prod) [env: KRYPT_ENV]',

@@ -1,3 +1,4 @@
+import { KryptError } from '../lib/errors.js';
 import type { CliDeps } from './deps.js';
 
 // Prompts load @inquirer/prompts lazily (only interactive paths pay for it) and draw on stderr,
@@ -29,4 +30,18 @@ export async function readStdin(deps: CliDeps): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of deps.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Asks before a destructive action: `--yes` skips the question, a non-TTY stdin without it is
+ * refused (exit 1), and "no" at the prompt cancels (exit 130).
+ */
+export async function confirmAction(deps: CliDeps, yes: boolean, question: string, what: string): Promise<void> {
+  if (yes) return;
+  if (!deps.stdin.isTTY) {
+    throw new KryptError('confirmation_required', `refusing to ${what} without confirmation: stdin is not a terminal`, { hint: 'pass --yes' });
+  }
+  if (!(await promptConfirm(deps, question))) {
+    throw new KryptError('cancelled', `cancelled; did not ${what}`, { kind: 'cancelled' });
+  }
 }

@@ -3,6 +3,7 @@ import { KryptCommand } from '../cli/base-command.js';
 import { apiFlags } from '../cli/flags.js';
 import { promptSecret, readStdin } from '../cli/prompt.js';
 import { loadSettings } from '../cli/session.js';
+import type { Role } from '../contract/index.js';
 import { createApiClient } from '../lib/api/client.js';
 import { writeConfig } from '../lib/config/config-file.js';
 import { KryptError } from '../lib/errors.js';
@@ -10,18 +11,26 @@ import { KryptError } from '../lib/errors.js';
 interface LoginResult {
   apiUrl: string;
   user: { id: string; email: string; name: string };
-  keyName: string;
+  keyName?: string;
+  /** Set when the login redeemed an invite. */
+  joined?: { project: string; role: Role };
 }
 
 export default class Login extends KryptCommand<LoginResult> {
-  static override description = 'Log in with an API key: verifies it against the server, then stores it in ~/.krypt/config.json (0600).';
+  static override description = [
+    'Log in with an API key: verifies it against the server, then stores it in ~/.krypt/config.json (0600).',
+    'With --invite CODE, redeems an invitation instead: joins the project and stores the new personal key the same way.',
+  ].join('\n');
   static override examples = [
     '<%= config.bin %> login --api-url https://krypt.example.com',
     'echo "$KEY" | <%= config.bin %> login --api-url http://127.0.0.1:8080 --token-stdin',
+    '<%= config.bin %> login --invite CODE --api-url https://krypt.example.com',
   ];
   static override flags = {
     ...apiFlags,
-    'token-stdin': Flags.boolean({ description: 'read the API key from standard input instead of prompting' }),
+    'token-stdin': Flags.boolean({ description: 'read the API key from standard input instead of prompting', exclusive: ['invite'] }),
+    invite: Flags.string({ description: 'one-time invite code from `krypt members invite`' }),
+    name: Flags.string({ description: 'with --invite: your display name', dependsOn: ['invite'] }),
   };
 
   async run(): Promise<LoginResult> {
@@ -30,6 +39,15 @@ export default class Login extends KryptCommand<LoginResult> {
     const apiUrl = settings.apiUrl;
     if (!apiUrl) {
       throw new KryptError('no_api_url', 'no API URL given', { hint: 'pass --api-url https://your-krypt-server' });
+    }
+    if (flags.invite !== undefined) {
+      const code = flags.invite.trim();
+      if (!code) throw new KryptError('usage', 'the invite code is empty', { hint: 'pass the code from `krypt members invite`: `krypt login --invite CODE`' });
+      const joined = await createApiClient({ apiUrl, command: 'login' }).redeemInvite(code, flags.name).catch(rehintInvite);
+      writeConfig(dir, { ...config, apiUrl, token: joined.token });
+      this.say(`Logged in to ${apiUrl} as ${joined.user.email}; you joined ${joined.project} as ${joined.role}.`);
+      this.say(`Next: \`krypt init --project ${joined.project}\` in your project's directory.`);
+      return { apiUrl, user: joined.user, joined: { project: joined.project, role: joined.role } };
     }
     const token = (await this.readToken(flags['token-stdin'])).trim();
     if (!token) throw new KryptError('empty_token', 'no API key given', { hint: 'paste the key printed by `krypt server init` or `krypt keys create`' });
@@ -48,4 +66,12 @@ export default class Login extends KryptCommand<LoginResult> {
     }
     return promptSecret(this.deps, 'API key:');
   }
+}
+
+/** A refused code gets a hint about codes, not about API keys. */
+function rehintInvite(err: unknown): never {
+  if (err instanceof KryptError && ['unauthorized', 'forbidden', 'not_found', 'conflict', 'validation'].includes(err.code)) {
+    throw new KryptError(err.code, err.message, { kind: err.kind, hint: 'an invite code works once and expires; ask an owner or admin for a new `krypt members invite`' });
+  }
+  throw err;
 }

@@ -1,14 +1,16 @@
 import { Flags } from '@oclif/core';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { KryptCommand } from '../cli/base-command.js';
 import { contextFlags, yesFlag } from '../cli/flags.js';
 import { promptConfirm } from '../cli/prompt.js';
 import { renderDiff } from '../cli/render.js';
+import { pendingLines } from '../cli/change-requests.js';
 import { openProjectSession } from '../cli/session.js';
-import { ConflictError } from '../lib/api/client.js';
+import type { ChangeRequest } from '../contract/index.js';
+import { ConflictError, isPendingWrite } from '../lib/api/client.js';
 import { parseEnvFile } from '../lib/envfile/index.js';
 import { KryptError } from '../lib/errors.js';
+import { readUserFile } from '../lib/files/read-text.js';
 import { diffEnv, isEmptyDiff, type EnvDiff } from '../lib/sync/diff.js';
 
 interface PushResult {
@@ -17,6 +19,8 @@ interface PushResult {
   revision: number;
   applied: boolean;
   diff: EnvDiff;
+  /** Set when the push became a pending change request (a Member pushing production). */
+  changeRequest?: ChangeRequest;
 }
 
 export default class Push extends KryptCommand<PushResult> {
@@ -32,7 +36,7 @@ export default class Push extends KryptCommand<PushResult> {
 
   async run(): Promise<PushResult> {
     const { flags } = await this.parse(Push);
-    const local = parseEnvFile(readLocal(resolve(this.deps.cwd, flags.file), flags.file), flags.file);
+    const local = parseEnvFile(readUserFile(resolve(this.deps.cwd, flags.file), flags.file, 'pass --file PATH, or run `krypt pull` to create it'), flags.file);
     const { client, context } = openProjectSession(this.deps, flags, 'push');
     const where = `${context.project}/${context.environment}`;
     const remote = await client.getSecrets(context.project, context.environment);
@@ -50,6 +54,10 @@ export default class Push extends KryptCommand<PushResult> {
     const set = Object.fromEntries([...diff.added, ...diff.changed].map((k) => [k, local[k] as string]));
     try {
       const written = await client.writeSecrets(context.project, context.environment, { baseRevision: remote.revision, set, delete: diff.removed });
+      if (isPendingWrite(written)) {
+        pendingLines(written.changeRequest).forEach((line) => this.say(line));
+        return { ...result, changeRequest: written.changeRequest };
+      }
       this.say(`Pushed to ${where}: ${diff.added.length} added, ${diff.changed.length} changed, ${diff.removed.length} deleted (revision ${written.revision}).`);
       return { ...result, revision: written.revision, applied: true };
     } catch (err) {
@@ -71,16 +79,5 @@ export default class Push extends KryptCommand<PushResult> {
     if (!(await promptConfirm(this.deps, `Apply these changes to ${where}?`))) {
       throw new KryptError('cancelled', 'push cancelled; nothing changed', { kind: 'cancelled' });
     }
-  }
-}
-
-function readLocal(path: string, label: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new KryptError('file_unreadable', code === 'ENOENT' ? `${label} not found` : `cannot read ${label}: ${code}`, {
-      hint: 'pass --file PATH, or run `krypt pull` to create it',
-    });
   }
 }

@@ -2,15 +2,15 @@ import { Flags } from '@oclif/core';
 import { KryptCommand } from '../cli/base-command.js';
 import { contextFlags } from '../cli/flags.js';
 import { readStdin } from '../cli/prompt.js';
+import { pendingLines } from '../cli/change-requests.js';
 import { openProjectSession } from '../cli/session.js';
+import type { ChangeRequest } from '../contract/index.js';
+import { isPendingWrite } from '../lib/api/client.js';
 import { parseAssignments } from '../lib/sync/assignments.js';
 
-interface SetResult {
-  project: string;
-  environment: string;
-  revision: number;
-  changed: string[];
-}
+type SetResult =
+  | { project: string; environment: string; revision: number; changed: string[] }
+  | { project: string; environment: string; changeRequest: ChangeRequest };
 
 export default class SetCommand extends KryptCommand<SetResult> {
   static override description = 'Set secret values: KEY=VALUE..., or one KEY with its value read from stdin (multi-line safe).';
@@ -31,6 +31,10 @@ export default class SetCommand extends KryptCommand<SetResult> {
     const values = parseAssignments(argv as string[], stdinValue);
     const { client, context } = openProjectSession(this.deps, flags, 'set');
     const result = await client.writeSecrets(context.project, context.environment, { set: values });
+    if (isPendingWrite(result)) {
+      pendingLines(result.changeRequest).forEach((line) => this.say(line));
+      return { project: context.project, environment: context.environment, changeRequest: result.changeRequest };
+    }
     const where = `${context.project}/${context.environment}`;
     const unchanged = Object.keys(values).filter((k) => !result.changed.includes(k));
     if (result.changed.length > 0) this.say(`Set ${result.changed.join(', ')} in ${where} (revision ${result.revision}).`);

@@ -1,15 +1,15 @@
 import { KryptCommand } from '../cli/base-command.js';
 import { contextFlags } from '../cli/flags.js';
+import { pendingLines } from '../cli/change-requests.js';
 import { openProjectSession } from '../cli/session.js';
+import type { ChangeRequest } from '../contract/index.js';
+import { isPendingWrite } from '../lib/api/client.js';
 import { KryptError } from '../lib/errors.js';
 import { checkKey } from '../lib/sync/assignments.js';
 
-interface UnsetResult {
-  project: string;
-  environment: string;
-  revision: number;
-  deleted: string[];
-}
+type UnsetResult =
+  | { project: string; environment: string; revision: number; deleted: string[] }
+  | { project: string; environment: string; changeRequest: ChangeRequest };
 
 export default class Unset extends KryptCommand<UnsetResult> {
   static override description = 'Delete secrets. A key that is not set is an error (the others are still deleted).';
@@ -23,6 +23,10 @@ export default class Unset extends KryptCommand<UnsetResult> {
     if (keys.length === 0) throw new KryptError('usage', 'name at least one key', { hint: 'run `krypt unset KEY`' });
     const { client, context } = openProjectSession(this.deps, flags, 'unset');
     const result = await client.writeSecrets(context.project, context.environment, { delete: keys });
+    if (isPendingWrite(result)) {
+      pendingLines(result.changeRequest).forEach((line) => this.say(line));
+      return { project: context.project, environment: context.environment, changeRequest: result.changeRequest };
+    }
     const where = `${context.project}/${context.environment}`;
     if (result.deleted.length > 0) this.say(`Deleted ${result.deleted.join(', ')} from ${where} (revision ${result.revision}).`);
     const missing = keys.filter((k) => !result.deleted.includes(k));

@@ -2,24 +2,39 @@ import type { z } from 'zod';
 import {
   apiErrorSchema,
   apiKeyListResponseSchema,
+  auditResponseSchema,
+  changeRequestListResponseSchema,
+  changeRequestResponseSchema,
+  changeRequestShowResponseSchema,
   CLI_COMMAND_HEADER,
   createApiKeyResponseSchema,
+  createInviteResponseSchema,
   keysResponseSchema,
   meResponseSchema,
+  memberResponseSchema,
+  membersResponseSchema,
   projectListResponseSchema,
   projectResponseSchema,
+  redeemInviteResponseSchema,
+  secretHistoryResponseSchema,
   secretResponseSchema,
   secretsResponseSchema,
+  transferOwnershipResponseSchema,
   writeSecretsResponseSchema,
+  type ASSIGNABLE_ROLES,
+  type CHANGE_REQUEST_STATUSES,
+  type ChangeRequest,
   type Environment,
   type WriteSecretsRequest,
+  type WriteSecretsResponse,
 } from '../../contract/index.js';
 import { KryptError } from '../errors.js';
 import { parseApiUrl, send, type HttpRequest } from './transport.js';
 
 export interface ClientOptions {
   apiUrl: string;
-  token: string;
+  /** API key; absent only for the unauthenticated calls (redeeming an invite). */
+  token?: string;
   /** CLI command name, sent for the audit log. */
   command?: string;
   userAgent?: string;
@@ -37,10 +52,10 @@ export class ConflictError extends KryptError {
 export function createApiClient(options: ClientOptions) {
   const base = parseApiUrl(options.apiUrl);
   const headers: Record<string, string> = {
-    authorization: `Bearer ${options.token}`,
     accept: 'application/json',
     'user-agent': options.userAgent ?? 'krypt-cli',
   };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.command) headers[CLI_COMMAND_HEADER] = options.command;
 
   async function call<S extends z.ZodType>(method: HttpRequest['method'], path: string, schema: S | undefined, body?: unknown): Promise<z.infer<S>> {
@@ -66,8 +81,11 @@ export function createApiClient(options: ClientOptions) {
     return parsed.data;
   }
 
-  const env = (slug: string, environment: Environment) =>
-    `/v1/projects/${encodeURIComponent(slug)}/environments/${environment}`;
+  const project = (slug: string) => `/v1/projects/${encodeURIComponent(slug)}`;
+  const env = (slug: string, environment: Environment) => `${project(slug)}/environments/${environment}`;
+  const member = (slug: string, email: string) => `${project(slug)}/members/${encodeURIComponent(email)}`;
+  const cr = (slug: string, id: number) => `${project(slug)}/change-requests/${id}`;
+  const secret = (slug: string, environment: Environment, key: string) => `${env(slug, environment)}/secrets/${encodeURIComponent(key)}`;
 
   return {
     me: () => call('GET', '/v1/me', meResponseSchema),
@@ -76,17 +94,78 @@ export function createApiClient(options: ClientOptions) {
     deleteProject: (slug: string) => call('DELETE', `/v1/projects/${encodeURIComponent(slug)}`, undefined),
     getSecrets: (slug: string, environment: Environment) => call('GET', `${env(slug, environment)}/secrets`, secretsResponseSchema),
     listKeys: (slug: string, environment: Environment) => call('GET', `${env(slug, environment)}/keys`, keysResponseSchema),
-    getSecret: (slug: string, environment: Environment, key: string) =>
-      call('GET', `${env(slug, environment)}/secrets/${encodeURIComponent(key)}`, secretResponseSchema),
+    getSecret: (slug: string, environment: Environment, key: string) => call('GET', secret(slug, environment, key), secretResponseSchema),
+    /** Applied, or (a Member writing production) a pending change request. */
     writeSecrets: (slug: string, environment: Environment, body: WriteSecretsRequest) =>
       call('PATCH', `${env(slug, environment)}/secrets`, writeSecretsResponseSchema, body),
+    secretHistory: (slug: string, environment: Environment, key: string, reveal = false) =>
+      call('GET', `${secret(slug, environment, key)}/history${query({ reveal: reveal || undefined })}`, secretHistoryResponseSchema),
+    /** Writes version N's value as a new version; subject to the same change-request rule as any write. */
+    rollbackSecret: (slug: string, environment: Environment, key: string, version: number) =>
+      call('POST', `${secret(slug, environment, key)}/rollback`, writeSecretsResponseSchema, { version }),
+
     listApiKeys: () => call('GET', '/v1/keys', apiKeyListResponseSchema),
-    createApiKey: (name: string, expiresInSeconds?: number) =>
-      call('POST', '/v1/keys', createApiKeyResponseSchema, { name, ...(expiresInSeconds ? { expiresInSeconds } : {}) }),
+    createApiKey: (body: CreateApiKeyInput) => call('POST', '/v1/keys', createApiKeyResponseSchema, compact(body)),
     revokeApiKey: (id: string) => call('DELETE', `/v1/keys/${encodeURIComponent(id)}`, undefined),
+
+    listMembers: (slug: string) => call('GET', `${project(slug)}/members`, membersResponseSchema),
+    createInvite: (slug: string, body: { email: string; role: AssignableRole; expiresInSeconds?: number }) =>
+      call('POST', `${project(slug)}/invites`, createInviteResponseSchema, compact(body)),
+    removeMember: (slug: string, email: string) => call('DELETE', member(slug, email), undefined),
+    setMemberRole: (slug: string, email: string, role: AssignableRole) => call('PATCH', member(slug, email), memberResponseSchema, { role }),
+    transferOwnership: (slug: string, email: string) =>
+      call('POST', `${project(slug)}/transfer-ownership`, transferOwnershipResponseSchema, { email }),
+    /** Unauthenticated: the one-time code is the credential. */
+    redeemInvite: (code: string, name?: string) => call('POST', '/v1/invites/redeem', redeemInviteResponseSchema, compact({ code, name })),
+
+    listChangeRequests: (slug: string, status?: ChangeRequestStatus) =>
+      call('GET', `${project(slug)}/change-requests${query({ status })}`, changeRequestListResponseSchema),
+    getChangeRequest: (slug: string, id: number, reveal = false) =>
+      call('GET', `${cr(slug, id)}${query({ reveal: reveal || undefined })}`, changeRequestShowResponseSchema),
+    approveChangeRequest: (slug: string, id: number, force = false) => call('POST', `${cr(slug, id)}/approve`, changeRequestResponseSchema, { force }),
+    rejectChangeRequest: (slug: string, id: number, reason: string) => call('POST', `${cr(slug, id)}/reject`, changeRequestResponseSchema, { reason }),
+    cancelChangeRequest: (slug: string, id: number) => call('POST', `${cr(slug, id)}/cancel`, changeRequestResponseSchema),
+
+    listAudit: (slug: string, filter: AuditFilter = {}) => call('GET', `${project(slug)}/audit${query({ ...filter })}`, auditResponseSchema),
   };
 }
 export type ApiClient = ReturnType<typeof createApiClient>;
+
+export type AssignableRole = (typeof ASSIGNABLE_ROLES)[number];
+export type ChangeRequestStatus = (typeof CHANGE_REQUEST_STATUSES)[number];
+
+export interface CreateApiKeyInput {
+  name: string;
+  expiresInSeconds?: number;
+  /** Makes a read-only service token for one project and environment. */
+  service?: { project: string; environment: Environment };
+}
+
+export interface AuditFilter {
+  environment?: Environment;
+  actor?: string;
+  /** ISO 8601 time. */
+  since?: string;
+  limit?: number;
+}
+
+/** A write that was not applied but became a pending change request (HTTP 202). */
+export function isPendingWrite(result: WriteSecretsResponse): result is { changeRequest: ChangeRequest } {
+  return 'changeRequest' in result;
+}
+
+/** `?a=1&b=x` from the defined entries (URL-encoded), or '' when there are none. */
+export function query(params: Record<string, string | number | boolean | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) search.set(name, String(value));
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+/** Drops undefined properties so request bodies stay valid under the contract's strict schemas. */
+function compact<T extends object>(body: T): T {
+  return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)) as T;
+}
 
 const HINTS: Record<string, string> = {
   unauthorized: 'run `krypt login` (or check KRYPT_TOKEN)',

@@ -58,6 +58,23 @@ export function resolveProjectContext(
 ): ProjectContext {
   const needFile = !(flags.project ?? env.KRYPT_PROJECT) || !(flags.env ?? env.KRYPT_ENV);
   const file = needFile ? findKryptFile(cwd) : undefined;
+  const [project, projectSource] = pickProject(flags, env, file);
+  const [envName, environmentSource] = pick<string>([
+    [flags.env, 'flag'],
+    [env.KRYPT_ENV, 'env'],
+    [file?.environment, '.krypt'],
+    ['development', 'default'],
+  ]);
+  return { project, projectSource, environment: parseEnvironment(envName!), environmentSource: environmentSource! };
+}
+
+/** Just the project (flag, KRYPT_PROJECT, `.krypt`), for commands that are not about one environment. */
+export function resolveProject(flags: { project?: string }, env: NodeJS.ProcessEnv, cwd: string): string {
+  const file = flags.project || env.KRYPT_PROJECT ? undefined : findKryptFile(cwd);
+  return pickProject(flags, env, file)[0];
+}
+
+function pickProject(flags: { project?: string }, env: NodeJS.ProcessEnv, file: { project?: string } | undefined): [string, Source] {
   const [project, projectSource] = pick<string>([
     [flags.project, 'flag'],
     [env.KRYPT_PROJECT, 'env'],
@@ -73,13 +90,7 @@ export function resolveProjectContext(
       hint: 'slugs are 1-64 lowercase letters, digits or "-"',
     });
   }
-  const [envName, environmentSource] = pick<string>([
-    [flags.env, 'flag'],
-    [env.KRYPT_ENV, 'env'],
-    [file?.environment, '.krypt'],
-    ['development', 'default'],
-  ]);
-  return { project, projectSource, environment: parseEnvironment(envName!), environmentSource: environmentSource! };
+  return [project, projectSource];
 }
 
 /** Canonical environment name for a name or alias, or a usage error listing the choices. */

@@ -21,3 +21,21 @@ export function diffEnv(local: Record<string, string>, remote: Record<string, st
 export function isEmptyDiff(diff: EnvDiff): boolean {
   return diff.added.length + diff.changed.length + diff.removed.length === 0;
 }
+
+/** One key of a diff between two environments, with the values on each side (to be shown only when revealed). */
+export interface DiffEntry {
+  key: string;
+  change: 'added' | 'changed' | 'removed' | 'unchanged';
+  from?: string | null;
+  to?: string | null;
+}
+
+/** The entries of `diffEnv(to, from)` in the order added, changed, removed, each carrying both values. */
+export function diffEntries(from: Record<string, string>, to: Record<string, string>): DiffEntry[] {
+  const diff = diffEnv(to, from);
+  return [
+    ...diff.added.map((key) => ({ key, change: 'added' as const, from: null, to: to[key] ?? null })),
+    ...diff.changed.map((key) => ({ key, change: 'changed' as const, from: from[key] ?? null, to: to[key] ?? null })),
+    ...diff.removed.map((key) => ({ key, change: 'removed' as const, from: from[key] ?? null, to: null })),
+  ];
+}
