@@ -1,6 +1,7 @@
 import { Command, Errors } from '@oclif/core';
 import { KryptError } from '../lib/errors.js';
 import { createCliDeps, type CliDeps } from './deps.js';
+import { writeError } from './error-output.js';
 
 /**
  * Base of every command: `--json`, stdout for data and stderr for talk, and the one place that
@@ -44,14 +45,8 @@ export abstract class KryptCommand<T> extends Command {
   override async catch(err: Error & { oclif?: { exit?: number }; code?: string }): Promise<unknown> {
     if (err instanceof Errors.ExitError) throw err;
     const krypt = toKryptError(err, this.id ?? '');
-    const hint = krypt.hint ? `Hint: ${krypt.hint}` : '';
-    if (this.jsonEnabled()) {
-      this.deps.stderr.write(JSON.stringify({ error: { code: krypt.code, message: krypt.message, hint: krypt.hint } }) + '\n');
-    } else {
-      this.deps.stderr.write(`Error: ${krypt.message}\n${hint ? hint + '\n' : ''}`);
-    }
-    const exit = new Errors.ExitError(krypt.exitCode);
-    throw exit;
+    writeError(this.deps.stderr, krypt, this.jsonEnabled());
+    throw new Errors.ExitError(krypt.exitCode);
   }
 }
 

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { KryptCommand } from '../cli/base-command.js';
 import { contextFlags } from '../cli/flags.js';
-import { openProjectSession } from '../cli/session.js';
+import { loadEnvironment } from '../cli/hot/context.js';
+import { OFFLINE_FLAGS } from '../cli/hot/flag-specs.js';
+import { toOclifFlags } from '../cli/hot/oclif-flags.js';
 import { ENV_FORMATS, parseSerialized, serializeEnv, type EnvFormat } from '../lib/envfile/index.js';
 import { KryptError } from '../lib/errors.js';
 import { writeFileAtomic } from '../lib/files/atomic-write.js';
@@ -26,6 +28,7 @@ export default class Pull extends KryptCommand<PullResult> {
   static override examples = ['<%= config.bin %> pull', '<%= config.bin %> pull --env staging --format json --out config/staging.json', '<%= config.bin %> pull --check'];
   static override flags = {
     ...contextFlags,
+    ...toOclifFlags(OFFLINE_FLAGS),
     out: Flags.string({ char: 'o', description: 'file to write', default: '.env' }),
     stdout: Flags.boolean({ description: 'print to stdout instead of writing a file', exclusive: ['out', 'check'] }),
     format: Flags.string({ char: 'f', description: 'output format', options: [...ENV_FORMATS], default: 'env' }),
@@ -35,8 +38,8 @@ export default class Pull extends KryptCommand<PullResult> {
   async run(): Promise<PullResult> {
     const { flags } = await this.parse(Pull);
     const format = flags.format as EnvFormat;
-    const { client, context } = openProjectSession(this.deps, flags, 'pull');
-    const remote = await client.getSecrets(context.project, context.environment);
+    const remote = await loadEnvironment(flags, this.deps, 'pull');
+    const context = { project: remote.project, environment: remote.environment };
     const text = serializeEnv(remote.secrets, format);
     const base = { project: context.project, environment: context.environment, revision: remote.revision, format, keys: Object.keys(remote.secrets).length };
     if (flags.stdout) {

@@ -126,4 +126,13 @@ export const apiKeyParamsSchema = z.object({ id: z.string().min(1).max(100) });
 export const healthResponseSchema = z.object({ status: z.literal('ok') });
 
 /** Header the CLI sends naming the command, recorded in the audit log. */
-export const CLI_COMMAND_HEADER = 'x-krypt-command';
+export { CLI_COMMAND_HEADER } from './constants.js';
+
+/**
+ * GET /v1/projects/:slug/environments/:env/events: a Server-Sent Events stream (text/event-stream).
+ * `event: revision` (REVISION_EVENT) with this data is sent on connect and after every change of the
+ * environment's revision; a `: ping` comment every EVENTS_HEARTBEAT_MS keeps it alive.
+ */
+export const revisionEventSchema = z.object({ revision: z.number().int().nonnegative() });
+export type RevisionEvent = z.infer<typeof revisionEventSchema>;
+export { EVENTS_HEARTBEAT_MS, REVISION_EVENT } from './constants.js';

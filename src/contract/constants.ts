@@ -28,3 +28,11 @@ export function canonicalEnvironment(name: string): Environment | undefined {
   if ((ENVIRONMENTS as readonly string[]).includes(name)) return name as Environment;
   return ENVIRONMENT_ALIASES[name];
 }
+
+/** Header the CLI sends naming the command, recorded in the audit log. */
+export const CLI_COMMAND_HEADER = 'x-krypt-command';
+
+/** The SSE event name of the change stream (GET .../environments/:env/events); data: {"revision":N}. */
+export const REVISION_EVENT = 'revision';
+/** How often the change stream sends a `: ping` comment; a client hearing nothing for ~3x this reconnects. */
+export const EVENTS_HEARTBEAT_MS = 15_000;

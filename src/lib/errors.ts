@@ -11,13 +11,16 @@ export class KryptError extends Error {
   readonly code: string;
   readonly hint: string;
   readonly kind: ErrorKind;
+  /** The server could not be reached or failed (network, timeout, 5xx): an offline copy may stand in. */
+  readonly unavailable: boolean;
 
-  constructor(code: string, message: string, options: { hint?: string; kind?: ErrorKind; cause?: unknown } = {}) {
+  constructor(code: string, message: string, options: { hint?: string; kind?: ErrorKind; cause?: unknown; unavailable?: boolean } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'KryptError';
     this.code = code;
     this.hint = options.hint ?? '';
     this.kind = options.kind ?? 'local';
+    this.unavailable = options.unavailable ?? false;
   }
 
   get exitCode(): number {

@@ -1,6 +1,5 @@
 import type { z } from 'zod';
 import {
-  apiErrorSchema,
   apiKeyListResponseSchema,
   auditResponseSchema,
   changeRequestListResponseSchema,
@@ -29,7 +28,10 @@ import {
   type WriteSecretsResponse,
 } from '../../contract/index.js';
 import { KryptError } from '../errors.js';
+import { ConflictError, errorFromResponse } from './api-errors.js';
 import { parseApiUrl, send, type HttpRequest } from './transport.js';
+
+export { ConflictError, errorFromResponse };
 
 export interface ClientOptions {
   apiUrl: string;
@@ -39,13 +41,6 @@ export interface ClientOptions {
   command?: string;
   userAgent?: string;
   timeoutMs?: number;
-}
-
-/** A conflict from a write: the keys that changed since the base revision. */
-export class ConflictError extends KryptError {
-  constructor(message: string, readonly keys: string[]) {
-    super('conflict', message, { kind: 'remote', hint: 'pull the latest values, or run the command again to re-read them' });
-  }
 }
 
 /** The typed Krypt API client: every response is parsed with the contract's zod schemas. */
@@ -165,35 +160,6 @@ export function query(params: Record<string, string | number | boolean | undefin
 /** Drops undefined properties so request bodies stay valid under the contract's strict schemas. */
 function compact<T extends object>(body: T): T {
   return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)) as T;
-}
-
-const HINTS: Record<string, string> = {
-  unauthorized: 'run `krypt login` (or check KRYPT_TOKEN)',
-  forbidden: 'ask an owner or admin of the project for access',
-  not_found: 'check the name; `krypt list` shows your projects',
-  validation: 'check the command arguments',
-  payload_too_large: 'send fewer or smaller values',
-  rate_limited: 'wait a moment and try again',
-};
-
-/** Maps an API error envelope to a KryptError: 401/403 are auth (exit 4), everything else remote (exit 2). */
-export function errorFromResponse(status: number, body: string): KryptError {
-  let parsed: z.infer<typeof apiErrorSchema> | undefined;
-  try {
-    const result = apiErrorSchema.safeParse(JSON.parse(body));
-    parsed = result.success ? result.data : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  const code = parsed?.error.code ?? `http_${status}`;
-  const message = parsed?.error.message ?? `server answered HTTP ${status}`;
-  if (code === 'conflict') return new ConflictError(message, parsed?.error.keys ?? []);
-  const kind = status === 401 || status === 403 ? 'auth' : 'remote';
-  const requestId = parsed?.error.requestId ? ` (request ${parsed.error.requestId})` : '';
-  return new KryptError(code, status >= 500 ? message + requestId : message, {
-    kind,
-    hint: HINTS[code] ?? 'try again; if it persists, give the request id to your server operator',
-  });
 }
 
 function unexpected(status: number): KryptError {

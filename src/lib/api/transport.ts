@@ -74,5 +74,6 @@ function networkError(url: URL, err: Error & { code?: string }): KryptError {
     kind: 'remote',
     hint: 'check --api-url / KRYPT_API_URL and that the server is running',
     cause: err,
+    unavailable: true,
   });
 }

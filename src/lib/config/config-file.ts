@@ -1,17 +1,23 @@
 import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { KryptError } from '../errors.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
 
-export const configSchema = z
-  .object({
-    apiUrl: z.string().optional(),
-    token: z.string().optional(),
-  })
-  .passthrough();
-export type CliConfig = z.infer<typeof configSchema>;
+/** config.json: known fields are checked by hand (no zod: this file is on `krypt run`'s start-up path). */
+export interface CliConfig {
+  apiUrl?: string;
+  token?: string;
+  /** Key of the encrypted offline copies (base64url, 32 bytes). */
+  cacheKey?: string;
+  [other: string]: unknown;
+}
+
+function isCliConfig(value: unknown): value is CliConfig {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
+  return ['apiUrl', 'token', 'cacheKey'].every((k) => v[k] === undefined || typeof v[k] === 'string');
+}
 
 /** `KRYPT_CONFIG_DIR`, else `~/.krypt`. */
 export function configDir(env: NodeJS.ProcessEnv): string {
@@ -49,9 +55,8 @@ export function readConfig(dir: string, warn: (message: string) => void): CliCon
   } catch {
     throw corrupt(file);
   }
-  const result = configSchema.safeParse(parsed);
-  if (!result.success) throw corrupt(file);
-  return result.data;
+  if (!isCliConfig(parsed)) throw corrupt(file);
+  return parsed;
 }
 
 /** Writes config.json atomically (temp file 0600 + fsync + rename) in a 0700 directory. */

@@ -1,4 +1,4 @@
-import { canonicalEnvironment, ENVIRONMENTS, SLUG_PATTERN, type Environment } from '../../contract/names.js';
+import { canonicalEnvironment, ENVIRONMENTS, SLUG_PATTERN, type Environment } from '../../contract/constants.js';
 import { KryptError } from '../errors.js';
 import type { CliConfig } from './config-file.js';
 import { findKryptFile } from './krypt-file.js';

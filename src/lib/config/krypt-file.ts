@@ -1,12 +1,14 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { z } from 'zod';
 import { KryptError } from '../errors.js';
 
 export const KRYPT_FILE = '.krypt';
 
-const kryptFileSchema = z.object({ project: z.string(), environment: z.string() });
-export type KryptFile = z.infer<typeof kryptFileSchema> & { path: string };
+export interface KryptFile {
+  project: string;
+  environment: string;
+  path: string;
+}
 
 /** Finds the nearest `.krypt` walking up from `cwd`; undefined when there is none. */
 export function findKryptFile(cwd: string): KryptFile | undefined {
@@ -21,13 +23,13 @@ export function findKryptFile(cwd: string): KryptFile | undefined {
       } catch {
         parsed = undefined;
       }
-      const result = kryptFileSchema.safeParse(parsed);
-      if (!result.success) {
+      const file = parsed as { project?: unknown; environment?: unknown } | undefined;
+      if (typeof file?.project !== 'string' || typeof file.environment !== 'string') {
         throw new KryptError('krypt_file_invalid', `${path} is not a valid .krypt file`, {
           hint: 'run `krypt init` to write it again',
         });
       }
-      return { ...result.data, path };
+      return { project: file.project, environment: file.environment, path };
     }
     const parent = dirname(dir);
     if (parent === dir) return undefined;

@@ -1,4 +1,4 @@
-import { KEY_PATTERN, MAX_KEY_LENGTH } from '../../contract/names.js';
+import { KEY_PATTERN, MAX_KEY_LENGTH } from '../../contract/constants.js';
 import { KryptError } from '../errors.js';
 
 // Portable environment variable names (the contract's KEY_PATTERN): what every shell, Docker and the Actions runner accept.

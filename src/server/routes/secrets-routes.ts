@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
   appliedWriteSchema,
@@ -29,10 +30,11 @@ export function secretsRoutes(app: FastifyInstance, secrets: SecretsService, his
   const security = [{ bearer: [] }];
   r.get(
     `${BASE}/secrets`,
-    { schema: { security, params: environmentParamsSchema, response: { 200: secretsResponseSchema } } },
+    { schema: { security, params: environmentParamsSchema, response: { 200: secretsResponseSchema, 304: z.null().describe('Not modified: the client already holds this revision') } } },
     async (req, reply) => {
-      const result = await secrets.readAll(caller(req), req.params.slug, req.params.env);
-      return reply.header('etag', `"${result.revision}"`).send(result);
+      const result = await secrets.readAll(caller(req), req.params.slug, req.params.env, revisionFromEtag(req.headers['if-none-match']));
+      reply.header('etag', `"${result.revision}"`);
+      return 'notModified' in result ? reply.code(304).send(null) : reply.send(result);
     },
   );
   r.get(
@@ -69,4 +71,10 @@ export function secretsRoutes(app: FastifyInstance, secrets: SecretsService, his
       return reply.code(writeStatus(result)).send(result);
     },
   );
+}
+
+/** The revision named by an `If-None-Match: "N"` header (the ETag this route sends), if any. */
+function revisionFromEtag(header: string | undefined): number | undefined {
+  const match = /^\s*(?:W\/)?"(\d{1,15})"\s*$/.exec(header ?? '');
+  return match ? Number(match[1]) : undefined;
 }

@@ -43,21 +43,25 @@ export function createSecretsService(deps: ServiceDeps) {
 
   return {
     /** Every key with its decrypted value, and the environment's revision (audited). */
-    async readAll(auth: AuthContext, slug: string, env: Environment): Promise<SecretsResponse> {
+    async readAll(auth: AuthContext, slug: string, env: Environment, knownRevision?: number): Promise<SecretsResponse | { notModified: true; revision: number }> {
       return transaction(async (trx) => {
         const s = await readScope(deps, trx, auth, slug, env, 'read');
+        const rows = await listSecrets(trx, s.env.id);
+        // The client already holds this revision (If-None-Match): nothing to decrypt or send, but still a read.
+        const notModified = knownRevision === s.env.revision;
         const secrets: Record<string, string> = {};
-        for (const row of await listSecrets(trx, s.env.id)) {
-          secrets[row.key] = decryptValue(keys, secretContext(locationOf(s), row.key, row.version), row);
+        if (!notModified) {
+          for (const row of rows) secrets[row.key] = decryptValue(keys, secretContext(locationOf(s), row.key, row.version), row);
         }
         await deps.audit.record(trx, {
           ...auditActor(auth),
           action: 'secrets.read',
           project: s.audit,
           environment: env,
-          keys: Object.keys(secrets),
-          details: { revision: s.env.revision },
+          keys: rows.map((r) => r.key),
+          details: { revision: s.env.revision, ...(notModified ? { notModified: true } : {}) },
         });
+        if (notModified) return { notModified: true, revision: s.env.revision };
         return { project: slug, environment: env, revision: s.env.revision, secrets };
       });
     },

@@ -1,0 +1,10 @@
+export { cacheKeyFromConfig, newCacheKey } from './cache-key.js';
+export {
+  cacheDir,
+  cacheFile,
+  clearCache,
+  describeAge,
+  readCachedEnvironment,
+  writeCachedEnvironment,
+  type CachedEnvironment,
+} from './env-cache.js';

@@ -1,0 +1,93 @@
+import { readEnvironment } from '../api/environment-read.js';
+import { cacheKeyFromConfig, describeAge, newCacheKey, readCachedEnvironment, writeCachedEnvironment } from '../cache/index.js';
+import { writeConfig, type CliConfig } from '../config/config-file.js';
+import { KryptError } from '../errors.js';
+
+export const DEFAULT_MAX_STALE_SECONDS = 24 * 3600;
+
+export interface FetchEnvironmentOptions {
+  apiUrl: string;
+  token: string;
+  project: string;
+  environment: string;
+  command: string;
+  configDir: string;
+  config: CliConfig;
+  /** Use only the offline copy. */
+  offline: boolean;
+  /** May an offline copy stand in when the server is unreachable (network, timeout, 5xx)? */
+  fallback: boolean;
+  maxStaleSeconds: number;
+  now: () => Date;
+  /** Receives the stderr note when the offline copy is used. */
+  note: (message: string) => void;
+}
+
+export interface FetchedEnvironment {
+  revision: number;
+  secrets: Record<string, string>;
+  source: 'server' | 'cache';
+}
+
+/**
+ * Reads an environment, keeping an encrypted offline copy: every successful read refreshes the copy
+ * (a 304 for the held revision confirms it), and when the server cannot be reached a copy younger
+ * than maxStale stands in, with a note giving its age. Auth and permission errors never fall back.
+ */
+export async function fetchEnvironment(opts: FetchEnvironmentOptions): Promise<FetchedEnvironment> {
+  const key = cacheKeyFromConfig(opts.config);
+  const cached = key ? readCopy(opts, key) : undefined;
+  const where = `${opts.project}/${opts.environment}`;
+  if (opts.offline) {
+    if (!cached) {
+      throw new KryptError('no_offline_copy', `no offline copy of ${where} on this machine`, { hint: 'run the command once while the server is reachable' });
+    }
+    return useCopy(opts, cached, 'offline mode');
+  }
+  let read;
+  try {
+    read = await readEnvironment({ ...opts, ...(cached ? { knownRevision: cached.revision } : {}) });
+  } catch (err) {
+    if (err instanceof KryptError && err.unavailable && opts.fallback && cached) return useCopy(opts, cached, err.message);
+    throw err;
+  }
+  const secrets = read.status === 'fresh' ? read.secrets : cached!.secrets;
+  save(opts, key, read.revision, secrets);
+  return { revision: read.revision, secrets, source: 'server' };
+}
+
+type Copy = NonNullable<ReturnType<typeof readCachedEnvironment>>;
+
+function readCopy(opts: FetchEnvironmentOptions, key: Buffer): Copy | undefined {
+  try {
+    return readCachedEnvironment(opts.configDir, key, opts.apiUrl, opts.project, opts.environment);
+  } catch (err) {
+    // A damaged copy must not block a command that can reach the server; it is rewritten below.
+    opts.note(`Warning: ignoring the offline copy of ${opts.project}/${opts.environment}: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+function useCopy(opts: FetchEnvironmentOptions, copy: Copy, why: string): FetchedEnvironment {
+  const ageMs = opts.now().getTime() - Date.parse(copy.savedAt);
+  const age = describeAge(copy.savedAt, opts.now());
+  if (!(ageMs <= opts.maxStaleSeconds * 1000)) {
+    throw new KryptError('offline_copy_stale', `the offline copy of ${opts.project}/${opts.environment} is ${age} old, older than --max-stale (${why})`, {
+      kind: 'remote',
+      hint: 'reach the server, or accept an older copy with --max-stale (e.g. --max-stale 7d)',
+    });
+  }
+  opts.note(`Using the offline copy of ${opts.project}/${opts.environment} from ${age} ago (revision ${copy.revision}): ${why}`);
+  return { revision: copy.revision, secrets: copy.secrets, source: 'cache' };
+}
+
+function save(opts: FetchEnvironmentOptions, existing: Buffer | undefined, revision: number, secrets: Record<string, string>): void {
+  let key = existing;
+  if (!key) {
+    const encoded = newCacheKey();
+    writeConfig(opts.configDir, { ...opts.config, cacheKey: encoded });
+    key = cacheKeyFromConfig({ cacheKey: encoded })!;
+  }
+  const entry = { apiUrl: opts.apiUrl, project: opts.project, environment: opts.environment, revision, secrets, savedAt: opts.now().toISOString() };
+  writeCachedEnvironment(opts.configDir, key, entry);
+}
