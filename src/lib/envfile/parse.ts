@@ -1,5 +1,5 @@
 import { parse as dotenvParse } from 'dotenv';
-import YAML from 'yaml';
+import { yaml } from './yaml-loader.js';
 import { KryptError } from '../errors.js';
 import { keyNameProblem } from './keys.js';
 import type { EnvFormat } from './serialize.js';
@@ -131,9 +131,9 @@ export function parseSerialized(text: string, format: EnvFormat, fileLabel = 'in
     case 'yaml': {
       let data: unknown;
       try {
-        data = YAML.parse(text);
+        data = yaml().parse(text);
       } catch (err) {
-        const line = err instanceof YAML.YAMLError ? err.linePos?.[0].line : undefined;
+        const line = err instanceof yaml().YAMLError ? err.linePos?.[0].line : undefined;
         throw malformed(`${fileLabel}${line === undefined ? '' : `:${line}`}: not valid YAML`);
       }
       return stringRecord(data, fileLabel);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import YAML from 'yaml';
+import { yaml } from './yaml-loader.js';
 import { KryptError } from '../errors.js';
 import { validateKeyName } from './keys.js';
 
@@ -90,31 +90,31 @@ function githubEnvLine(key: string, value: string): string {
 
 // A key that reads as another type under YAML 1.1 or 1.2 (on, yes, null, true...) is quoted.
 function plainYamlKeyOk(key: string): boolean {
-  return typeof YAML.parse(key, { version: '1.1' }) === 'string' && typeof YAML.parse(key) === 'string';
+  return typeof yaml().parse(key, { version: '1.1' }) === 'string' && typeof yaml().parse(key) === 'string';
 }
 
 // What YAML 1.2 and YAML 1.1 readers both make of `text`, as key -> value.
 function yamlReadings(text: string): Record<string, unknown>[] {
-  return [YAML.parse(text) as unknown, YAML.parse(text, { version: '1.1' }) as unknown].map((data) =>
+  return [yaml().parse(text) as unknown, yaml().parse(text, { version: '1.1' }) as unknown].map((data) =>
     typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {},
   );
 }
 
 // yaml 2.9.1 writes some block literals it cannot read back (" \n" becomes "\n"): try it alone first.
 function blockLiteralOk(value: string): boolean {
-  const doc = new YAML.Document({ K: value });
-  if (YAML.isMap(doc.contents) && YAML.isScalar(doc.contents.items[0]?.value)) doc.contents.items[0].value.type = 'BLOCK_LITERAL';
+  const doc = new (yaml().Document)({ K: value });
+  if (yaml().isMap(doc.contents) && yaml().isScalar(doc.contents.items[0]?.value)) doc.contents.items[0].value.type = 'BLOCK_LITERAL';
   return yamlReadings(doc.toString({ lineWidth: 0 })).every((read) => read.K === value);
 }
 
 // Single-line values are always double-quoted: plain `yes` or `0o17` means a boolean or a number
 // to some YAML readers. Multi-line values use a block literal when it reads back unchanged.
 function yamlDocument(sorted: [string, string][]): string {
-  const doc = new YAML.Document(Object.fromEntries(sorted));
-  if (YAML.isMap(doc.contents)) {
+  const doc = new (yaml().Document)(Object.fromEntries(sorted));
+  if (yaml().isMap(doc.contents)) {
     for (const pair of doc.contents.items) {
-      if (YAML.isScalar(pair.key)) pair.key.type = plainYamlKeyOk(String(pair.key.value)) ? 'PLAIN' : 'QUOTE_DOUBLE';
-      if (YAML.isScalar(pair.value)) {
+      if (yaml().isScalar(pair.key)) pair.key.type = plainYamlKeyOk(String(pair.key.value)) ? 'PLAIN' : 'QUOTE_DOUBLE';
+      if (yaml().isScalar(pair.value)) {
         const value = String(pair.value.value);
         pair.value.type = value.includes('\n') && blockLiteralOk(value) ? 'BLOCK_LITERAL' : 'QUOTE_DOUBLE';
       }
