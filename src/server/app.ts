@@ -3,6 +3,7 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
+import type pg from 'pg';
 import { pino, type DestinationStream, type Level } from 'pino';
 import type { DerivedKeys } from './crypto/value-crypto.js';
 import { registerAuth } from './plugins/auth.js';
@@ -10,6 +11,7 @@ import { registerErrorHandling } from './plugins/error-handler.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
 import { changeRequestsRoutes } from './routes/change-requests-routes.js';
+import { eventsRoutes, type EventsRouteOptions } from './routes/events-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { inviteRedeemRoutes, membersRoutes } from './routes/members-routes.js';
 import { projectsRoutes } from './routes/projects-routes.js';
@@ -17,6 +19,9 @@ import { secretsRoutes } from './routes/secrets-routes.js';
 import { createApiKeysService } from './services/api-keys-service.js';
 import { createAuditRecorder, createAuditService } from './services/audit-service.js';
 import { createAuthService } from './services/auth-service.js';
+import { createLocalChangeFeed, type ChangeFeed } from './services/change-feed.js';
+import { createPostgresChangeFeed } from './services/change-feed-postgres.js';
+import { createChangeFeedService } from './services/change-feed-service.js';
 import { createChangeRequestsService } from './services/change-requests-service.js';
 import { createHistoryService } from './services/history-service.js';
 import { createInvitesService } from './services/invites-service.js';
@@ -41,6 +46,10 @@ export interface AppDeps {
   bodyLimit?: number;
   now?: () => Date;
   version?: string;
+  /** PostgreSQL: a new client outside the pool, for the change feed's LISTEN (KryptDatabase.newClient). */
+  newClient?: () => pg.Client;
+  /** Change stream timings (heartbeat, longest stream). */
+  events?: EventsRouteOptions;
 }
 
 // Paths pino must never print, should they ever reach a log object.
@@ -103,7 +112,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const now = deps.now ?? (() => new Date());
   const audit = createAuditRecorder({ dialect: deps.dialect, now });
-  const serviceDeps: ServiceDeps = { db: deps.db, dialect: deps.dialect, keys: deps.keys, now, audit };
+  const changes = await openChangeFeed(deps, app.log);
+  app.addHook('onClose', () => changes.close());
+  const serviceDeps: ServiceDeps = { db: deps.db, dialect: deps.dialect, keys: deps.keys, now, audit, changes };
   const auth = createAuthService(serviceDeps);
   const apiKeys = createApiKeysService(serviceDeps);
   const projects = createProjectsService(serviceDeps);
@@ -113,6 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const invites = createInvitesService(serviceDeps);
   const changeRequests = createChangeRequestsService(serviceDeps);
   const auditLog = createAuditService(serviceDeps);
+  const changeFeed = createChangeFeedService(serviceDeps, changes);
 
   healthRoutes(app);
   await app.register(
@@ -124,10 +136,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       membersRoutes(v1, members, invites);
       changeRequestsRoutes(v1, changeRequests);
       auditRoutes(v1, auditLog);
+      eventsRoutes(v1, changeFeed, deps.events);
     },
     { prefix: '/v1' },
   );
   // Unauthenticated /v1 routes live in a sibling scope, outside the auth hook.
   await app.register(async (open) => inviteRedeemRoutes(open, invites), { prefix: '/v1' });
   return app;
+}
+
+/** SQLite: in process (one process per data directory). PostgreSQL: LISTEN/NOTIFY, across replicas. */
+async function openChangeFeed(deps: AppDeps, log: FastifyBaseLogger): Promise<ChangeFeed> {
+  if (deps.dialect === 'sqlite') return createLocalChangeFeed(deps.db, (err) => log.error({ err }, 'change feed read failed'));
+  if (!deps.newClient) throw new Error('the PostgreSQL change feed needs a client factory (AppDeps.newClient)');
+  return createPostgresChangeFeed({
+    db: deps.db,
+    newClient: deps.newClient,
+    onError: (err, context) => log.warn({ err }, `change feed: ${context}`),
+  });
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { DestinationStream, Level } from 'pino';
 import { buildApp } from './app.js';
+import type { EventsRouteOptions } from './routes/events-routes.js';
 import { formatMasterKey, generateMasterKey, parseMasterKeyText } from './crypto/master-key.js';
 import { deriveKeys } from './crypto/value-crypto.js';
 import { verifyAuditChain, type AuditVerification } from './services/audit-service.js';
@@ -35,6 +36,8 @@ export interface StartServerOptions {
   logDestination?: DestinationStream;
   logLevel?: Level;
   bodyLimit?: number;
+  /** Change stream timings (heartbeat, longest stream); the defaults suit production. */
+  events?: EventsRouteOptions;
 }
 
 export interface RunningServer {
@@ -118,11 +121,19 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       db: kdb.db,
       dialect: kdb.dialect,
       keys,
+      ...(kdb.newClient ? { newClient: kdb.newClient } : {}),
       ...(opts.logDestination ? { logDestination: opts.logDestination } : {}),
       ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
       ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
+      ...(opts.events ? { events: opts.events } : {}),
     });
-    await app.listen({ host, port: opts.port ?? DEFAULT_PORT });
+    try {
+      await app.listen({ host, port: opts.port ?? DEFAULT_PORT });
+    } catch (err) {
+      // The app holds the change feed's LISTEN connection: release it, or the process would linger.
+      await app.close();
+      throw err;
+    }
     const { port } = app.server.address() as AddressInfo;
     const urlHost = host.includes(':') ? `[${host}]` : host;
     let closing: Promise<void> | undefined;

@@ -38,7 +38,7 @@ describe('krypt audit', () => {
     expect(res.stdout).not.toContain('secret-prod-value');
     const { entries } = json<{ entries: EntryDoc[] }>(res);
     const actions = entries.map((e) => `${e.action} ${e.environment ?? '-'} ${e.command ?? '-'}`);
-    expect(actions.slice(0, 4)).toEqual(['secrets.read development pull', 'secret.read production get', 'secrets.write production set', 'secrets.write development set']);
+    expect(actions.slice(0, 4)).toEqual(['secrets.read development pull', 'secrets.read production get', 'secrets.write production set', 'secrets.write development set']);
     expect(entries.map((e) => e.action)).toContain('project.create');
     expect(entries[3]).toMatchObject({ actor: 'admin@krypt.local', keys: ['A', 'B'], userAgent: expect.stringMatching(/^krypt-cli/) });
     const ids = entries.map((e) => e.id);
@@ -66,7 +66,7 @@ describe('krypt audit', () => {
     expect(res.code).toBe(0);
     const lines = res.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[0]!.split('\t')).toEqual([expect.stringMatching(/^\d+$/), expect.any(String), 'admin@krypt.local', 'secret.read', 'production', 'A', expect.any(String), 'get', expect.any(String)]);
+    expect(lines[0]!.split('\t')).toEqual([expect.stringMatching(/^\d+$/), expect.any(String), 'admin@krypt.local', 'secrets.read', 'production', 'A', expect.any(String), 'get', expect.any(String)]);
     for (const bad of [['--since', 'yesterday'], ['--env', 'qa'], ['--limit', '0'], ['--actor', 'nope']]) {
       const refused = await owner.run(['audit', ...P, ...bad]);
       expect(refused.code, bad.join(' ')).toBe(1);

@@ -108,10 +108,10 @@ describe.each(['sqlite', 'postgres'] as const)('teams end to end through bin/run
       'member.join',
       'secrets.read mia@example.com production',
       'change_request.create mia@example.com production',
-      'secret.read admin@krypt.local production',
+      'secrets.read admin@krypt.local production',
       'secrets.write mia@example.com development',
       'change_request.approve admin@krypt.local production',
-      'secret.read admin@krypt.local production',
+      'secrets.read admin@krypt.local production',
     ];
     let at = 0;
     for (const step of expected) {

@@ -5,6 +5,8 @@ import type { CliDeps } from '../deps.js';
 import { loadEnvironment } from './context.js';
 import { RUN_FLAGS } from './flag-specs.js';
 import { parseArgs, stringFlag } from './parse-args.js';
+import { parseOnChange, runWatched } from './watch-run.js';
+import type { Environment } from '../../contract/constants.js';
 
 /** `krypt run [FLAGS] -- CMD ARGS...`: runs the child with the secrets; returns the child's exit code. */
 export async function runCommand(argv: readonly string[], deps: CliDeps): Promise<number> {
@@ -20,17 +22,44 @@ export async function runCommand(argv: readonly string[], deps: CliDeps): Promis
     throw new KryptError('usage', 'no command to run', { hint: 'run `krypt run -- CMD ARGS...`' });
   }
   const preserve = flags['preserve-env'];
-  const env = await loadEnvironment(flags, deps, 'run');
-  const built = buildChildEnv({
-    inherited: deps.env,
-    secrets: selectOnly(env.secrets, stringFlag(flags, 'only')),
-    preserveEnv: typeof preserve === 'string' ? splitList(preserve) : preserve === true,
-    allowReserved: flags['allow-reserved'] === true,
-  });
+  const only = stringFlag(flags, 'only');
+  const onChange = stringFlag(flags, 'on-change');
+  if (onChange !== undefined && flags.watch !== true) throw new KryptError('usage', '--on-change needs --watch', { hint: 'run `krypt run --watch --on-change signal:SIGHUP -- CMD`' });
+  if (flags.watch === true) parseOnChange(onChange);
+  const childEnv = (secrets: Record<string, string>) => {
+    const built = buildChildEnv({
+      inherited: deps.env,
+      secrets: selectOnly(secrets, only),
+      preserveEnv: typeof preserve === 'string' ? splitList(preserve) : preserve === true,
+      allowReserved: flags['allow-reserved'] === true,
+    });
+    return { ...built, masked: Object.values(selectOnly(secrets, only)) };
+  };
+  const loaded = await loadEnvironment(flags, deps, 'run');
+  const built = childEnv(loaded.secrets);
   if (built.skippedReserved.length > 0) deps.stderr.write(`Warning: not overriding ${built.skippedReserved.join(', ')} (use --allow-reserved)\n`);
-  return command === undefined
-    ? runChild({ command: child[0] as string, args: child.slice(1), env: built.env })
-    : runChild({ command, args: [], env: built.env, shell: true });
+  const target = command === undefined ? { command: child[0] as string, args: child.slice(1) } : { command, args: [], shell: true };
+  if (flags.watch === true) {
+    if (flags.mask === true) throw new KryptError('usage', '--mask and --watch cannot be combined yet', { hint: 'drop one of them' });
+    return runWatched(
+      {
+        target,
+        apiUrl: loaded.apiUrl,
+        token: loaded.token,
+        project: loaded.project,
+        environment: loaded.environment as Environment,
+        revision: loaded.revision,
+        env: built.env,
+        onChange,
+        reread: async () => {
+          const fresh = await loadEnvironment(flags, deps, 'run');
+          return { revision: fresh.revision, env: childEnv(fresh.secrets).env };
+        },
+      },
+      deps,
+    );
+  }
+  return runChild({ ...target, env: built.env, ...(flags.mask === true ? { maskValues: built.masked } : {}) });
 }
 
 function splitList(text: string): string[] {

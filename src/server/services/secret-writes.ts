@@ -12,6 +12,7 @@ import {
   type SecretRow,
   type SecretVersionRow,
 } from '../store/secrets-store.js';
+import type { ChangePublisher } from './change-feed.js';
 import { ServiceError } from './service-error.js';
 
 // The one path that changes secrets: direct writes, change-request approvals and rollbacks all
@@ -76,7 +77,7 @@ export function effectiveChanges(values: Map<string, string>, changes: ChangeSet
  */
 export async function applyChanges(
   trx: Executor,
-  deps: { keys: DerivedKeys; now: () => Date },
+  deps: { keys: DerivedKeys; now: () => Date; changes: ChangePublisher },
   at: SecretLocation,
   current: number,
   authorId: string,
@@ -104,5 +105,7 @@ export async function applyChanges(
   await deleteSecrets(trx, at.environmentId, effective.delete);
   await insertSecretVersions(trx, history);
   await setEnvironmentRevision(trx, at.environmentId, revision);
+  // Watchers hear of the new revision only once this transaction commits (change-feed.ts).
+  await deps.changes.published(trx, at.environmentId, revision);
   return { revision, changed: setKeys.sort(), deleted: [...effective.delete].sort() };
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { AUDIT_ACTIONS, Environment } from '../../contract/index.js';
 import type { DerivedKeys } from '../crypto/value-crypto.js';
+import type { ChangePublisher } from './change-feed.js';
 import type { DB, Dialect, Executor } from '../store/schema.js';
 
 /** What every service factory receives. */
@@ -10,6 +11,8 @@ export interface ServiceDeps {
   keys: DerivedKeys;
   now: () => Date;
   audit: AuditRecorder;
+  /** Announces committed revision changes to the change stream. */
+  changes: ChangePublisher;
 }
 
 /** Where a request came from, as the audit log records it. */

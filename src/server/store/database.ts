@@ -13,6 +13,8 @@ export type DatabaseOptions = { dataDir: string } | { databaseUrl: string } | { 
 export interface KryptDatabase {
   db: Kysely<DB>;
   dialect: Dialect;
+  /** PostgreSQL only: a new client outside the pool (not yet connected), for a long-lived LISTEN. */
+  newClient?: () => pg.Client;
   /** Closes the connection(s). */
   destroy(): Promise<void>;
 }
@@ -37,12 +39,17 @@ function openPostgres(url: string): Kysely<DB> {
 export async function openDatabase(opts: DatabaseOptions): Promise<KryptDatabase> {
   let db: Kysely<DB>;
   let dialect: Dialect;
+  let newClient: (() => pg.Client) | undefined;
   if ('databaseUrl' in opts) {
     if (!/^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
       throw new Error('the database URL must start with postgres:// or postgresql://');
     }
     db = openPostgres(opts.databaseUrl);
     dialect = 'postgres';
+    const connectionString = opts.databaseUrl;
+    // TCP keepalive so a silently dropped LISTEN connection is noticed and replaced.
+    newClient = () =>
+      new pg.Client({ connectionString, application_name: 'krypt-change-feed', keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
   } else if ('dataDir' in opts) {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
     db = openSqlite(join(opts.dataDir, 'krypt.db'));
@@ -57,7 +64,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<KryptDatabase
     await db.destroy();
     throw err;
   }
-  return { db, dialect, destroy: () => db.destroy() };
+  return { db, dialect, ...(newClient ? { newClient } : {}), destroy: () => db.destroy() };
 }
 
 async function migrate(db: Kysely<DB>): Promise<void> {

@@ -1,0 +1,78 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { environmentParamsSchema, EVENTS_HEARTBEAT_MS, REVISION_EVENT, type RevisionEvent } from '../../contract/index.js';
+import { caller } from '../plugins/auth.js';
+import type { ChangeFeedService } from '../services/change-feed-service.js';
+
+export interface EventsRouteOptions {
+  /** Interval of the `: ping` comment (default EVENTS_HEARTBEAT_MS). */
+  heartbeatMs?: number;
+  /**
+   * The server ends a stream after this long (default 5 min); the client reconnects at once and is
+   * authenticated and authorized again, so a revoked key or membership stops receiving events.
+   */
+  maxStreamMs?: number;
+}
+
+const revisionEvent = (revision: number): string => {
+  const data: RevisionEvent = { revision };
+  return `event: ${REVISION_EVENT}\ndata: ${JSON.stringify(data)}\n\n`;
+};
+
+/** The change stream of one environment, as Server-Sent Events. */
+export function eventsRoutes(app: FastifyInstance, feed: ChangeFeedService, opts: EventsRouteOptions = {}): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const open = new Set<() => void>();
+  // Before the HTTP server closes: streams never finish by themselves, and close() waits for them.
+  app.addHook('preClose', async () => {
+    for (const end of [...open]) end();
+  });
+
+  r.get(
+    '/projects/:slug/environments/:env/events',
+    {
+      schema: {
+        security: [{ bearer: [] }],
+        params: environmentParamsSchema,
+        description:
+          'Server-Sent Events (text/event-stream): `event: revision` / `data: {"revision":N}` on connect and after each change; `: ping` every 15 s.',
+      },
+    },
+    async (req, reply) => {
+      const res = reply.raw;
+      const send = (text: string): void => {
+        if (!res.writableEnded && !res.destroyed) res.write(text);
+      };
+      const watch = await feed.watch(caller(req), req.params.slug, req.params.env, (revision) => send(revisionEvent(revision)));
+      reply.hijack();
+      if (res.destroyed) {
+        watch.close();
+        return reply;
+      }
+      // Headers set by hooks (x-request-id) are carried over: a hijacked reply does not send them.
+      for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) res.setHeader(name, value);
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        // Tells nginx-style proxies not to buffer the stream.
+        'x-accel-buffering': 'no',
+      });
+      send(revisionEvent(watch.revision));
+      const heartbeat = setInterval(() => send(': ping\n\n'), opts.heartbeatMs ?? EVENTS_HEARTBEAT_MS);
+      const cleanup = (): void => {
+        clearInterval(heartbeat);
+        clearTimeout(expiry);
+        watch.close();
+        open.delete(end);
+      };
+      const end = (): void => {
+        cleanup();
+        res.end();
+      };
+      const expiry = setTimeout(end, opts.maxStreamMs ?? 5 * 60_000);
+      open.add(end);
+      res.on('close', cleanup);
+      return reply;
+    },
+  );
+}

@@ -1,0 +1,172 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KryptError } from '../../src/lib/errors.js';
+import { superviseWithReload } from '../../src/lib/process/supervise.js';
+import { watchRevisions } from '../../src/lib/watch/index.js';
+import { BIN, krypt, makeSandbox } from '../helpers/cli.js';
+import { createTestPgDatabase, type TestPgDatabase } from '../helpers/pg.js';
+
+// Live reload across replicas: two real `krypt server start` processes on ONE PostgreSQL database.
+// A write through replica A reaches a watcher connected to replica B (LISTEN/NOTIFY), the watcher
+// survives B restarting, and a supervised program is restarted with the new value.
+// Needs `npm run build` (npm test does it first).
+
+interface Replica {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+  stderr: () => string;
+}
+
+const replicas: ChildProcess[] = [];
+let pgDb: TestPgDatabase;
+const box = makeSandbox();
+const keyFile = join(box.home, 'master.key');
+let token: string;
+
+function startReplica(port = 0): Promise<Replica> {
+  const child = spawn(process.execPath, [BIN, 'server', 'start', '--database-url', pgDb.url, '--master-key-file', keyFile, '--port', String(port)], {
+    env: box.env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  replicas.push(child);
+  let err = '';
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return new Promise((resolve, reject) => {
+    child.stderr!.on('data', (c: Buffer) => {
+      err += c.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(err);
+      if (m) resolve({ child, url: m[1]!, exited, stderr: () => err });
+    });
+    void exited.then((code) => reject(new Error(`server exited ${code}: ${err}`)));
+  });
+}
+
+async function api(base: string, method: string, path: string, body?: unknown) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+/** Resolves when `predicate` holds, polling every 20 ms; a generous timeout, not a timing assertion. */
+async function until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+beforeAll(async () => {
+  pgDb = await createTestPgDatabase();
+  const init = await krypt(['server', 'init', '--database-url', pgDb.url, '--master-key-out', keyFile], { cwd: box.cwd, env: box.env });
+  expect(init.code).toBe(0);
+  token = /^api-key: (krypt_\S+)$/m.exec(init.stdout)![1]!;
+});
+
+afterAll(async () => {
+  for (const c of replicas) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await pgDb?.drop();
+});
+
+describe('krypt run --watch across two server replicas on one PostgreSQL database', () => {
+  it('a watcher on replica B sees a write made through replica A, and keeps watching across B restarting', async () => {
+    const [a, b] = await Promise.all([startReplica(), startReplica()]);
+    expect(a.url).not.toBe(b.url);
+    expect((await api(a.url, 'POST', '/v1/projects', { slug: 'shop' })).status).toBe(201);
+
+    const seen: number[] = [];
+    const drops: KryptError[] = [];
+    const stop = new AbortController();
+    const watching = watchRevisions({
+      apiUrl: b.url,
+      token,
+      project: 'shop',
+      environment: 'development',
+      signal: stop.signal,
+      onRevision: (rev) => void seen.push(rev),
+      onDisconnect: (err) => void drops.push(err),
+      backoff: { initialMs: 100, maxMs: 500 },
+    });
+    await until(() => seen.length === 1, 'the initial revision from B');
+    expect(seen).toEqual([0]);
+
+    expect((await api(a.url, 'PATCH', '/v1/projects/shop/environments/development/secrets', { set: { GREETING: 'hello' } })).json.revision).toBe(1);
+    await until(() => seen.includes(1), 'revision 1 (written through A) on the watcher connected to B');
+    // Other environments do not reach this watcher.
+    expect((await api(a.url, 'PATCH', '/v1/projects/shop/environments/staging/secrets', { set: { X: 'y' } })).status).toBe(200);
+
+    // B goes away: the watcher retries with backoff; a write made meanwhile is seen once B is back.
+    const port = new URL(b.url).port;
+    b.child.kill('SIGTERM');
+    expect(await b.exited).toBe(0);
+    await until(() => drops.length >= 1, 'the watcher noticing B stopped');
+    expect((await api(a.url, 'PATCH', '/v1/projects/shop/environments/development/secrets', { set: { GREETING: 'again' } })).json.revision).toBe(2);
+    await startReplica(Number(port));
+    await until(() => seen.includes(2), 'revision 2 after B restarted');
+    expect(seen).toEqual([0, 1, 2]);
+
+    stop.abort();
+    await watching;
+    a.child.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
+  });
+
+  it('restarts a supervised program with the new value when a write through A is announced by B', async () => {
+    const [a, b] = await Promise.all([startReplica(), startReplica()]);
+    expect((await api(a.url, 'POST', '/v1/projects', { slug: 'app' })).status).toBe(201);
+    const envPath = '/v1/projects/app/environments/staging';
+    expect((await api(a.url, 'PATCH', `${envPath}/secrets`, { set: { COLOR: 'blue' } })).status).toBe(200);
+
+    // What `krypt run --watch` does: fetch, start, watch; on a newer revision refetch and reload.
+    const fetchEnv = async () => {
+      const r = await api(b.url, 'GET', `${envPath}/secrets`);
+      return { revision: r.json.revision as number, env: { PATH: process.env.PATH, ...(r.json.secrets as Record<string, string>) } };
+    };
+    let current = await fetchEnv();
+    let out = '';
+    const supervisor = superviseWithReload({
+      env: current.env,
+      interactive: false,
+      start: (env) => {
+        const child = spawn(process.execPath, ['-e', 'console.log("color=" + process.env.COLOR); setInterval(() => {}, 1000)'], {
+          env,
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+        return child;
+      },
+    });
+    const stop = new AbortController();
+    const watching = watchRevisions({
+      apiUrl: b.url,
+      token,
+      project: 'app',
+      environment: 'staging',
+      signal: stop.signal,
+      knownRevision: current.revision,
+      onRevision: async (rev) => {
+        if (rev <= current.revision) return;
+        current = await fetchEnv();
+        supervisor.reload(current.env);
+      },
+    });
+    await until(() => out.includes('color=blue'), 'the first child');
+    const firstPid = supervisor.pid;
+
+    expect((await api(a.url, 'PATCH', `${envPath}/secrets`, { set: { COLOR: 'green' } })).status).toBe(200);
+    await until(() => out.includes('color=green'), 'the restarted child with the new value');
+    expect(supervisor.pid).not.toBe(firstPid);
+    expect(out).toBe('color=blue\ncolor=green\n');
+
+    stop.abort();
+    await watching;
+    expect(await supervisor.stop()).toBe(128 + 15);
+    for (const r of [a, b]) r.child.kill('SIGTERM');
+    expect(await Promise.all([a.exited, b.exited])).toEqual([0, 0]);
+  });
+});
