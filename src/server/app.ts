@@ -7,7 +7,10 @@ import type pg from 'pg';
 import { pino, type DestinationStream, type Level } from 'pino';
 import type { DerivedKeys } from './crypto/value-crypto.js';
 import { registerAuth } from './plugins/auth.js';
-import { registerErrorHandling } from './plugins/error-handler.js';
+import { frameworkErrors, registerErrorHandling } from './plugins/error-handler.js';
+import { applyHttpTimeouts, clientErrorHandler, type HttpTimeouts } from './plugins/http-limits.js';
+import { registerRequestDebugLog } from './plugins/request-debug-log.js';
+import { registerHsts } from './plugins/hsts.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
 import { changeRequestsRoutes } from './routes/change-requests-routes.js';
@@ -27,6 +30,7 @@ import { createHistoryService } from './services/history-service.js';
 import { createInvitesService } from './services/invites-service.js';
 import { createMembersService } from './services/members-service.js';
 import { createProjectsService } from './services/projects-service.js';
+import { createFailureLimiter, limitFailures, type FailureLimitOptions } from './services/rate-limit-service.js';
 import { createSecretsService } from './services/secrets-service.js';
 import type { ServiceDeps } from './services/service-deps.js';
 import type { DB, Dialect } from './store/schema.js';
@@ -50,6 +54,14 @@ export interface AppDeps {
   newClient?: () => pg.Client;
   /** Change stream timings (heartbeat, longest stream). */
   events?: EventsRouteOptions;
+  /** Failed credentials (API keys, invite codes) allowed per client address before 429. */
+  failureLimit?: FailureLimitOptions;
+  /** How long a client may take to send a request; idle and keep-alive limits. */
+  timeouts?: HttpTimeouts;
+  /** Serve HTTPS, TLS 1.3 only, with this PEM certificate chain and key. */
+  tls?: { cert: Buffer; key: Buffer };
+  /** Proxies whose X-Forwarded-For/-Proto are believed (addresses or CIDRs); others get their socket address. */
+  trustedProxies?: readonly string[];
 }
 
 // Paths pino must never print, should they ever reach a log object.
@@ -76,16 +88,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     { level: deps.logLevel ?? 'info', redact: { paths: REDACT, censor: '[redacted]' } },
     deps.logDestination ?? pino.destination(2),
   );
+  // TLS 1.3 only: a 1.2 client fails the handshake. The cast: Fastify types an https server apart.
   const app = Fastify({
     loggerInstance: logger,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
     return503OnClosing: true,
-  });
+    clientErrorHandler,
+    frameworkErrors,
+    trustProxy: deps.trustedProxies && deps.trustedProxies.length > 0 ? [...deps.trustedProxies] : false,
+    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' } } : {}),
+  } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+  registerHsts(app);
+  applyHttpTimeouts(app.server, deps.timeouts);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  registerRequestDebugLog(app);
 
   // JSON is the only body type (anything else is 415).
   // An empty body with a JSON content type (common on DELETE) means "no body", not a parse error.
@@ -115,7 +135,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const changes = await openChangeFeed(deps, app.log);
   app.addHook('onClose', () => changes.close());
   const serviceDeps: ServiceDeps = { db: deps.db, dialect: deps.dialect, keys: deps.keys, now, audit, changes };
-  const auth = createAuthService(serviceDeps);
+  // One failure budget per client address, shared by bad API keys and bad invite codes.
+  const failures = createFailureLimiter(deps.failureLimit);
+  const authService = createAuthService(serviceDeps);
+  const auth = { authenticate: limitFailures(failures, (_header, client) => client.ip, authService.authenticate) };
   const apiKeys = createApiKeysService(serviceDeps);
   const projects = createProjectsService(serviceDeps);
   const secrets = createSecretsService(serviceDeps);
@@ -141,7 +164,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     { prefix: '/v1' },
   );
   // Unauthenticated /v1 routes live in a sibling scope, outside the auth hook.
-  await app.register(async (open) => inviteRedeemRoutes(open, invites), { prefix: '/v1' });
+  const redeem = limitFailures(failures, (client) => client.ip, invites.redeem);
+  await app.register(async (open) => inviteRedeemRoutes(open, { ...invites, redeem }), { prefix: '/v1' });
   return app;
 }
 

@@ -1,10 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { DestinationStream, Level } from 'pino';
 import { buildApp } from './app.js';
 import type { EventsRouteOptions } from './routes/events-routes.js';
+import type { HttpTimeouts } from './plugins/http-limits.js';
+import type { FailureLimitOptions } from './services/rate-limit-service.js';
 import { formatMasterKey, generateMasterKey, parseMasterKeyText } from './crypto/master-key.js';
 import { deriveKeys } from './crypto/value-crypto.js';
 import { verifyAuditChain, type AuditVerification } from './services/audit-service.js';
@@ -18,6 +21,8 @@ import type { DB } from './store/schema.js';
 export { ServerStartupError } from './startup-error.js';
 export { openDatabase, type DatabaseOptions, type KryptDatabase } from './store/database.js';
 export type { AuditProblem, AuditVerification } from './services/audit-service.js';
+export { backupStore, MaintenanceError, rotateMasterKey, type RotateMasterKeyOptions } from './maintenance.js';
+export type { RotationCounts } from './services/rotation-service.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 export const DEFAULT_PORT = 8420;
@@ -33,11 +38,19 @@ export interface StartServerOptions {
   port?: number;
   /** Allows a non-loopback host: TLS is terminated by a proxy in front of this server. */
   behindTlsProxy?: boolean;
+  /** Serve HTTPS (TLS 1.3 only) with this PEM certificate chain and key (see readTlsFiles). */
+  tls?: { cert: Buffer; key: Buffer };
+  /** Addresses/CIDRs whose X-Forwarded-For/-Proto are trusted (see parseTrustedProxies); default none. */
+  trustedProxies?: readonly string[];
   logDestination?: DestinationStream;
   logLevel?: Level;
   bodyLimit?: number;
   /** Change stream timings (heartbeat, longest stream); the defaults suit production. */
   events?: EventsRouteOptions;
+  /** Failed API keys / invite codes per client address before 429 (default 20 a minute). */
+  failureLimit?: FailureLimitOptions;
+  /** Request, header, keep-alive and idle timeouts (defaults 30 s, 10 s, 72 s, 120 s). */
+  timeouts?: HttpTimeouts;
 }
 
 export interface RunningServer {
@@ -81,14 +94,64 @@ export function readMasterKeyFile(path: string): Buffer {
   return parseMasterKey(text);
 }
 
-/** Checks that the host is loopback unless a TLS-terminating proxy is declared. */
+/** Checks that the host is loopback unless the server speaks TLS itself or a TLS-terminating proxy is declared. */
 export function assertHostAllowed(host: string, behindTlsProxy: boolean): void {
   if (LOOPBACK.has(host) || behindTlsProxy) return;
   throw new ServerStartupError(
     'insecure_host',
     `refusing to listen on ${host} without TLS: only 127.0.0.1, ::1 and localhost are allowed`,
-    'listen on 127.0.0.1, or pass --behind-tls-proxy when a TLS-terminating proxy fronts this server',
+    'listen on 127.0.0.1, pass --tls-cert and --tls-key, or pass --behind-tls-proxy when a TLS-terminating proxy fronts this server',
   );
+}
+
+/** Reads the PEM certificate chain and key for `--tls-cert/--tls-key`, and checks that they form a pair. */
+export function readTlsFiles(certPath: string, keyPath: string): { cert: Buffer; key: Buffer } {
+  const read = (path: string, what: string, flag: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : `cannot be read (${code ?? 'error'})`;
+      throw new ServerStartupError('tls_file', `TLS ${what} file ${path} ${why}`, `check the ${flag} path and its permissions`);
+    }
+  };
+  const tls = { cert: read(certPath, 'certificate', '--tls-cert'), key: read(keyPath, 'key', '--tls-key') };
+  assertTlsPair(tls);
+  return tls;
+}
+
+/** Refuses a certificate or key that is not PEM, or a key that does not belong to the certificate. */
+export function assertTlsPair(tls: { cert: Buffer; key: Buffer }): void {
+  try {
+    createSecureContext({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.3' });
+  } catch (err) {
+    const reason = (err as Error).message.replace(/^error:[0-9A-F]+:/i, '');
+    throw new ServerStartupError(
+      'tls_invalid',
+      `the TLS certificate and key cannot be used (${reason})`,
+      'pass a PEM certificate chain with --tls-cert and its matching PEM private key with --tls-key',
+    );
+  }
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** `--trusted-proxy` values (repeated and/or comma-separated) -> addresses, CIDRs or loopback/linklocal/uniquelocal. */
+export function parseTrustedProxies(values: readonly string[]): string[] {
+  const list = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  for (const entry of list) {
+    const [addr, bits, extra] = entry.split('/');
+    const family = isIP(addr ?? '');
+    const max = family === 4 ? 32 : 128;
+    const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= max);
+    if (PROXY_NAMES.has(entry) || (family !== 0 && validBits && extra === undefined)) continue;
+    throw new ServerStartupError(
+      'trusted_proxy',
+      `invalid --trusted-proxy "${entry}"`,
+      'give IP addresses or CIDR ranges (e.g. 10.0.0.5, 10.0.0.0/8), or loopback, linklocal, uniquelocal',
+    );
+  }
+  return list;
 }
 
 async function useDatabase(database: DatabaseOptions | KryptDatabase): Promise<{ kdb: KryptDatabase; owned: boolean }> {
@@ -99,7 +162,8 @@ async function useDatabase(database: DatabaseOptions | KryptDatabase): Promise<{
 /** Opens the store, verifies the master key against the key check, and listens. */
 export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
-  assertHostAllowed(host, opts.behindTlsProxy ?? false);
+  assertHostAllowed(host, (opts.behindTlsProxy ?? false) || opts.tls !== undefined);
+  if (opts.tls) assertTlsPair(opts.tls);
   const keys = deriveKeys(opts.masterKey);
   const { kdb, owned } = await useDatabase(opts.database);
   const closeDb = async () => {
@@ -126,6 +190,10 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
       ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
       ...(opts.events ? { events: opts.events } : {}),
+      ...(opts.failureLimit ? { failureLimit: opts.failureLimit } : {}),
+      ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
+      ...(opts.tls ? { tls: opts.tls } : {}),
+      ...(opts.trustedProxies ? { trustedProxies: opts.trustedProxies } : {}),
     });
     try {
       await app.listen({ host, port: opts.port ?? DEFAULT_PORT });
@@ -138,7 +206,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const urlHost = host.includes(':') ? `[${host}]` : host;
     let closing: Promise<void> | undefined;
     return {
-      url: `http://${urlHost}:${port}`,
+      url: `${opts.tls ? 'https' : 'http'}://${urlHost}:${port}`,
       port,
       db: kdb.db,
       close: () => (closing ??= app.close().then(closeDb)),

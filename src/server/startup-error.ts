@@ -9,6 +9,9 @@ export class ServerStartupError extends Error {
       | 'not_initialised'
       | 'already_initialised'
       | 'insecure_host'
+      | 'tls_file'
+      | 'tls_invalid'
+      | 'trusted_proxy'
       | 'database',
     message: string,
     readonly hint?: string,

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import type { Kysely } from 'kysely';
-import { initInstance, openDatabase, parseMasterKey, startServer, type KryptDatabase } from '../../src/server/main.js';
+import { initInstance, openDatabase, parseMasterKey, startServer, type KryptDatabase, type StartServerOptions } from '../../src/server/main.js';
 import { bootstrapUser } from '../../src/server/services/instance-service.js';
 import type { DB } from '../../src/server/store/schema.js';
 import { createTestPgDatabase, type TestPgDatabase } from './pg.js';
@@ -68,6 +68,10 @@ export interface TestServerOptions {
   dialect?: 'sqlite' | 'postgres';
   /** Body limit in bytes (default: the server's 16 MiB). */
   bodyLimit?: number;
+  /** Failed credentials per address before 429 (default: the server's 20 a minute). */
+  failureLimit?: StartServerOptions['failureLimit'];
+  /** HTTP timeouts (default: the server's). */
+  timeouts?: StartServerOptions['timeouts'];
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
@@ -96,6 +100,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     logDestination,
     logLevel: 'info',
     ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
+    ...(opts.failureLimit ? { failureLimit: opts.failureLimit } : {}),
+    ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
   });
   let closed: Promise<void> | undefined;
   return {

@@ -7,7 +7,9 @@ import {
   DEFAULT_PORT,
   installShutdownHandlers,
   parseMasterKey,
+  parseTrustedProxies,
   readMasterKeyFile,
+  readTlsFiles,
   startDevServer,
   startServer,
   type DatabaseOptions,
@@ -23,6 +25,8 @@ export default class ServerStart extends KryptCommand<void> {
     'eval "$(<%= config.bin %> server start --dev --port 0)"',
     '<%= config.bin %> server start --data-dir /var/lib/krypt --master-key-file /run/secrets/krypt-master-key',
     '<%= config.bin %> server start --database-url postgres://krypt@db/krypt --master-key-file key.txt',
+    '<%= config.bin %> server start --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --data-dir /var/lib/krypt --master-key-file key.txt',
+    '<%= config.bin %> server start --host 0.0.0.0 --behind-tls-proxy --trusted-proxy 10.0.0.5 --data-dir /var/lib/krypt --master-key-file key.txt',
   ];
   static override enableJsonFlag = false;
   static override flags = {
@@ -33,6 +37,13 @@ export default class ServerStart extends KryptCommand<void> {
     'database-url': Flags.string({ description: 'postgres://... URL (or KRYPT_DATABASE_URL, which keeps a password out of argv)', exclusive: ['dev'] }),
     'master-key-file': Flags.string({ description: 'file holding the master key (e.g. a mounted secret)', exclusive: ['dev'] }),
     'behind-tls-proxy': Flags.boolean({ description: 'allow a non-loopback --host: a TLS-terminating proxy fronts this server' }),
+    'tls-cert': Flags.string({ description: 'PEM certificate chain: serve HTTPS (TLS 1.3 only)', dependsOn: ['tls-key'], exclusive: ['dev'] }),
+    'tls-key': Flags.string({ description: 'PEM private key of --tls-cert', dependsOn: ['tls-cert'], exclusive: ['dev'] }),
+    'trusted-proxy': Flags.string({
+      description: 'proxy address or CIDR whose X-Forwarded-For/-Proto are trusted (repeatable, or a comma list); others are not',
+      multiple: true,
+      exclusive: ['dev'],
+    }),
     'log-level': Flags.string({ options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], default: 'info' }),
   };
 
@@ -50,6 +61,8 @@ export default class ServerStart extends KryptCommand<void> {
       return this.serveUntilSignal(dev);
     }
     const database = this.database(flags['data-dir'], flags['database-url']);
+    const tls = flags['tls-cert'] && flags['tls-key'] ? readTlsFiles(flags['tls-cert'], flags['tls-key']) : undefined;
+    const trustedProxies = parseTrustedProxies(flags['trusted-proxy'] ?? []);
     const masterKey = await this.masterKey(flags['master-key-file']);
     const server = await startServer({
       database,
@@ -57,6 +70,8 @@ export default class ServerStart extends KryptCommand<void> {
       host: flags.host,
       port: flags.port,
       behindTlsProxy: flags['behind-tls-proxy'],
+      ...(tls ? { tls } : {}),
+      trustedProxies,
       logLevel,
     });
     masterKey.fill(0);

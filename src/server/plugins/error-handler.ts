@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { STATUS_OF, type ApiError, type ApiErrorCode } from '../../contract/index.js';
 import { IntegrityError } from '../crypto/value-crypto.js';
+import { RateLimitedError } from '../services/rate-limit-service.js';
 import { ServiceError } from '../services/service-error.js';
 
 // The one place errors become responses: `{"error":{"code","message","requestId"}}`, never internals.
@@ -46,6 +47,10 @@ function mapError(err: FastifyError): Mapped {
       return { code: 'unsupported_media_type', message: 'request bodies must be JSON (Content-Type: application/json)' };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { code: 'validation', message: 'request body length does not match Content-Length' };
+    case 'FST_ERR_BAD_URL':
+      return { code: 'validation', message: 'the URL is not validly percent-encoded' };
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return { code: 'validation', message: 'a path parameter is too long' };
   }
   if (/forbidden prototype property/.test(err.message)) {
     return { code: 'validation', message: 'request body must not contain "__proto__" or "constructor.prototype"' };
@@ -67,6 +72,12 @@ export function sendError(req: FastifyRequest, reply: FastifyReply, mapped: Mapp
   return reply.code(STATUS_OF[mapped.code]).type('application/json; charset=utf-8').send(body);
 }
 
+/** Fastify's `frameworkErrors`: router failures (bad percent-encoding, overlong parameter) before any hook runs. */
+export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', req.id);
+  sendError(req, reply, mapError(err));
+}
+
 /** Installs the error and not-found handlers on the root instance. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -77,6 +88,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     } else {
       req.log.info({ code: mapped.code }, 'request refused');
     }
+    if (err instanceof RateLimitedError) reply.header('retry-after', String(err.retryAfterSeconds));
     return sendError(req, reply, mapped);
   });
   app.setNotFoundHandler((req, reply) =>

@@ -57,6 +57,12 @@ export function eventsRoutes(app: FastifyInstance, feed: ChangeFeedService, opts
         // Tells nginx-style proxies not to buffer the stream.
         'x-accel-buffering': 'no',
       });
+      if (req.method === 'HEAD') {
+        // HEAD (answered by this GET route) has no body: without end() nothing would be sent until the stream expired.
+        watch.close();
+        res.end();
+        return reply;
+      }
       send(revisionEvent(watch.revision));
       const heartbeat = setInterval(() => send(': ping\n\n'), opts.heartbeatMs ?? EVENTS_HEARTBEAT_MS);
       const cleanup = (): void => {

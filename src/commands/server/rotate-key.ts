@@ -1,0 +1,73 @@
+import { Flags } from '@oclif/core';
+import { existsSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { KryptCommand } from '../../cli/base-command.js';
+import { promptSecret, readStdin } from '../../cli/prompt.js';
+import { KryptError } from '../../lib/errors.js';
+import { assertNoMasterKeyInEnv, parseMasterKey, readMasterKeyFile, rotateMasterKey, type DatabaseOptions, type RotationCounts } from '../../server/main.js';
+
+interface RotateResult {
+  masterKeyFile: string;
+  reencrypted: RotationCounts;
+}
+
+export default class ServerRotateKey extends KryptCommand<RotateResult | void> {
+  static override description = [
+    'Replace the master key: verifies the current key (from --master-key-file, standard input or a hidden prompt;',
+    'never the environment), then in ONE transaction re-encrypts every secret value, every history version and every',
+    'change-request value under a new key, checking each stored tag first (a tampered row aborts it, nothing changes),',
+    'and replaces the key check. Stop every server on this store first: it refuses to run while one is connected.',
+    'Afterwards start the servers with the new key; the old key is refused.',
+    '',
+    'The new key is printed once (`master-key: HEX`) or written to --new-master-key-out (new file, 0600) after all',
+    'values are re-encrypted and just BEFORE the commit, so it can never be lost. If the run is interrupted, the store',
+    'is either untouched (the old key still works; a written key file is refused by the key check: delete it and run',
+    'again) or fully rotated (the new key works).',
+  ].join('\n');
+  static override examples = [
+    '<%= config.bin %> server rotate-key --data-dir /var/lib/krypt --master-key-file /run/secrets/krypt-master-key --new-master-key-out /run/secrets/krypt-master-key.new',
+    'KRYPT_DATABASE_URL=postgres://krypt@db/krypt <%= config.bin %> server rotate-key --master-key-file old.key',
+  ];
+  static override flags = {
+    'data-dir': Flags.string({ description: 'SQLite data directory', exclusive: ['database-url'] }),
+    'database-url': Flags.string({ description: 'postgres://... URL (or KRYPT_DATABASE_URL)' }),
+    'master-key-file': Flags.string({ description: 'file holding the CURRENT master key' }),
+    'new-master-key-out': Flags.string({ description: 'write the new master key to this new file (0600) instead of printing it' }),
+  };
+
+  async run(): Promise<RotateResult | void> {
+    const { flags } = await this.parse(ServerRotateKey);
+    assertNoMasterKeyInEnv(this.deps.env);
+    const databaseUrl = flags['database-url'] ?? this.deps.env.KRYPT_DATABASE_URL;
+    let database: DatabaseOptions;
+    if (flags['data-dir']) database = { dataDir: flags['data-dir'] };
+    else if (databaseUrl) database = { databaseUrl };
+    else throw new KryptError('no_database', 'no storage given', { hint: 'pass --data-dir DIR (SQLite) or --database-url postgres://...' });
+    const out = flags['new-master-key-out'] ? resolve(this.deps.cwd, flags['new-master-key-out']) : undefined;
+    if (!out && this.jsonEnabled()) {
+      // The JSON result is printed after the commit; a key printed only then could be lost to a crash.
+      throw new KryptError('usage', '--json needs --new-master-key-out', { hint: 'the new key must be saved before the commit; pass --new-master-key-out FILE' });
+    }
+    if (out && existsSync(out)) throw new KryptError('usage', `${out} already exists`, { hint: 'choose a new --new-master-key-out path; it is never overwritten' });
+
+    const masterKey = flags['master-key-file']
+      ? readMasterKeyFile(flags['master-key-file'])
+      : parseMasterKey(this.interactive ? await promptSecret(this.deps, 'Current master key:') : await readStdin(this.deps));
+    const counts = await rotateMasterKey({
+      database,
+      masterKey,
+      onStart: (values) => this.say(`Re-encrypting ${values} stored values in one transaction...`),
+      saveNewKey: (key) => {
+        if (out) writeFileSync(out, key + '\n', { mode: 0o600, flag: 'wx' });
+        else this.print(`master-key: ${key}\n`);
+      },
+    });
+    masterKey.fill(0);
+    this.say(
+      `Rotated: ${counts.secrets} secrets, ${counts.versions} history versions, ${counts.changeRequestValues} change-request values re-encrypted.` +
+        (out ? ` New master key written to ${out} (mode 0600).` : ' The new master key above is shown once.'),
+    );
+    this.say('Start the server with the new key; the old key is now refused.');
+    return out ? { masterKeyFile: out, reencrypted: counts } : undefined;
+  }
+}

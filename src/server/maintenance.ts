@@ -1,0 +1,134 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { formatMasterKey, generateMasterKey } from './crypto/master-key.js';
+import { deriveKeys } from './crypto/value-crypto.js';
+import { checkInstanceKey } from './services/instance-service.js';
+import { countStoredValues, reencryptAll, type RotationCounts } from './services/rotation-service.js';
+import { openDatabase, type DatabaseOptions, type KryptDatabase } from './store/database.js';
+import { snapshotSqlite, SnapshotExistsError, type SqliteSnapshot } from './store/sqlite-backup.js';
+
+// Offline maintenance entry points for `krypt server rotate-key` and `krypt server backup`.
+
+/** A refused maintenance operation; `code` is stable and `hint` names the next step. */
+export class MaintenanceError extends Error {
+  constructor(
+    readonly code: 'not_initialised' | 'master_key_mismatch' | 'database_in_use' | 'incomplete_rotation' | 'backup_exists' | 'backup_unsupported',
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+    this.name = 'MaintenanceError';
+  }
+}
+
+const notInitialised = () => new MaintenanceError('not_initialised', 'this Krypt instance is not initialised', 'check --data-dir or --database-url');
+
+/** Fails (rather than creating an empty database) when a SQLite data directory holds no store. */
+function assertStoreExists(database: DatabaseOptions): void {
+  if ('dataDir' in database && !existsSync(join(database.dataDir, 'krypt.db'))) throw notInitialised();
+}
+
+const IN_USE_HINT = 'stop every `krypt server start` on this store, run rotate-key, then start the servers with the new key';
+
+/**
+ * SQLite: takes the file's lock for the whole connection (exclusive locking mode), which fails while
+ * a server holds the database open and keeps a server from opening it mid-rotation. PostgreSQL: every
+ * running server holds a LISTEN connection named krypt-change-feed; refuse while one is connected.
+ */
+async function claimStore(kdb: KryptDatabase): Promise<void> {
+  if (kdb.dialect === 'sqlite') {
+    await sql`PRAGMA busy_timeout = 1000`.execute(kdb.db);
+    await sql`PRAGMA locking_mode = EXCLUSIVE`.execute(kdb.db);
+    try {
+      await sql`BEGIN IMMEDIATE`.execute(kdb.db);
+      await sql`COMMIT`.execute(kdb.db);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+      throw new MaintenanceError('database_in_use', 'the SQLite database is in use by another process (is the server still running?)', IN_USE_HINT);
+    }
+    return;
+  }
+  const { rows } = await sql<{ n: string }>`
+    SELECT count(*) AS n FROM pg_stat_activity
+    WHERE datname = current_database() AND application_name = 'krypt-change-feed' AND pid <> pg_backend_pid()`.execute(kdb.db);
+  const servers = Number(rows[0]?.n ?? 0);
+  if (servers > 0) {
+    throw new MaintenanceError('database_in_use', `${servers} Krypt server(s) are connected to this database`, IN_USE_HINT);
+  }
+}
+
+export interface RotateMasterKeyOptions {
+  database: DatabaseOptions;
+  /** The current master key (32 bytes). */
+  masterKey: Buffer;
+  /** Called inside the transaction once it holds the store, with the number of values to rewrite. */
+  onStart?: (values: number) => void;
+  /**
+   * Receives the new key (64 hex) after every value was re-encrypted and just before commit; if it
+   * throws, nothing changes. If the process dies after it, the store may still be on the old key.
+   */
+  saveNewKey: (masterKey: string) => void | Promise<void>;
+}
+
+/** Verifies the current key, then re-encrypts every stored value under a new key in one transaction. */
+export async function rotateMasterKey(opts: RotateMasterKeyOptions): Promise<RotationCounts> {
+  assertStoreExists(opts.database);
+  const oldKeys = deriveKeys(opts.masterKey);
+  const kdb = await openDatabase(opts.database);
+  try {
+    await claimStore(kdb);
+    const mismatch = new MaintenanceError(
+      'master_key_mismatch',
+      'the master key does not match this instance (key check failed)',
+      'pass the master key the server currently starts with',
+    );
+    const state = await checkInstanceKey(kdb.db, oldKeys);
+    if (state === 'uninitialised') throw notInitialised();
+    if (state === 'key-mismatch') throw mismatch;
+    const newKey = generateMasterKey();
+    try {
+      return await kdb.db.transaction().execute(async (trx) => {
+        if (kdb.dialect === 'postgres') {
+          // Writers wait (readers do not) until the rotation commits or rolls back.
+          await sql`LOCK TABLE meta, secrets, secret_versions, change_request_items IN EXCLUSIVE MODE`.execute(trx);
+          if ((await checkInstanceKey(trx, oldKeys)) !== 'key-matches') throw mismatch;
+        }
+        const total = await countStoredValues(trx);
+        opts.onStart?.(total);
+        const counts = await reencryptAll(trx, oldKeys, deriveKeys(newKey));
+        const done = counts.secrets + counts.versions + counts.changeRequestValues;
+        if (done !== total) {
+          throw new MaintenanceError('incomplete_rotation', `only ${done} of ${total} stored values could be located; rotation aborted`, 'nothing was changed; run `krypt server verify-audit` and check the database for orphaned rows');
+        }
+        await opts.saveNewKey(formatMasterKey(newKey));
+        return counts;
+      });
+    } finally {
+      newKey.fill(0);
+    }
+  } finally {
+    await kdb.destroy();
+  }
+}
+
+/** Takes a consistent online snapshot of a SQLite store into the new file `out` (no master key needed). */
+export async function backupStore(database: DatabaseOptions, out: string): Promise<SqliteSnapshot> {
+  if ('databaseUrl' in database) {
+    throw new MaintenanceError(
+      'backup_unsupported',
+      'krypt server backup copies SQLite data directories; back up PostgreSQL with pg_dump',
+      'pg_dump --format=custom --file krypt.dump "$KRYPT_DATABASE_URL" (restore with pg_restore; see README "Backups")',
+    );
+  }
+  if ('memory' in database) throw notInitialised();
+  assertStoreExists(database);
+  try {
+    return await snapshotSqlite(join(database.dataDir, 'krypt.db'), out);
+  } catch (err) {
+    if (err instanceof SnapshotExistsError) {
+      throw new MaintenanceError('backup_exists', `${out} already exists; a backup never overwrites a file`, 'choose a new --out path');
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,38 @@
+import type { FastifyInstance } from 'fastify';
+
+// `krypt server start --log-level debug`: one line per request, built from names and counts only.
+// Never headers (Authorization), bodies, values, invite codes or tokens; the route is the pattern
+// (`/v1/projects/:slug/...`), not the raw URL, so nothing a client typed into a query string shows.
+
+interface KnownParams {
+  slug?: unknown;
+  env?: unknown;
+  key?: unknown;
+}
+
+interface WriteBody {
+  set?: unknown;
+  delete?: unknown;
+}
+
+/** Adds the per-request debug line; costs one level check per request when the level is above debug. */
+export function registerRequestDebugLog(app: FastifyInstance): void {
+  app.addHook('onResponse', async (req, reply) => {
+    if (req.log.level !== 'debug' && req.log.level !== 'trace') return;
+    const params = (req.params ?? {}) as KnownParams;
+    const body = (req.body ?? {}) as WriteBody;
+    const line: Record<string, string | number> = {
+      method: req.method,
+      route: req.routeOptions.url ?? '(no route)',
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+    };
+    if (typeof params.slug === 'string') line.project = params.slug;
+    if (typeof params.env === 'string') line.environment = params.env;
+    if (typeof params.key === 'string') line.keyName = params.key;
+    // Counts of key names written; the names and values themselves stay out of the log.
+    if (typeof body.set === 'object' && body.set !== null) line.keysSetCount = Object.keys(body.set).length;
+    if (Array.isArray(body.delete)) line.keysDeletedCount = body.delete.length;
+    req.log.debug(line, 'request handled');
+  });
+}

@@ -1,0 +1,87 @@
+import { ServiceError } from './service-error.js';
+
+// Failed-credential limiting per client address (bad API keys, bad invite codes).
+//
+// Only FAILURES are counted and only failing requests are refused: a client address that has
+// used up its failures gets 429 for every further wrong credential, while a valid key from the
+// same address still works. Many users behind one NAT keep working while a guesser there is cut
+// off; the price is that the limit is on wrong guesses, not on requests.
+//
+// The counters live in this process's memory: with several replicas each holds its own, so a
+// client spread over N replicas gets up to N times the limit. That is deliberate: a database-backed
+// counter would cost a write per failed request, which turns the limiter itself into something an
+// attacker can use to load the database. Memory is bounded by `maxAddresses` (oldest evicted).
+
+export interface FailureLimitOptions {
+  /** Failures one address may make within `windowMs` (default 20). */
+  maxFailures?: number;
+  /** Sliding window (default 60 s). */
+  windowMs?: number;
+  /** Addresses tracked at once; past this the least recently failing one is forgotten (default 10,000). */
+  maxAddresses?: number;
+}
+
+export const DEFAULT_FAILURE_LIMIT: Required<FailureLimitOptions> = { maxFailures: 20, windowMs: 60_000, maxAddresses: 10_000 };
+
+/** 429 with the seconds the client should wait (sent as Retry-After). */
+export class RateLimitedError extends ServiceError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('rate_limited', `too many failed attempts from this address; retry in ${retryAfterSeconds} s`);
+    this.name = 'RateLimitedError';
+  }
+}
+
+export interface FailureLimiter {
+  /**
+   * Records one failure of `address`; returns 0 when it is within the limit, or the milliseconds
+   * until the address may fail again (the failure is then not recorded: the window stays exact).
+   */
+  fail(address: string): number;
+  /** Addresses currently tracked (for tests and metrics). */
+  size(): number;
+}
+
+/** A sliding-window log per address: at most `maxFailures` failures in any `windowMs`. */
+export function createFailureLimiter(opts: FailureLimitOptions = {}, now: () => number = Date.now): FailureLimiter {
+  const { maxFailures, windowMs, maxAddresses } = { ...DEFAULT_FAILURE_LIMIT, ...opts };
+  // Insertion order = recency of the last failure (re-inserted on each), so the first key is the oldest.
+  const failures = new Map<string, number[]>();
+  return {
+    fail(address) {
+      const t = now();
+      const log = (failures.get(address) ?? []).filter((at) => at > t - windowMs);
+      failures.delete(address);
+      if (log.length >= maxFailures) {
+        failures.set(address, log);
+        return Math.max(1, (log[0] as number) + windowMs - t);
+      }
+      log.push(t);
+      failures.set(address, log);
+      while (failures.size > maxAddresses) failures.delete(failures.keys().next().value as string);
+      return 0;
+    },
+    size: () => failures.size,
+  };
+}
+
+/**
+ * Wraps an async function whose `unauthorized` failures count against the caller's address:
+ * past the limit, the failure becomes a RateLimitedError. Other errors and successes pass through.
+ */
+export function limitFailures<A extends unknown[], R>(
+  limiter: FailureLimiter,
+  addressOf: (...args: A) => string | null,
+  fn: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
+  return async (...args) => {
+    try {
+      return await fn(...args);
+    } catch (err) {
+      const address = err instanceof ServiceError && err.code === 'unauthorized' ? addressOf(...args) : null;
+      if (address === null) throw err;
+      const waitMs = limiter.fail(address);
+      if (waitMs > 0) throw new RateLimitedError(Math.ceil(waitMs / 1000));
+      throw err;
+    }
+  };
+}

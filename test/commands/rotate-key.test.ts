@@ -1,0 +1,232 @@
+import Database from 'better-sqlite3';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BIN, krypt, makeSandbox } from '../helpers/cli.js';
+
+// `krypt server rotate-key` on a real data directory written by real server processes: a full
+// rotation (secrets, history, change-request values), refusals, a tampered row, and SIGKILLs at
+// random moments inside the rotation's transaction.
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+interface Server {
+  url: string;
+  stop(): Promise<number | null>;
+}
+
+/** Starts `krypt server start ARGS`; resolves once listening, rejects with its stderr if it exits first. */
+function startServer(args: string[], env: Record<string, string>): Promise<Server> {
+  const child = spawn(process.execPath, [BIN, 'server', 'start', '--port', '0', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let err = '';
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return new Promise((resolve, reject) => {
+    child.stderr!.on('data', (c: Buffer) => {
+      err += c.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(err);
+      if (m) resolve({ url: m[1]!, stop: () => (child.kill('SIGTERM'), exited) });
+    });
+    void exited.then((code) => reject(new Error(`server exited ${code}: ${err}`)));
+  });
+}
+
+/** JSON over HTTP with a bearer token. */
+async function api(url: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const res = await fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined };
+}
+
+const env = (e: string) => `/v1/projects/rot/environments/${e}`;
+
+/** Everything a key can read back: current values per environment, revealed history of some keys, revealed change requests. */
+async function readAll(url: string, token: string, historyKeys: string[]): Promise<unknown> {
+  const out: Record<string, unknown> = {};
+  for (const e of ['development', 'production']) out[e] = (await api(url, token, 'GET', `${env(e)}/secrets`)).json;
+  for (const k of historyKeys) out[`history:${k}`] = (await api(url, token, 'GET', `${env('development')}/secrets/${k}/history?reveal=true`)).json;
+  const crs = (await api(url, token, 'GET', '/v1/projects/rot/change-requests')).json;
+  for (const cr of crs.changeRequests) out[`cr:${cr.id}`] = (await api(url, token, 'GET', `/v1/projects/rot/change-requests/${cr.id}?reveal=true`)).json;
+  return out;
+}
+
+/** Every stored ciphertext and tag, for byte-for-byte comparison (plus the key check). */
+function dumpCiphertexts(dataDir: string): string {
+  const db = new Database(join(dataDir, 'krypt.db'), { readonly: true });
+  try {
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    return JSON.stringify([
+      db.prepare('SELECT environment_id, key, version, value, tag FROM secrets ORDER BY 1, 2').all(),
+      db.prepare('SELECT environment_id, key, version, value, tag FROM secret_versions ORDER BY 1, 2, 3').all(),
+      db.prepare('SELECT change_request_id, key, value, tag FROM change_request_items ORDER BY 1, 2').all(),
+      db.prepare("SELECT value FROM meta WHERE key = 'key_check'").get(),
+    ]);
+  } finally {
+    db.close();
+  }
+}
+
+/** An initialised data dir with a project `rot`: `keys` keys in development written `rounds` times, production values and one pending change request. */
+async function seed(box: ReturnType<typeof makeSandbox>, keys: number, rounds: number) {
+  const dataDir = join(box.home, 'data');
+  const oldKey = join(box.home, 'old.key');
+  const init = await krypt(['server', 'init', '--data-dir', dataDir, '--master-key-out', oldKey], { cwd: box.cwd, env: box.env });
+  expect(init.code).toBe(0);
+  const token = /^api-key: (krypt_\S+)$/m.exec(init.stdout)![1]!;
+  const server = await startServer(['--data-dir', dataDir, '--master-key-file', oldKey], box.env);
+  expect((await api(server.url, token, 'POST', '/v1/projects', { slug: 'rot' })).status).toBe(201);
+  for (let round = 1; round <= rounds; round++) {
+    const set = Object.fromEntries(Array.from({ length: keys }, (_, i) => [`K${i}`, `value-${i}-round-${round}`]));
+    expect((await api(server.url, token, 'PATCH', `${env('development')}/secrets`, { set })).status).toBe(200);
+  }
+  expect((await api(server.url, token, 'PATCH', `${env('development')}/secrets`, { delete: ['K0'] })).status).toBe(200);
+  expect((await api(server.url, token, 'PATCH', `${env('production')}/secrets`, { set: { DB: 'prod-db-secret' } })).status).toBe(200);
+  const code = (await api(server.url, token, 'POST', '/v1/projects/rot/invites', { email: 'member@example.com', role: 'member' })).json.code;
+  const member = (await api(server.url, '', 'POST', '/v1/invites/redeem', { code })).json.token as string;
+  const cr = await api(server.url, member, 'PATCH', `${env('production')}/secrets`, { set: { DB: 'proposed-db-secret', NEW: 'proposed-new-secret' } });
+  expect(cr.status).toBe(202);
+  const history = ['K0', 'K1', `K${keys - 1}`];
+  const expected = await readAll(server.url, token, history);
+  expect(await server.stop()).toBe(0);
+  return { dataDir, oldKey, token, history, expected };
+}
+
+describe('krypt server rotate-key', () => {
+  it('re-encrypts secrets, history and change-request values under a new key; refuses a running server, a wrong key and a tampered row', async () => {
+    const box = makeSandbox();
+    const run = (args: string[], input?: string) => krypt(args, { cwd: box.cwd, env: box.env, ...(input ? { input } : {}) });
+    const { dataDir, oldKey, token, history, expected } = await seed(box, 5, 3);
+    expect(JSON.stringify(expected)).toContain('proposed-new-secret');
+    expect(JSON.stringify(expected)).toContain('value-1-round-1');
+    const before = dumpCiphertexts(dataDir);
+    const newKey = join(box.home, 'new.key');
+    const rotate = (extra: string[] = [], input?: string) => run(['server', 'rotate-key', '--data-dir', dataDir, ...extra], input);
+
+    // a running server holds the store: refused, nothing written
+    const server = await startServer(['--data-dir', dataDir, '--master-key-file', oldKey], box.env);
+    const busy = await rotate(['--master-key-file', oldKey, '--new-master-key-out', newKey]);
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toMatch(/in use by another process \(is the server still running\?\)/);
+    expect(await server.stop()).toBe(0);
+
+    const wrong = join(box.home, 'wrong.key');
+    writeFileSync(wrong, 'ab'.repeat(32));
+    const mismatch = await rotate(['--master-key-file', wrong, '--new-master-key-out', newKey]);
+    expect([mismatch.code, mismatch.stderr]).toEqual([1, expect.stringContaining('the master key does not match this instance')]);
+    const inEnv = await krypt(['server', 'rotate-key', '--data-dir', dataDir], { cwd: box.cwd, env: { ...box.env, KRYPT_MASTER_KEY: 'ab'.repeat(32) } });
+    expect([inEnv.code, inEnv.stderr]).toEqual([1, expect.stringContaining('KRYPT_MASTER_KEY is set')]);
+
+    // a tampered history row aborts the whole rotation: nothing changes, no key file appears
+    const db = new Database(join(dataDir, 'krypt.db'));
+    const row = db.prepare("SELECT tag FROM secret_versions WHERE key = 'K2' AND version = 1").get() as { tag: string };
+    db.prepare("UPDATE secret_versions SET tag = ? WHERE key = 'K2' AND version = 1").run('0'.repeat(64));
+    db.close(); // any open connection, even idle, makes rotate-key refuse the store as in use
+    const tampered = await rotate(['--master-key-file', oldKey, '--new-master-key-out', newKey]);
+    expect(tampered.code).toBe(1);
+    expect(tampered.stderr).toContain('Error: history version 1 of K2 in rot/development failed its integrity check under the current master key; rotation aborted');
+    expect(existsSync(newKey)).toBe(false);
+    const fix = new Database(join(dataDir, 'krypt.db'));
+    fix.prepare("UPDATE secret_versions SET tag = ? WHERE key = 'K2' AND version = 1").run(row.tag);
+    fix.close();
+    expect(dumpCiphertexts(dataDir)).toBe(before);
+
+    // rotation 1: key from a file, new key to a new 0600 file, --json result
+    const first = await rotate(['--master-key-file', oldKey, '--new-master-key-out', newKey, '--json']);
+    expect(first.code).toBe(0);
+    // 5 keys x 3 rounds of history + 4 current development values + 1 production value and its version + 2 proposed values
+    expect(JSON.parse(first.stdout)).toEqual({ masterKeyFile: newKey, reencrypted: { secrets: 5, versions: 16, changeRequestValues: 2 } });
+    expect(statSync(newKey).mode & 0o777).toBe(0o600);
+    expect(readFileSync(newKey, 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
+    const again = await rotate(['--master-key-file', newKey, '--new-master-key-out', newKey]);
+    expect([again.code, again.stderr]).toEqual([1, expect.stringContaining('already exists')]);
+
+    // every stored ciphertext and tag changed, in the same `iv:ct` form
+    const after = JSON.parse(dumpCiphertexts(dataDir));
+    const old = JSON.parse(before);
+    for (let t = 0; t < 3; t++) {
+      expect(after[t]).toHaveLength(old[t].length);
+      after[t].forEach((r: { value: string | null; tag: string | null }, i: number) => {
+        if (r.value === null) return;
+        expect(r.value).toMatch(/^[0-9a-f]{32}:[0-9a-f]+$/);
+        expect(r.value).not.toBe(old[t][i].value);
+        expect(r.tag).not.toBe(old[t][i].tag);
+      });
+    }
+
+    // rotation 2: current key on standard input, new key printed once on stdout
+    const second = await rotate([], readFileSync(newKey, 'utf8'));
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/^master-key: [0-9a-f]{64}\n$/);
+    expect(second.stderr).toContain('Rotated: 5 secrets, 16 history versions, 2 change-request values re-encrypted.');
+    const latest = join(box.home, 'latest.key');
+    writeFileSync(latest, second.stdout.slice('master-key: '.length), { mode: 0o600 });
+
+    for (const stale of [oldKey, newKey]) {
+      await expect(startServer(['--data-dir', dataDir, '--master-key-file', stale], box.env)).rejects.toThrow(/master key does not match this instance/);
+    }
+    const rotated = await startServer(['--data-dir', dataDir, '--master-key-file', latest], box.env);
+    expect(await readAll(rotated.url, token, history)).toEqual(expected);
+    // and through the CLI: a change-request value revealed
+    expect((await krypt(['login', '--api-url', rotated.url, '--token-stdin'], { cwd: box.cwd, env: box.env, input: token })).code).toBe(0);
+    const shown = await run(['change-requests', 'show', '1', '-p', 'rot', '--reveal']);
+    expect([shown.code, shown.stdout]).toEqual([0, expect.stringContaining('proposed-new-secret')]);
+    expect((await run(['get', '-p', 'rot', 'K1'])).stdout).toBe('value-1-round-3\n');
+    expect(await rotated.stop()).toBe(0);
+  }, 120_000);
+  it('SIGKILLed at random moments inside its transaction, leaves the old key fully working (then a full rotation succeeds)', async () => {
+    const box = makeSandbox();
+    // 1000 keys x 3 rounds plus one production value: 1000 current values (K0 deleted), 3001 versions (a tombstone has none), 2 proposed values
+    const { dataDir, oldKey, token, history, expected } = await seed(box, 1000, 3);
+    const before = dumpCiphertexts(dataDir);
+    const kills = 5;
+    const outcomes: string[] = [];
+    for (let i = 0; i < kills; i++) {
+      const out = join(box.home, `new-${i}.key`);
+      const child = spawn(process.execPath, [BIN, 'server', 'rotate-key', '--data-dir', dataDir, '--master-key-file', oldKey, '--new-master-key-out', out], {
+        env: box.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_code, signal) => r(signal)));
+      // The progress line is written once the transaction holds the store; kill at a random moment after it.
+      await new Promise<void>((resolve, reject) => {
+        let err = '';
+        child.stderr!.on('data', (c: Buffer) => {
+          err += c.toString();
+          if (err.includes('Re-encrypting 4003 stored values in one transaction...')) resolve();
+        });
+        void exited.then(() => reject(new Error(`rotate-key exited before its transaction: ${err}`)));
+      });
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 150)));
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+      // nothing committed: every ciphertext, tag and the key check are byte-for-byte the old ones
+      expect(dumpCiphertexts(dataDir)).toBe(before);
+      const server = await startServer(['--data-dir', dataDir, '--master-key-file', oldKey], box.env);
+      expect(await readAll(server.url, token, history)).toEqual(expected);
+      expect(await server.stop()).toBe(0);
+      if (existsSync(out)) {
+        outcomes.push('killed before commit, new key already saved');
+        await expect(startServer(['--data-dir', dataDir, '--master-key-file', out], box.env)).rejects.toThrow(/master key does not match this instance/);
+        rmSync(out);
+      } else outcomes.push('killed before commit');
+    }
+    expect(outcomes).toHaveLength(kills);
+
+    const out = join(box.home, 'final.key');
+    const done = await krypt(['server', 'rotate-key', '--data-dir', dataDir, '--master-key-file', oldKey, '--new-master-key-out', out], { cwd: box.cwd, env: box.env, timeoutMs: 60_000 });
+    expect([done.code, done.stderr]).toEqual([0, expect.stringContaining('Rotated: 1000 secrets, 3001 history versions, 2 change-request values re-encrypted.')]);
+    await expect(startServer(['--data-dir', dataDir, '--master-key-file', oldKey], box.env)).rejects.toThrow(/master key does not match this instance/);
+    const server = await startServer(['--data-dir', dataDir, '--master-key-file', out], box.env);
+    expect(await readAll(server.url, token, history)).toEqual(expected);
+    expect(await server.stop()).toBe(0);
+  }, 180_000);
+});
