@@ -3,11 +3,16 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
 
 const [url, token, ...cmd] = process.argv.slice(2);
 const target = new URL(url);
 const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
-request(target, { headers: { authorization: `Bearer ${token}` } }, (res) => {
+// Over https, the same TLS work krypt does: TLS 1.3 and the private CA (KRYPT_CA_FILE) beside Node's roots.
+const caFile = process.env.KRYPT_CA_FILE;
+const tls = target.protocol === 'https:' ? { minVersion: 'TLSv1.3', ...(caFile ? { ca: [...rootCertificates, readFileSync(caFile, 'utf8')] } : {}) } : {};
+request(target, { headers: { authorization: `Bearer ${token}` }, ...tls }, (res) => {
   const chunks = [];
   res.on('data', (c) => chunks.push(c));
   res.on('end', () => {

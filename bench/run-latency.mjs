@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // bench/run-latency: how long `krypt run -- true` and `krypt get KEY` take next to the floor
 // (node + one GET of 50 keys + spawning the child). Prints medians, peak RSS and ratios.
-// Usage: npm run build && node bench/run-latency.mjs [--runs 30]
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+// Usage: npm run build && node bench/run-latency.mjs [--runs 30] [--https]
+// --https: the server speaks TLS 1.3 with a throw-away CA and certificate (openssl, temporary
+// directory); krypt and the floor both trust that CA (KRYPT_CA_FILE).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,25 +18,78 @@ const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 30;
 const WARMUP = 3;
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
-const server = spawn(process.execPath, [bin, 'server', 'start', '--dev', '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const vars = {};
-for await (const line of createInterface({ input: server.stdout })) {
-  const m = /^export (\w+)=(.*)$/.exec(line);
-  if (m) vars[m[1]] = m[2];
-  if (vars.KRYPT_API_URL && vars.KRYPT_TOKEN) break;
-}
-const { KRYPT_API_URL: url, KRYPT_TOKEN: token } = vars;
+const HTTPS = process.argv.includes('--https');
+const scratch = mkdtempSync(join(tmpdir(), 'krypt-bench-'));
 
-async function api(method, path, body) {
-  const res = await fetch(url + path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+/** A throw-away CA and a certificate for 127.0.0.1 (subjectAltName), made with the openssl CLI. */
+function makeCertificates(dir) {
+  const ssl = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=krypt bench CA', '-addext', 'basicConstraints=critical,CA:TRUE');
+  ssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
+  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'server.ext');
+  return { ca: join(dir, 'ca.pem'), cert: join(dir, 'server.pem'), key: join(dir, 'server.key') };
+}
+
+let server;
+let url;
+let token;
+let caFile;
+if (HTTPS) {
+  // A real instance (init + start): --dev is plain http on loopback by design.
+  const pki = makeCertificates(scratch);
+  caFile = pki.ca;
+  const dataDir = join(scratch, 'data');
+  const keyFile = join(scratch, 'master.key');
+  const init = spawnSync(process.execPath, [bin, 'server', 'init', '--data-dir', dataDir, '--master-key-out', keyFile], { encoding: 'utf8' });
+  if (init.status !== 0) throw new Error(`server init failed: ${init.stderr}`);
+  token = /^api-key: (\S+)$/m.exec(init.stdout)[1];
+  server = spawn(process.execPath, [bin, 'server', 'start', '--data-dir', dataDir, '--master-key-file', keyFile, '--port', '0', '--log-level', 'warn', '--tls-cert', pki.cert, '--tls-key', pki.key], { stdio: ['ignore', 'ignore', 'pipe'] });
+  for await (const line of createInterface({ input: server.stderr })) {
+    const m = /listening on (https:\/\/\S+)/.exec(line);
+    if (m) {
+      url = m[1];
+      break;
+    }
+  }
+} else {
+  server = spawn(process.execPath, [bin, 'server', 'start', '--dev', '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const vars = {};
+  for await (const line of createInterface({ input: server.stdout })) {
+    const m = /^export (\w+)=(.*)$/.exec(line);
+    if (m) vars[m[1]] = m[2];
+    if (vars.KRYPT_API_URL && vars.KRYPT_TOKEN) break;
+  }
+  ({ KRYPT_API_URL: url, KRYPT_TOKEN: token } = vars);
+}
+
+/** Set-up calls: node:https for TLS (the global fetch cannot be given a CA). */
+function api(method, path, body) {
+  const payload = JSON.stringify(body);
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  if (!HTTPS) {
+    return fetch(url + path, { method, headers, body: payload }).then(async (res) => {
+      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    });
+  }
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url + path, { method, headers, ca: readFileSync(caFile) }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => (res.statusCode < 300 ? resolve() : reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`))));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
 }
 await api('POST', '/v1/projects', { slug: 'bench' });
 const set = {};
 for (let i = 0; i < 50; i++) set[`KEY_${String(i).padStart(2, '0')}`] = `value-${i}-${'x'.repeat(40)}`;
 await api('PATCH', '/v1/projects/bench/environments/development/secrets', { set });
 
-const env = { ...process.env, KRYPT_API_URL: url, KRYPT_TOKEN: token, KRYPT_PROJECT: 'bench', KRYPT_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'krypt-bench-')) };
+const env = { ...process.env, KRYPT_API_URL: url, KRYPT_TOKEN: token, KRYPT_PROJECT: 'bench', KRYPT_CONFIG_DIR: join(scratch, 'config') };
+if (caFile) env.KRYPT_CA_FILE = caFile;
 const secretsUrl = `${url}/v1/projects/bench/environments/development/secrets`;
 const cases = [
   ['true', ['true']],
@@ -67,9 +123,10 @@ for (const [name, argv] of cases) {
   results.push({ name, ms: median(samples.map((s) => s.ms)), mb: Math.max(...samples.map((s) => s.mb)) });
 }
 server.kill('SIGTERM');
+rmSync(scratch, { recursive: true, force: true });
 
 const floor = results.find((r) => r.name.startsWith('floor')).ms;
-console.log(`krypt run latency — ${RUNS} runs each after ${WARMUP} warm-up, medians; 50-key environment over ${new URL(url).protocol.slice(0, -1)}`);
+console.log(`krypt run latency — ${RUNS} runs each after ${WARMUP} warm-up, medians; 50-key environment over ${new URL(url).protocol.slice(0, -1)}${HTTPS ? ' (TLS 1.3, private CA)' : ''}`);
 console.log(['case'.padEnd(28), 'median ms'.padStart(10), 'peak RSS MB'.padStart(12), 'x floor'.padStart(8)].join(''));
 for (const r of results) {
   console.log([r.name.padEnd(28), r.ms.toFixed(1).padStart(10), (Number.isNaN(r.mb) ? 'n/a' : r.mb.toFixed(1)).padStart(12), (r.ms / floor).toFixed(2).padStart(8)].join(''));

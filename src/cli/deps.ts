@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import { createDebugLog, isDebugEnabled, type DebugLog } from '../lib/debug/debug-log.js';
 
 /** Everything a command touches of the outside world, so tests and callers can substitute it. */
 export interface CliDeps {
@@ -8,6 +9,8 @@ export interface CliDeps {
   stdout: Writable & { isTTY?: boolean };
   stderr: Writable & { isTTY?: boolean };
   now: () => Date;
+  /** `krypt[debug]` lines on stderr when KRYPT_DEBUG is set; undefined (call as `debug?.(...)`) when off. */
+  debug?: DebugLog | undefined;
 }
 
 /** The CLI's composition root: the real process. */
@@ -19,5 +22,6 @@ export function createCliDeps(): CliDeps {
     stdout: process.stdout,
     stderr: process.stderr,
     now: () => new Date(),
+    debug: isDebugEnabled(process.env.KRYPT_DEBUG) ? createDebugLog(process.stderr) : undefined,
   };
 }

@@ -5,6 +5,7 @@ import { Flags } from '@oclif/core';
 
 export const apiFlags = {
   'api-url': Flags.string({ description: 'Krypt API URL [env: KRYPT_API_URL]', helpGroup: 'GLOBAL' }),
+  'ca-file': Flags.string({ description: 'PEM CA certificate to trust for https, besides the system roots [env: KRYPT_CA_FILE]', helpGroup: 'GLOBAL' }),
 };
 
 /** For commands about a whole project (members, change requests, audit). */

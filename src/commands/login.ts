@@ -1,11 +1,12 @@
 import { Flags } from '@oclif/core';
+import { resolve } from 'node:path';
 import { KryptCommand } from '../cli/base-command.js';
 import { apiFlags } from '../cli/flags.js';
 import { promptSecret, readStdin } from '../cli/prompt.js';
 import { loadSettings } from '../cli/session.js';
 import type { Role } from '../contract/index.js';
 import { createApiClient } from '../lib/api/client.js';
-import { writeConfig } from '../lib/config/config-file.js';
+import { updateConfig } from '../lib/config/config-file.js';
 import { KryptError } from '../lib/errors.js';
 
 interface LoginResult {
@@ -25,6 +26,7 @@ export default class Login extends KryptCommand<LoginResult> {
     '<%= config.bin %> login --api-url https://krypt.example.com',
     'echo "$KEY" | <%= config.bin %> login --api-url http://127.0.0.1:8080 --token-stdin',
     '<%= config.bin %> login --invite CODE --api-url https://krypt.example.com',
+    '<%= config.bin %> login --api-url https://krypt.internal:8420 --ca-file /etc/krypt/ca.pem',
   ];
   static override flags = {
     ...apiFlags,
@@ -35,24 +37,27 @@ export default class Login extends KryptCommand<LoginResult> {
 
   async run(): Promise<LoginResult> {
     const { flags } = await this.parse(Login);
-    const { config, settings, dir } = loadSettings(this.deps, flags);
+    const { settings, dir } = loadSettings(this.deps, flags, { replaceCorrupt: true });
     const apiUrl = settings.apiUrl;
+    const caFile = settings.caFile;
+    // A CA given on the command line is remembered (as an absolute path) with the URL it belongs to.
+    const saved = settings.caFileSource === 'flag' && caFile ? { caFile: resolve(this.deps.cwd, caFile) } : {};
     if (!apiUrl) {
       throw new KryptError('no_api_url', 'no API URL given', { hint: 'pass --api-url https://your-krypt-server' });
     }
     if (flags.invite !== undefined) {
       const code = flags.invite.trim();
       if (!code) throw new KryptError('usage', 'the invite code is empty', { hint: 'pass the code from `krypt members invite`: `krypt login --invite CODE`' });
-      const joined = await createApiClient({ apiUrl, command: 'login' }).redeemInvite(code, flags.name).catch(rehintInvite);
-      writeConfig(dir, { ...config, apiUrl, token: joined.token });
+      const joined = await createApiClient({ apiUrl, command: 'login', debug: this.deps.debug, caFile }).redeemInvite(code, flags.name).catch(rehintInvite);
+      updateConfig(dir, (current) => ({ ...current, apiUrl, token: joined.token, ...saved }));
       this.say(`Logged in to ${apiUrl} as ${joined.user.email}; you joined ${joined.project} as ${joined.role}.`);
       this.say(`Next: \`krypt init --project ${joined.project}\` in your project's directory.`);
       return { apiUrl, user: joined.user, joined: { project: joined.project, role: joined.role } };
     }
     const token = (await this.readToken(flags['token-stdin'])).trim();
     if (!token) throw new KryptError('empty_token', 'no API key given', { hint: 'paste the key printed by `krypt server init` or `krypt keys create`' });
-    const me = await createApiClient({ apiUrl, token, command: 'login' }).me();
-    writeConfig(dir, { ...config, apiUrl, token });
+    const me = await createApiClient({ apiUrl, token, command: 'login', debug: this.deps.debug, caFile }).me();
+    updateConfig(dir, (current) => ({ ...current, apiUrl, token, ...saved }));
     this.say(`Logged in to ${apiUrl} as ${me.user.email} (key "${me.key.name}", ${me.key.prefix}…)`);
     return { apiUrl, user: me.user, keyName: me.key.name };
   }

@@ -19,7 +19,7 @@ export default class Logout extends KryptCommand<LogoutResult> {
 
   async run(): Promise<LogoutResult> {
     const { flags } = await this.parse(Logout);
-    const { config, dir } = loadSettings(this.deps, flags);
+    const { config, settings, dir } = loadSettings(this.deps, flags);
     if (!config.token) {
       this.say('Not logged in; nothing to forget.');
       return { loggedOut: false, revoked: false };
@@ -27,7 +27,7 @@ export default class Logout extends KryptCommand<LogoutResult> {
     let revoked = false;
     const apiUrl = flags['api-url'] ?? config.apiUrl;
     if (flags.revoke && apiUrl) {
-      await createApiClient({ apiUrl, token: config.token, command: 'logout' }).revokeApiKey('current');
+      await createApiClient({ apiUrl, token: config.token, command: 'logout', debug: this.deps.debug, caFile: settings.caFile }).revokeApiKey('current');
       revoked = true;
     }
     const { token: _forgotten, ...rest } = config;

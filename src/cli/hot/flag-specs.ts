@@ -16,6 +16,12 @@ export interface FlagSpec {
 
 const GLOBAL: FlagSpec[] = [
   { name: 'api-url', type: 'string', description: 'Krypt API URL [env: KRYPT_API_URL]', helpGroup: 'GLOBAL' },
+  {
+    name: 'ca-file',
+    type: 'string',
+    description: 'PEM CA certificate to trust for https, besides the system roots [env: KRYPT_CA_FILE]',
+    helpGroup: 'GLOBAL',
+  },
   { name: 'project', char: 'p', type: 'string', description: 'project slug [env: KRYPT_PROJECT]', helpGroup: 'GLOBAL' },
   {
     name: 'env',

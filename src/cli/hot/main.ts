@@ -1,4 +1,5 @@
 import { KryptError } from '../../lib/errors.js';
+import { elapsedMs } from '../../lib/debug/debug-log.js';
 import { createCliDeps, type CliDeps } from '../deps.js';
 import { writeError } from '../error-output.js';
 import { getCommand } from './get-command.js';
@@ -11,8 +12,11 @@ export type HotCommand = 'run' | 'get';
 
 /** Runs `krypt run|get ARGV` and returns the exit code; errors are rendered exactly as oclif commands render them. */
 export async function main(command: HotCommand, argv: readonly string[], deps: CliDeps = createCliDeps()): Promise<number> {
+  const started = deps.debug ? performance.now() : 0;
   try {
-    return command === 'run' ? await runCommand(argv, deps) : await getCommand(argv, deps);
+    const code = command === 'run' ? await runCommand(argv, deps) : await getCommand(argv, deps);
+    deps.debug?.(`${command} finished with exit code ${code} in ${elapsedMs(started)}`);
+    return code;
   } catch (err) {
     const krypt = err instanceof KryptError ? err : new KryptError('unexpected', (err as Error)?.message ?? String(err), { hint: 'run again; if it persists, report it' });
     const before = argv.indexOf('--');

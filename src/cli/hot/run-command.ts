@@ -1,6 +1,7 @@
 import { KryptError } from '../../lib/errors.js';
 import { buildChildEnv } from '../../lib/process/child-env.js';
 import { runChild } from '../../lib/process/run-child.js';
+import { elapsedMs } from '../../lib/debug/debug-log.js';
 import type { CliDeps } from '../deps.js';
 import { loadEnvironment } from './context.js';
 import { RUN_FLAGS } from './flag-specs.js';
@@ -46,6 +47,7 @@ export async function runCommand(argv: readonly string[], deps: CliDeps): Promis
         target,
         apiUrl: loaded.apiUrl,
         token: loaded.token,
+        caFile: loaded.caFile,
         project: loaded.project,
         environment: loaded.environment as Environment,
         revision: loaded.revision,
@@ -59,7 +61,12 @@ export async function runCommand(argv: readonly string[], deps: CliDeps): Promis
       deps,
     );
   }
-  return runChild({ ...target, env: built.env, ...(flags.mask === true ? { maskValues: built.masked } : {}) });
+  // The child's argv may hold user data: only the program name (or "shell") and the argument count.
+  deps.debug?.(`spawn ${command === undefined ? target.command : 'shell --command'} with ${target.args.length} args and ${Object.keys(built.env).length} variables${flags.mask === true ? ' (masked)' : ''}`);
+  const started = deps.debug ? performance.now() : 0;
+  const code = await runChild({ ...target, env: built.env, ...(flags.mask === true ? { maskValues: built.masked } : {}) });
+  deps.debug?.(`child exited with ${code} after ${elapsedMs(started)}`);
+  return code;
 }
 
 function splitList(text: string): string[] {

@@ -10,6 +10,7 @@ export interface WatchedRun {
   target: Omit<RunChildOptions, 'env'>;
   apiUrl: string;
   token: string;
+  caFile?: string | undefined;
   project: string;
   environment: Environment;
   revision: number;
@@ -49,6 +50,7 @@ export async function runWatched(run: WatchedRun, deps: CliDeps): Promise<number
   watchRevisions({
     apiUrl: run.apiUrl,
     token: run.token,
+    caFile: run.caFile,
     project: run.project,
     environment: run.environment,
     knownRevision: revision,

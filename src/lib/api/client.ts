@@ -27,6 +27,7 @@ import {
   type WriteSecretsRequest,
   type WriteSecretsResponse,
 } from '../../contract/index.js';
+import type { DebugLog } from '../debug/debug-log.js';
 import { KryptError } from '../errors.js';
 import { ConflictError, errorFromResponse } from './api-errors.js';
 import { parseApiUrl, send, type HttpRequest } from './transport.js';
@@ -41,6 +42,10 @@ export interface ClientOptions {
   command?: string;
   userAgent?: string;
   timeoutMs?: number;
+  /** A private CA (PEM file) trusted besides Node's roots (--ca-file / KRYPT_CA_FILE). */
+  caFile?: string | undefined;
+  /** KRYPT_DEBUG sink for request lines (method, path, status, duration). */
+  debug?: DebugLog | undefined;
 }
 
 /** The typed Krypt API client: every response is parsed with the contract's zod schemas. */
@@ -62,7 +67,7 @@ export function createApiClient(options: ClientOptions) {
       reqHeaders['content-type'] = 'application/json';
       reqHeaders['content-length'] = String(Buffer.byteLength(payload));
     }
-    const res = await send({ method, url, headers: reqHeaders, body: payload, timeoutMs: options.timeoutMs ?? 30_000 });
+    const res = await send({ method, url, headers: reqHeaders, body: payload, timeoutMs: options.timeoutMs ?? 30_000, debug: options.debug, caFile: options.caFile });
     if (res.status >= 400) throw errorFromResponse(res.status, res.body);
     if (!schema) return undefined as z.infer<S>;
     let json: unknown;

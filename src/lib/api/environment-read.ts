@@ -1,6 +1,7 @@
 import { CLI_COMMAND_HEADER } from '../../contract/constants.js';
 import { errorFromResponse } from './api-errors.js';
 import { parseApiUrl, send } from './transport.js';
+import type { DebugLog } from '../debug/debug-log.js';
 import { KryptError } from '../errors.js';
 
 // The bulk read of one environment, on the start-up path of `krypt run` / `get` / `pull`: node:http(s)
@@ -15,6 +16,9 @@ export interface EnvironmentReadOptions {
   /** The revision of the copy the caller holds: sent as If-None-Match. */
   knownRevision?: number;
   timeoutMs?: number;
+  /** A private CA (PEM file) trusted besides Node's roots (--ca-file / KRYPT_CA_FILE). */
+  caFile?: string | undefined;
+  debug?: DebugLog | undefined;
 }
 
 export type EnvironmentRead =
@@ -33,7 +37,7 @@ export async function readEnvironment(opts: EnvironmentReadOptions): Promise<Env
   };
   if (opts.knownRevision !== undefined) headers['if-none-match'] = `"${opts.knownRevision}"`;
   const url = new URL(base.pathname.replace(/\/$/, '') + path, base);
-  const res = await send({ method: 'GET', url, headers, timeoutMs: opts.timeoutMs ?? 15_000 });
+  const res = await send({ method: 'GET', url, headers, timeoutMs: opts.timeoutMs ?? 15_000, debug: opts.debug, caFile: opts.caFile });
   if (res.status === 304 && opts.knownRevision !== undefined) return { status: 'not-modified', revision: opts.knownRevision };
   if (res.status >= 400) throw errorFromResponse(res.status, res.body);
   let body: { revision?: unknown; secrets?: unknown } | null;

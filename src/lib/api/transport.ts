@@ -1,6 +1,8 @@
 import type { IncomingMessage, RequestOptions } from 'node:http';
 import { isIP } from 'node:net';
+import { describeUrl, elapsedMs, type DebugLog } from '../debug/debug-log.js';
 import { KryptError } from '../errors.js';
+import { tlsFailure, tlsRequestOptions } from './tls.js';
 
 // The only code that speaks HTTP. node:http / node:https on purpose: global fetch and undici add
 // 100-165 ms and ~40-50 MB to every one-shot command on Node 20 (STACK.md).
@@ -17,6 +19,10 @@ export interface HttpRequest {
   headers: Record<string, string>;
   body?: string;
   timeoutMs: number;
+  /** A private CA (PEM file) trusted besides Node's roots; read only for an https URL. */
+  caFile?: string | undefined;
+  /** KRYPT_DEBUG: receives method, path, status and duration (never headers, bodies or query values). */
+  debug?: DebugLog | undefined;
 }
 
 /** Validates an API URL: https anywhere, plain http only for loopback hosts. */
@@ -49,26 +55,36 @@ export function isLoopbackHost(hostname: string): boolean {
 /** Sends one request; network and TLS failures become remote KryptErrors naming the host, never the body. */
 export async function send(req: HttpRequest): Promise<HttpResponse> {
   const mod = req.url.protocol === 'https:' ? await import('node:https') : await import('node:http');
-  const options: RequestOptions & { minVersion?: 'TLSv1.3' } = {
+  const options: RequestOptions & { minVersion?: 'TLSv1.3'; ca?: string[] } = {
     method: req.method,
     headers: req.headers,
     timeout: req.timeoutMs,
   };
-  if (req.url.protocol === 'https:') options.minVersion = 'TLSv1.3';
+  if (req.url.protocol === 'https:') Object.assign(options, await tlsRequestOptions(req.caFile));
+  const debug = req.debug;
+  const started = debug ? performance.now() : 0;
   return new Promise<HttpResponse>((resolve, reject) => {
     const request = mod.request(req.url, options, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => {
+        debug?.(`http ${req.method} ${describeUrl(req.url)} -> ${res.statusCode} in ${elapsedMs(started)}`);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+      });
       res.on('error', (err) => reject(networkError(req.url, err)));
     });
     request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-    request.on('error', (err) => reject(networkError(req.url, err)));
+    request.on('error', (err: Error & { code?: string }) => {
+      debug?.(`http ${req.method} ${describeUrl(req.url)} failed (${err.code ?? 'error'}) after ${elapsedMs(started)}`);
+      reject(networkError(req.url, err));
+    });
     request.end(req.body);
   });
 }
 
 function networkError(url: URL, err: Error & { code?: string }): KryptError {
+  const tls = tlsFailure(url, err);
+  if (tls) return tls;
   const why = err.code ?? err.message;
   return new KryptError('network', `cannot reach ${url.origin}: ${why}`, {
     kind: 'remote',

@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { KryptError } from '../errors.js';
-import { writeFileAtomic } from '../files/atomic-write.js';
+import { isAtomicTempName, writeFileAtomic } from '../files/atomic-write.js';
 
 /** An environment as last read from the server, kept for offline use. */
 export interface CachedEnvironment {
@@ -24,8 +24,6 @@ const FORMAT_VERSION = 1;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const COPY_NAME = /^[0-9a-f]{64}\.bin$/;
-// Left behind by writeFileAtomic when a write is interrupted.
-const TEMP_NAME = /^\.[0-9a-f]+\.tmp$/;
 
 /** The directory holding the copies: `<configDir>/cache`. */
 export function cacheDir(configDir: string): string {
@@ -111,7 +109,7 @@ export function clearCache(configDir: string): number {
     if (COPY_NAME.test(name)) {
       rmSync(join(dir, name), { force: true });
       deleted++;
-    } else if (TEMP_NAME.test(name)) {
+    } else if (isAtomicTempName(name)) {
       rmSync(join(dir, name), { force: true });
     }
   }

@@ -8,6 +8,8 @@ import { writeFileAtomic } from '../files/atomic-write.js';
 export interface CliConfig {
   apiUrl?: string;
   token?: string;
+  /** Absolute path of a private CA certificate (PEM), saved by `krypt login --ca-file`. */
+  caFile?: string;
   /** Key of the encrypted offline copies (base64url, 32 bytes). */
   cacheKey?: string;
   [other: string]: unknown;
@@ -16,7 +18,7 @@ export interface CliConfig {
 function isCliConfig(value: unknown): value is CliConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const v = value as Record<string, unknown>;
-  return ['apiUrl', 'token', 'cacheKey'].every((k) => v[k] === undefined || typeof v[k] === 'string');
+  return ['apiUrl', 'token', 'caFile', 'cacheKey'].every((k) => v[k] === undefined || typeof v[k] === 'string');
 }
 
 /** `KRYPT_CONFIG_DIR`, else `~/.krypt`. */
@@ -64,6 +66,24 @@ export function writeConfig(dir: string, config: CliConfig): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
   writeFileAtomic(configPath(dir), JSON.stringify(config, null, 2) + '\n', 0o600);
+}
+
+/**
+ * Re-reads config.json and writes `change(current)`, so fields another krypt process wrote since
+ * this one first read the file survive (the window is a read and a rename, not a network call).
+ * A corrupt file counts as empty: the write replaces it.
+ */
+export function updateConfig(dir: string, change: (current: CliConfig) => CliConfig): CliConfig {
+  let current: CliConfig;
+  try {
+    current = readConfig(dir, () => undefined);
+  } catch (err) {
+    if (!(err instanceof KryptError && err.code === 'config_corrupt')) throw err;
+    current = {};
+  }
+  const next = change(current);
+  writeConfig(dir, next);
+  return next;
 }
 
 function tighten(path: string, mode: number, warn: (message: string) => void): void {

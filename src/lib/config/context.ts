@@ -11,10 +11,13 @@ export interface ApiSettings {
   apiUrlSource: Source | undefined;
   token: string | undefined;
   tokenSource: Source | undefined;
+  /** A private CA (PEM file) for https: --ca-file, then KRYPT_CA_FILE, then the config file (set by `krypt login --ca-file`). */
+  caFile: string | undefined;
+  caFileSource: Source | undefined;
 }
 
-/** API URL: flag, then KRYPT_API_URL, then the config file. Token: KRYPT_TOKEN, then the config file. */
-export function resolveApiSettings(flags: { 'api-url'?: string }, env: NodeJS.ProcessEnv, config: CliConfig): ApiSettings {
+/** API URL: flag, then KRYPT_API_URL, then the config file. Token: KRYPT_TOKEN, then the config file. CA file: like the URL. */
+export function resolveApiSettings(flags: { 'api-url'?: string; 'ca-file'?: string }, env: NodeJS.ProcessEnv, config: CliConfig): ApiSettings {
   const [apiUrl, apiUrlSource] = pick<string>([
     [flags['api-url'], 'flag'],
     [env.KRYPT_API_URL, 'env'],
@@ -24,11 +27,16 @@ export function resolveApiSettings(flags: { 'api-url'?: string }, env: NodeJS.Pr
     [env.KRYPT_TOKEN, 'env'],
     [config.token, 'file'],
   ]);
-  return { apiUrl, apiUrlSource, token, tokenSource };
+  const [caFile, caFileSource] = pick<string>([
+    [flags['ca-file'], 'flag'],
+    [env.KRYPT_CA_FILE, 'env'],
+    [config.caFile, 'file'],
+  ]);
+  return { apiUrl, apiUrlSource, token, tokenSource, caFile, caFileSource };
 }
 
 /** The API URL and token, or an auth error telling the user to log in. */
-export function requireCredentials(settings: ApiSettings): { apiUrl: string; token: string } {
+export function requireCredentials(settings: ApiSettings): { apiUrl: string; token: string; caFile?: string } {
   if (!settings.token) {
     throw new KryptError('not_logged_in', 'not logged in', {
       kind: 'auth',
@@ -40,7 +48,7 @@ export function requireCredentials(settings: ApiSettings): { apiUrl: string; tok
       hint: 'pass --api-url, set KRYPT_API_URL, or run `krypt login --api-url URL`',
     });
   }
-  return { apiUrl: settings.apiUrl, token: settings.token };
+  return { apiUrl: settings.apiUrl, token: settings.token, ...(settings.caFile ? { caFile: settings.caFile } : {}) };
 }
 
 export interface ProjectContext {

@@ -1,6 +1,7 @@
 import { readEnvironment } from '../api/environment-read.js';
 import { cacheKeyFromConfig, describeAge, newCacheKey, readCachedEnvironment, writeCachedEnvironment } from '../cache/index.js';
-import { writeConfig, type CliConfig } from '../config/config-file.js';
+import { updateConfig, type CliConfig } from '../config/config-file.js';
+import type { DebugLog } from '../debug/debug-log.js';
 import { KryptError } from '../errors.js';
 
 export const DEFAULT_MAX_STALE_SECONDS = 24 * 3600;
@@ -8,6 +9,8 @@ export const DEFAULT_MAX_STALE_SECONDS = 24 * 3600;
 export interface FetchEnvironmentOptions {
   apiUrl: string;
   token: string;
+  /** A private CA (PEM file) for https (--ca-file / KRYPT_CA_FILE). */
+  caFile?: string | undefined;
   project: string;
   environment: string;
   command: string;
@@ -21,6 +24,8 @@ export interface FetchEnvironmentOptions {
   now: () => Date;
   /** Receives the stderr note when the offline copy is used. */
   note: (message: string) => void;
+  /** KRYPT_DEBUG: offline-copy hits, 304s and fallbacks (names and revisions only). */
+  debug?: DebugLog | undefined;
 }
 
 export interface FetchedEnvironment {
@@ -38,6 +43,7 @@ export async function fetchEnvironment(opts: FetchEnvironmentOptions): Promise<F
   const key = cacheKeyFromConfig(opts.config);
   const cached = key ? readCopy(opts, key) : undefined;
   const where = `${opts.project}/${opts.environment}`;
+  opts.debug?.(`offline copy of ${where}: ${cached ? `revision ${cached.revision} from ${cached.savedAt}` : 'none'}`);
   if (opts.offline) {
     if (!cached) {
       throw new KryptError('no_offline_copy', `no offline copy of ${where} on this machine`, { hint: 'run the command once while the server is reachable' });
@@ -48,9 +54,13 @@ export async function fetchEnvironment(opts: FetchEnvironmentOptions): Promise<F
   try {
     read = await readEnvironment({ ...opts, ...(cached ? { knownRevision: cached.revision } : {}) });
   } catch (err) {
-    if (err instanceof KryptError && err.unavailable && opts.fallback && cached) return useCopy(opts, cached, err.message);
+    if (err instanceof KryptError && err.unavailable && opts.fallback && cached) {
+      opts.debug?.(`server unavailable (${err.code}); falling back to the offline copy`);
+      return useCopy(opts, cached, err.message);
+    }
     throw err;
   }
+  opts.debug?.(read.status === 'fresh' ? `server sent revision ${read.revision} (${Object.keys(read.secrets).length} keys)` : `304: offline copy revision ${read.revision} is current`);
   const secrets = read.status === 'fresh' ? read.secrets : cached!.secrets;
   save(opts, key, read.revision, secrets);
   return { revision: read.revision, secrets, source: 'server' };
@@ -84,9 +94,9 @@ function useCopy(opts: FetchEnvironmentOptions, copy: Copy, why: string): Fetche
 function save(opts: FetchEnvironmentOptions, existing: Buffer | undefined, revision: number, secrets: Record<string, string>): void {
   let key = existing;
   if (!key) {
-    const encoded = newCacheKey();
-    writeConfig(opts.configDir, { ...opts.config, cacheKey: encoded });
-    key = cacheKeyFromConfig({ cacheKey: encoded })!;
+    // Another krypt process may have stored a key since this one read the config: adopt it.
+    const stored = updateConfig(opts.configDir, (current) => (cacheKeyFromConfig(current) ? current : { ...current, cacheKey: newCacheKey() }));
+    key = cacheKeyFromConfig(stored)!;
   }
   const entry = { apiUrl: opts.apiUrl, project: opts.project, environment: opts.environment, revision, secrets, savedAt: opts.now().toISOString() };
   writeCachedEnvironment(opts.configDir, key, entry);

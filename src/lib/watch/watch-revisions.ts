@@ -1,6 +1,7 @@
 import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
 import { EVENTS_HEARTBEAT_MS, REVISION_EVENT, type Environment } from '../../contract/constants.js';
 import { errorFromResponse } from '../api/api-errors.js';
+import { tlsFailure, tlsRequestOptions } from '../api/tls.js';
 import { parseApiUrl } from '../api/transport.js';
 import { KryptError } from '../errors.js';
 import { createSseParser } from './sse-parser.js';
@@ -11,6 +12,8 @@ import { createSseParser } from './sse-parser.js';
 export interface WatchRevisionsOptions {
   apiUrl: string;
   token: string;
+  /** A private CA (PEM file) trusted besides Node's roots (--ca-file / KRYPT_CA_FILE). */
+  caFile?: string | undefined;
   project: string;
   environment: Environment;
   /**
@@ -169,7 +172,7 @@ function createDelivery(
 /** Opens the stream once and resolves when it ends; throws FatalWatchError for refusals. */
 async function connectOnce(url: URL, opts: WatchRevisionsOptions, signal: AbortSignal, offer: (revision: number) => void): Promise<Outcome> {
   const mod = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
-  const options: RequestOptions & { minVersion?: 'TLSv1.3' } = {
+  const options: RequestOptions & { minVersion?: 'TLSv1.3'; ca?: string[] } = {
     method: 'GET',
     headers: {
       accept: 'text/event-stream',
@@ -181,7 +184,7 @@ async function connectOnce(url: URL, opts: WatchRevisionsOptions, signal: AbortS
     timeout: opts.idleTimeoutMs ?? 3 * EVENTS_HEARTBEAT_MS,
     agent: false,
   };
-  if (url.protocol === 'https:') options.minVersion = 'TLSv1.3';
+  if (url.protocol === 'https:') Object.assign(options, await tlsRequestOptions(opts.caFile));
 
   return new Promise<Outcome>((resolve, reject) => {
     let healthy = false;
@@ -235,7 +238,11 @@ async function connectOnce(url: URL, opts: WatchRevisionsOptions, signal: AbortS
       res.on('close', () => finish(networkError(url, new Error('connection closed'))));
     });
     request.on('timeout', () => request.destroy(Object.assign(new Error('no data or heartbeat in time'), { code: 'ETIMEDOUT' })));
-    request.on('error', (err) => finish(networkError(url, err)));
+    request.on('error', (err: Error & { code?: string }) => {
+      // An untrusted certificate or a TLS version mismatch is a configuration error: retrying cannot fix it.
+      const tls = tlsFailure(url, err);
+      finish(tls ? new FatalWatchError(tls) : networkError(url, err));
+    });
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
     request.end();

@@ -1,0 +1,1 @@
+export { createDebugLog, describeOrigin, describeSettings, describeUrl, elapsedMs, isDebugEnabled, type DebugLog } from './debug-log.js';
