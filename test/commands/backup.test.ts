@@ -1,32 +1,15 @@
 import Database from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, krypt, makeSandbox } from '../helpers/cli.js';
+import { krypt, makeSandbox } from '../helpers/cli.js';
+import { killServerProcesses, startServerProcess } from '../helpers/server-process.js';
 
 // `krypt server backup`: an online snapshot of a data directory while a real server takes writes,
 // restored into a fresh data directory and opened with the same master key.
 
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
+afterEach(killServerProcesses);
 
-function startServer(args: string[], env: Record<string, string>): Promise<{ url: string; stop(): Promise<number | null> }> {
-  const child = spawn(process.execPath, [BIN, 'server', 'start', '--port', '0', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let err = '';
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (c: Buffer) => {
-      err += c.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) resolve({ url: m[1]!, stop: () => (child.kill('SIGTERM'), exited) });
-    });
-    void exited.then((code) => reject(new Error(`server exited ${code}: ${err}`)));
-  });
-}
 
 async function patch(url: string, token: string, set: Record<string, string>): Promise<number> {
   const res = await fetch(`${url}/v1/projects/bk/environments/development/secrets`, {
@@ -52,7 +35,7 @@ describe('krypt server backup', () => {
     const init = await run(['server', 'init', '--data-dir', dataDir, '--master-key-out', keyFile]);
     expect(init.code).toBe(0);
     const token = /^api-key: (krypt_\S+)$/m.exec(init.stdout)![1]!;
-    const server = await startServer(['--data-dir', dataDir, '--master-key-file', keyFile], box.env);
+    const server = await startServerProcess(['--port', '0', '--data-dir', dataDir, '--master-key-file', keyFile], box.env);
     const created = await fetch(`${server.url}/v1/projects`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -105,8 +88,8 @@ describe('krypt server backup', () => {
     copyFileSync(out, join(restored, 'krypt.db'));
     const wrong = join(box.home, 'wrong.key');
     writeFileSync(wrong, 'cd'.repeat(32));
-    await expect(startServer(['--data-dir', restored, '--master-key-file', wrong], box.env)).rejects.toThrow(/master key does not match/);
-    const again = await startServer(['--data-dir', restored, '--master-key-file', keyFile], box.env);
+    await expect(startServerProcess(['--port', '0', '--data-dir', restored, '--master-key-file', wrong], box.env)).rejects.toThrow(/master key does not match/);
+    const again = await startServerProcess(['--port', '0', '--data-dir', restored, '--master-key-file', keyFile], box.env);
     const back = await readSecrets(again.url, token);
     expect(await again.stop()).toBe(0);
 

@@ -4,36 +4,18 @@ import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, krypt, makeSandbox } from '../helpers/cli.js';
+import { killServerProcesses, startServerProcess } from '../helpers/server-process.js';
 
 // `krypt server rotate-key` on a real data directory written by real server processes: a full
 // rotation (secrets, history, change-request values), refusals, a tampered row, and SIGKILLs at
 // random moments inside the rotation's transaction.
 
 const children: ChildProcess[] = [];
+afterEach(killServerProcesses);
 afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
-interface Server {
-  url: string;
-  stop(): Promise<number | null>;
-}
-
-/** Starts `krypt server start ARGS`; resolves once listening, rejects with its stderr if it exits first. */
-function startServer(args: string[], env: Record<string, string>): Promise<Server> {
-  const child = spawn(process.execPath, [BIN, 'server', 'start', '--port', '0', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let err = '';
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (c: Buffer) => {
-      err += c.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) resolve({ url: m[1]!, stop: () => (child.kill('SIGTERM'), exited) });
-    });
-    void exited.then((code) => reject(new Error(`server exited ${code}: ${err}`)));
-  });
-}
 
 /** JSON over HTTP with a bearer token. */
 async function api(url: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -81,7 +63,7 @@ async function seed(box: ReturnType<typeof makeSandbox>, keys: number, rounds: n
   const init = await krypt(['server', 'init', '--data-dir', dataDir, '--master-key-out', oldKey], { cwd: box.cwd, env: box.env });
   expect(init.code).toBe(0);
   const token = /^api-key: (krypt_\S+)$/m.exec(init.stdout)![1]!;
-  const server = await startServer(['--data-dir', dataDir, '--master-key-file', oldKey], box.env);
+  const server = await startServerProcess(['--port', '0', '--data-dir', dataDir, '--master-key-file', oldKey], box.env);
   expect((await api(server.url, token, 'POST', '/v1/projects', { slug: 'rot' })).status).toBe(201);
   for (let round = 1; round <= rounds; round++) {
     const set = Object.fromEntries(Array.from({ length: keys }, (_, i) => [`K${i}`, `value-${i}-round-${round}`]));
@@ -111,7 +93,7 @@ describe('krypt server rotate-key', () => {
     const rotate = (extra: string[] = [], input?: string) => run(['server', 'rotate-key', '--data-dir', dataDir, ...extra], input);
 
     // a running server holds the store: refused, nothing written
-    const server = await startServer(['--data-dir', dataDir, '--master-key-file', oldKey], box.env);
+    const server = await startServerProcess(['--port', '0', '--data-dir', dataDir, '--master-key-file', oldKey], box.env);
     const busy = await rotate(['--master-key-file', oldKey, '--new-master-key-out', newKey]);
     expect(busy.code).toBe(1);
     expect(busy.stderr).toMatch(/in use by another process \(is the server still running\?\)/);
@@ -170,9 +152,9 @@ describe('krypt server rotate-key', () => {
     writeFileSync(latest, second.stdout.slice('master-key: '.length), { mode: 0o600 });
 
     for (const stale of [oldKey, newKey]) {
-      await expect(startServer(['--data-dir', dataDir, '--master-key-file', stale], box.env)).rejects.toThrow(/master key does not match this instance/);
+      await expect(startServerProcess(['--port', '0', '--data-dir', dataDir, '--master-key-file', stale], box.env)).rejects.toThrow(/master key does not match this instance/);
     }
-    const rotated = await startServer(['--data-dir', dataDir, '--master-key-file', latest], box.env);
+    const rotated = await startServerProcess(['--port', '0', '--data-dir', dataDir, '--master-key-file', latest], box.env);
     expect(await readAll(rotated.url, token, history)).toEqual(expected);
     // and through the CLI: a change-request value revealed
     expect((await krypt(['login', '--api-url', rotated.url, '--token-stdin'], { cwd: box.cwd, env: box.env, input: token })).code).toBe(0);
@@ -210,12 +192,12 @@ describe('krypt server rotate-key', () => {
       expect(await exited).toBe('SIGKILL');
       // nothing committed: every ciphertext, tag and the key check are byte-for-byte the old ones
       expect(dumpCiphertexts(dataDir)).toBe(before);
-      const server = await startServer(['--data-dir', dataDir, '--master-key-file', oldKey], box.env);
+      const server = await startServerProcess(['--port', '0', '--data-dir', dataDir, '--master-key-file', oldKey], box.env);
       expect(await readAll(server.url, token, history)).toEqual(expected);
       expect(await server.stop()).toBe(0);
       if (existsSync(out)) {
         outcomes.push('killed before commit, new key already saved');
-        await expect(startServer(['--data-dir', dataDir, '--master-key-file', out], box.env)).rejects.toThrow(/master key does not match this instance/);
+        await expect(startServerProcess(['--port', '0', '--data-dir', dataDir, '--master-key-file', out], box.env)).rejects.toThrow(/master key does not match this instance/);
         rmSync(out);
       } else outcomes.push('killed before commit');
     }
@@ -224,8 +206,8 @@ describe('krypt server rotate-key', () => {
     const out = join(box.home, 'final.key');
     const done = await krypt(['server', 'rotate-key', '--data-dir', dataDir, '--master-key-file', oldKey, '--new-master-key-out', out], { cwd: box.cwd, env: box.env, timeoutMs: 60_000 });
     expect([done.code, done.stderr]).toEqual([0, expect.stringContaining('Rotated: 1000 secrets, 3001 history versions, 2 change-request values re-encrypted.')]);
-    await expect(startServer(['--data-dir', dataDir, '--master-key-file', oldKey], box.env)).rejects.toThrow(/master key does not match this instance/);
-    const server = await startServer(['--data-dir', dataDir, '--master-key-file', out], box.env);
+    await expect(startServerProcess(['--port', '0', '--data-dir', dataDir, '--master-key-file', oldKey], box.env)).rejects.toThrow(/master key does not match this instance/);
+    const server = await startServerProcess(['--port', '0', '--data-dir', dataDir, '--master-key-file', out], box.env);
     expect(await readAll(server.url, token, history)).toEqual(expected);
     expect(await server.stop()).toBe(0);
   }, 180_000);

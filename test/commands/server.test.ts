@@ -1,44 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, krypt, makeSandbox } from '../helpers/cli.js';
+import { krypt, makeSandbox } from '../helpers/cli.js';
+import { killServerProcesses, startServerProcess } from '../helpers/server-process.js';
 
 // `krypt server init` and `krypt server start` through the real binary: where the master key may
 // and may not go.
 
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-});
+afterEach(killServerProcesses);
 
-interface Started {
-  child: ChildProcess;
-  url: string;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts `krypt server start ARGS` and resolves once it prints its URL (or rejects with its stderr). */
-function startServer(args: string[], env: Record<string, string>, input?: string): Promise<Started> {
-  const child = spawn(process.execPath, [BIN, 'server', 'start', ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  let err = '';
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  child.stdin!.end(input ?? '');
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => {
-      err += c.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) resolve({ child, url: m[1]!, stdout: () => out, stderr: () => err, exited });
-    });
-    void exited.then((code) => reject(new Error(`server exited ${code}: ${err}`)));
-  });
-}
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => join(d.parentPath, d.name));
@@ -62,7 +33,7 @@ describe('krypt server init / start (SQLite data dir)', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already initialised/);
 
-    const server = await startServer(['--data-dir', dataDir, '--master-key-file', keyFile, '--port', '0'], box.env);
+    const server = await startServerProcess(['--data-dir', dataDir, '--master-key-file', keyFile, '--port', '0'], box.env);
     const login = await krypt(['login', '--api-url', server.url, '--token-stdin'], { cwd: box.cwd, env: box.env, input: token });
     expect(login.code).toBe(0);
     expect((await krypt(['projects', 'create', 'svc'], { cwd: box.cwd, env: box.env })).code).toBe(0);
@@ -101,7 +72,7 @@ describe('krypt server init / start (SQLite data dir)', () => {
     expect(garbage.code).toBe(1);
     expect(garbage.stderr).toMatch(/^Error: /);
 
-    const viaStdin = await startServer(['--data-dir', dataDir, '--port', '0'], box.env, keyHex + '\n');
+    const viaStdin = await startServerProcess(['--data-dir', dataDir, '--port', '0'], box.env, keyHex + '\n');
     const get = await krypt(['get', '-p', 'svc', 'DB_PASSWORD', '--api-url', viaStdin.url], { cwd: box.cwd, env: box.env });
     expect(get.stdout).toBe('hunter2-value\n');
     viaStdin.child.kill('SIGINT');
@@ -122,7 +93,7 @@ describe('krypt server init / start (SQLite data dir)', () => {
 
   it('--dev prints exactly the two export lines on stdout, and everything else on stderr', async () => {
     const box = makeSandbox();
-    const dev = await startServer(['--dev', '--port', '0'], box.env);
+    const dev = await startServerProcess(['--dev', '--port', '0'], box.env);
     await new Promise((r) => setTimeout(r, 200));
     const lines = dev.stdout().split('\n');
     expect(lines).toHaveLength(3);

@@ -1,33 +1,15 @@
 import Database from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, krypt, makeSandbox } from '../helpers/cli.js';
+import { krypt, makeSandbox } from '../helpers/cli.js';
+import { killServerProcesses, startServerProcess } from '../helpers/server-process.js';
 import { createTestPgDatabase } from '../helpers/pg.js';
 
 // `krypt server verify-audit` on a real data directory written by a real server process, then
 // tampered with directly in SQLite.
 
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-});
+afterEach(killServerProcesses);
 
-/** Starts `krypt server start ARGS`; resolves with its URL and a stop() that waits for a clean exit. */
-function startServer(args: string[], env: Record<string, string>): Promise<{ url: string; stop(): Promise<number | null> }> {
-  const child = spawn(process.execPath, [BIN, 'server', 'start', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let err = '';
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (c: Buffer) => {
-      err += c.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) resolve({ url: m[1]!, stop: () => (child.kill('SIGTERM'), exited) });
-    });
-    void exited.then((code) => reject(new Error(`server exited ${code}: ${err}`)));
-  });
-}
 
 describe('krypt server verify-audit', () => {
   it('reports an intact chain, then the first broken link after a row is edited and another deleted', async () => {
@@ -38,7 +20,7 @@ describe('krypt server verify-audit', () => {
     const init = await run(['server', 'init', '--data-dir', dataDir, '--master-key-out', keyFile]);
     expect(init.code).toBe(0);
     const token = /^api-key: (krypt_\S+)$/m.exec(init.stdout)![1]!;
-    const server = await startServer(['--data-dir', dataDir, '--master-key-file', keyFile, '--port', '0'], box.env);
+    const server = await startServerProcess(['--data-dir', dataDir, '--master-key-file', keyFile, '--port', '0'], box.env);
     expect((await krypt(['login', '--api-url', server.url, '--token-stdin'], { cwd: box.cwd, env: box.env, input: token })).code).toBe(0);
     expect((await run(['projects', 'create', 'chain'])).code).toBe(0);
     expect((await run(['set', '-p', 'chain', 'A=1', 'B=2'])).code).toBe(0);
