@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
 import { resolve } from 'node:path';
 import { KryptCommand } from '../../cli/base-command.js';
-import { KryptError } from '../../lib/errors.js';
-import { backupStore, type DatabaseOptions } from '../../server/main.js';
+import { resolveStorage, storageFlags } from '../../cli/storage.js';
+import { backupStore } from '../../server/main.js';
 
 interface BackupResult {
   file: string;
@@ -22,17 +22,12 @@ export default class ServerBackup extends KryptCommand<BackupResult> {
   static override examples = ['<%= config.bin %> server backup --data-dir /var/lib/krypt --out /backups/krypt-$(date +%F).db'];
   static override flags = {
     out: Flags.string({ description: 'the snapshot file to create', required: true }),
-    'data-dir': Flags.string({ description: 'SQLite data directory', exclusive: ['database-url'] }),
-    'database-url': Flags.string({ description: 'postgres://... URL (or KRYPT_DATABASE_URL): refused, use pg_dump' }),
+    ...storageFlags,
   };
 
   async run(): Promise<BackupResult> {
     const { flags } = await this.parse(ServerBackup);
-    const databaseUrl = flags['database-url'] ?? this.deps.env.KRYPT_DATABASE_URL;
-    let database: DatabaseOptions;
-    if (flags['data-dir']) database = { dataDir: flags['data-dir'] };
-    else if (databaseUrl) database = { databaseUrl };
-    else throw new KryptError('no_database', 'no storage given', { hint: 'pass --data-dir DIR (SQLite); for PostgreSQL use pg_dump' });
+    const database = resolveStorage(flags, this.deps.env, 'pass --data-dir DIR (SQLite); for PostgreSQL use pg_dump');
     const file = resolve(this.deps.cwd, flags.out);
     const snap = await backupStore(database, file);
     this.say(`Backed up ${snap.secrets} secrets and ${snap.versions} history versions (${snap.bytes} bytes) to ${file} (mode 0600).`);

@@ -2,8 +2,8 @@ import { Flags } from '@oclif/core';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { KryptCommand } from '../../cli/base-command.js';
-import { KryptError } from '../../lib/errors.js';
-import { DEFAULT_ADMIN_EMAIL, initInstance, type DatabaseOptions } from '../../server/main.js';
+import { resolveStorage, storageFlags } from '../../cli/storage.js';
+import { DEFAULT_ADMIN_EMAIL, initInstance } from '../../server/main.js';
 
 interface InitResult {
   masterKey?: string;
@@ -19,8 +19,7 @@ export default class ServerInit extends KryptCommand<InitResult> {
   ].join('\n');
   static override examples = ['<%= config.bin %> server init --data-dir /var/lib/krypt --master-key-out /run/secrets/krypt-master-key --email you@example.com'];
   static override flags = {
-    'data-dir': Flags.string({ description: 'SQLite data directory', exclusive: ['database-url'] }),
-    'database-url': Flags.string({ description: 'postgres://... URL (or KRYPT_DATABASE_URL)' }),
+    ...storageFlags,
     'master-key-out': Flags.string({ description: 'write the master key to this new file (0600) instead of printing it' }),
     email: Flags.string({ description: 'email of the first user', default: DEFAULT_ADMIN_EMAIL }),
     name: Flags.string({ description: 'name of the first user' }),
@@ -28,11 +27,7 @@ export default class ServerInit extends KryptCommand<InitResult> {
 
   async run(): Promise<InitResult> {
     const { flags } = await this.parse(ServerInit);
-    const databaseUrl = flags['database-url'] ?? this.deps.env.KRYPT_DATABASE_URL;
-    let database: DatabaseOptions;
-    if (flags['data-dir']) database = { dataDir: flags['data-dir'] };
-    else if (databaseUrl) database = { databaseUrl };
-    else throw new KryptError('no_database', 'no storage given', { hint: 'pass --data-dir DIR (SQLite) or --database-url postgres://...' });
+    const database = resolveStorage(flags, this.deps.env);
     const out = flags['master-key-out'] ? resolve(this.deps.cwd, flags['master-key-out']) : undefined;
     const init = await initInstance({ database, email: flags.email, ...(flags.name ? { name: flags.name } : {}) });
     if (out) {

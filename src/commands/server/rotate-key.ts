@@ -2,9 +2,10 @@ import { Flags } from '@oclif/core';
 import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { KryptCommand } from '../../cli/base-command.js';
+import { resolveStorage, storageFlags } from '../../cli/storage.js';
 import { promptSecret, readStdin } from '../../cli/prompt.js';
 import { KryptError } from '../../lib/errors.js';
-import { assertNoMasterKeyInEnv, parseMasterKey, readMasterKeyFile, rotateMasterKey, type DatabaseOptions, type RotationCounts } from '../../server/main.js';
+import { assertNoMasterKeyInEnv, parseMasterKey, readMasterKeyFile, rotateMasterKey, type RotationCounts } from '../../server/main.js';
 
 interface RotateResult {
   masterKeyFile: string;
@@ -29,8 +30,7 @@ export default class ServerRotateKey extends KryptCommand<RotateResult | void> {
     'KRYPT_DATABASE_URL=postgres://krypt@db/krypt <%= config.bin %> server rotate-key --master-key-file old.key',
   ];
   static override flags = {
-    'data-dir': Flags.string({ description: 'SQLite data directory', exclusive: ['database-url'] }),
-    'database-url': Flags.string({ description: 'postgres://... URL (or KRYPT_DATABASE_URL)' }),
+    ...storageFlags,
     'master-key-file': Flags.string({ description: 'file holding the CURRENT master key' }),
     'new-master-key-out': Flags.string({ description: 'write the new master key to this new file (0600) instead of printing it' }),
   };
@@ -38,11 +38,7 @@ export default class ServerRotateKey extends KryptCommand<RotateResult | void> {
   async run(): Promise<RotateResult | void> {
     const { flags } = await this.parse(ServerRotateKey);
     assertNoMasterKeyInEnv(this.deps.env);
-    const databaseUrl = flags['database-url'] ?? this.deps.env.KRYPT_DATABASE_URL;
-    let database: DatabaseOptions;
-    if (flags['data-dir']) database = { dataDir: flags['data-dir'] };
-    else if (databaseUrl) database = { databaseUrl };
-    else throw new KryptError('no_database', 'no storage given', { hint: 'pass --data-dir DIR (SQLite) or --database-url postgres://...' });
+    const database = resolveStorage(flags, this.deps.env);
     const out = flags['new-master-key-out'] ? resolve(this.deps.cwd, flags['new-master-key-out']) : undefined;
     if (!out && this.jsonEnabled()) {
       // The JSON result is printed after the commit; a key printed only then could be lost to a crash.

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { KryptCommand } from '../../cli/base-command.js';
+import { resolveStorage } from '../../cli/storage.js';
 import { promptSecret, readStdin } from '../../cli/prompt.js';
 import { KryptError } from '../../lib/errors.js';
 import {
@@ -12,7 +13,6 @@ import {
   readTlsFiles,
   startDevServer,
   startServer,
-  type DatabaseOptions,
 } from '../../server/main.js';
 
 export default class ServerStart extends KryptCommand<void> {
@@ -60,7 +60,7 @@ export default class ServerStart extends KryptCommand<void> {
       this.deps.stdout.write(`export KRYPT_API_URL=${dev.url}\nexport KRYPT_TOKEN=${dev.token}\n`);
       return this.serveUntilSignal(dev);
     }
-    const database = this.database(flags['data-dir'], flags['database-url']);
+    const database = resolveStorage(flags, this.deps.env, 'pass --data-dir DIR (SQLite) or --database-url postgres://... (or use --dev)');
     const tls = flags['tls-cert'] && flags['tls-key'] ? readTlsFiles(flags['tls-cert'], flags['tls-key']) : undefined;
     const trustedProxies = parseTrustedProxies(flags['trusted-proxy'] ?? []);
     const masterKey = await this.masterKey(flags['master-key-file']);
@@ -77,13 +77,6 @@ export default class ServerStart extends KryptCommand<void> {
     masterKey.fill(0);
     this.deps.stderr.write(`Krypt server listening on ${server.url}\n`);
     return this.serveUntilSignal(server);
-  }
-
-  private database(dataDir: string | undefined, url: string | undefined): DatabaseOptions {
-    const databaseUrl = url ?? this.deps.env.KRYPT_DATABASE_URL;
-    if (dataDir) return { dataDir };
-    if (databaseUrl) return { databaseUrl };
-    throw new KryptError('no_database', 'no storage given', { hint: 'pass --data-dir DIR (SQLite) or --database-url postgres://... (or use --dev)' });
   }
 
   private async masterKey(file: string | undefined): Promise<Buffer> {

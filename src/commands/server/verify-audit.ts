@@ -1,8 +1,8 @@
-import { Flags } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import { KryptCommand } from '../../cli/base-command.js';
+import { resolveStorage, storageFlags } from '../../cli/storage.js';
 import { KryptError } from '../../lib/errors.js';
-import { verifyAudit, type DatabaseOptions } from '../../server/main.js';
+import { verifyAudit } from '../../server/main.js';
 
 interface VerifyResult {
   ok: boolean;
@@ -17,19 +17,15 @@ export default class ServerVerifyAudit extends KryptCommand<VerifyResult> {
   ].join('\n');
   static override examples = ['<%= config.bin %> server verify-audit --data-dir /var/lib/krypt', 'KRYPT_DATABASE_URL=postgres://krypt@db/krypt <%= config.bin %> server verify-audit'];
   static override flags = {
-    'data-dir': Flags.string({ description: 'SQLite data directory', exclusive: ['database-url'] }),
-    'database-url': Flags.string({ description: 'postgres://... URL (or KRYPT_DATABASE_URL)' }),
+    ...storageFlags,
   };
 
   async run(): Promise<VerifyResult> {
     const { flags } = await this.parse(ServerVerifyAudit);
-    const databaseUrl = flags['database-url'] ?? this.deps.env.KRYPT_DATABASE_URL;
-    let database: DatabaseOptions;
-    if (flags['data-dir']) {
-      if (!existsSync(flags['data-dir'])) throw new KryptError('no_database', `${flags['data-dir']} does not exist`, { hint: 'pass the --data-dir the server runs with' });
-      database = { dataDir: flags['data-dir'] };
-    } else if (databaseUrl) database = { databaseUrl };
-    else throw new KryptError('no_database', 'no storage given', { hint: 'pass --data-dir DIR (SQLite) or --database-url postgres://...' });
+    if (flags['data-dir'] && !existsSync(flags['data-dir'])) {
+      throw new KryptError('no_database', `${flags['data-dir']} does not exist`, { hint: 'pass the --data-dir the server runs with' });
+    }
+    const database = resolveStorage(flags, this.deps.env);
 
     const report = await verifyAudit(database);
     const result: VerifyResult = { ok: report.ok, entries: report.entries, problems: report.problems.map((p) => ({ id: p.id, kind: p.kind, message: p.message })) };
