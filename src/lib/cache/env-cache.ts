@@ -48,7 +48,7 @@ export function writeCachedEnvironment(configDir: string, key: Buffer, entry: Ca
   const dir = cacheDir(configDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
-  writeFileAtomic(join(dir, fileName(identity)), serialize(iv, cipher.getAuthTag(), ct), 0o600);
+  writeFileAtomic(join(dir, fileName(identity)), serialize(iv, cipher.getAuthTag(), ct), 0o600, { durable: false });
 }
 
 /**

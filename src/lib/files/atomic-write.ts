@@ -12,14 +12,18 @@ export function isAtomicTempName(name: string): boolean {
   return TEMP_NAME.test(name) || /^\.[0-9a-f]+\.tmp$/.test(name);
 }
 
-/** Atomic write: a reader sees the old file or the new one, never a torn one; the mode holds from the first byte. */
-export function writeFileAtomic(file: string, content: string, mode: number): void {
+/**
+ * Atomic write: a reader sees the old file or the new one, never a torn one; the mode holds from the
+ * first byte. `durable: false` skips the fsync, for files whose loss is harmless (offline copies,
+ * rewritten on every read of `krypt run`/`get`) — atomicity still holds.
+ */
+export function writeFileAtomic(file: string, content: string, mode: number, options: { durable?: boolean } = {}): void {
   const dir = dirname(file);
   const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const fd = openSync(tmp, 'wx', mode);
   try {
     writeSync(fd, content);
-    fsyncSync(fd);
+    if (options.durable !== false) fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
     rmSync(tmp, { force: true });
