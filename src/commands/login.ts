@@ -20,7 +20,9 @@ interface LoginResult {
 export default class Login extends KryptCommand<LoginResult> {
   static override description = [
     'Log in with an API key: verifies it against the server, then stores it in ~/.krypt/config.json (0600).',
-    'With --invite CODE, redeems an invitation instead: joins the project and stores the new personal key the same way.',
+    'With --invite CODE: when you are logged in (or pass your key with --token-stdin), your account accepts the invitation;',
+    'otherwise the code creates a NEW account for the invited email, and its first personal key is stored the same way.',
+    'A code never signs anyone in to an account that already exists.',
   ].join('\n');
   static override examples = [
     '<%= config.bin %> login --api-url https://krypt.example.com',
@@ -30,14 +32,14 @@ export default class Login extends KryptCommand<LoginResult> {
   ];
   static override flags = {
     ...apiFlags,
-    'token-stdin': Flags.boolean({ description: 'read the API key from standard input instead of prompting', exclusive: ['invite'] }),
+    'token-stdin': Flags.boolean({ description: 'read the API key from standard input instead of prompting (with --invite: your own key, which accepts the invite)' }),
     invite: Flags.string({ description: 'one-time invite code from `krypt members invite`' }),
-    name: Flags.string({ description: 'with --invite: your display name', dependsOn: ['invite'] }),
+    name: Flags.string({ description: 'with --invite, for a new account: your display name', dependsOn: ['invite'] }),
   };
 
   async run(): Promise<LoginResult> {
     const { flags } = await this.parse(Login);
-    const { settings, dir } = loadSettings(this.deps, flags, { replaceCorrupt: true });
+    const { config, settings, dir } = loadSettings(this.deps, flags, { replaceCorrupt: true });
     const apiUrl = settings.apiUrl;
     const caFile = settings.caFile;
     // A CA given on the command line is remembered (as an absolute path) with the URL it belongs to.
@@ -48,11 +50,23 @@ export default class Login extends KryptCommand<LoginResult> {
     if (flags.invite !== undefined) {
       const code = flags.invite.trim();
       if (!code) throw new KryptError('usage', 'the invite code is empty', { hint: 'pass the code from `krypt members invite`: `krypt login --invite CODE`' });
-      const joined = await createApiClient({ apiUrl, command: 'login', debug: this.deps.debug, caFile }).redeemInvite(code, flags.name).catch(rehintInvite);
-      updateConfig(dir, (current) => ({ ...current, apiUrl, token: joined.token, ...saved }));
-      this.say(`Logged in to ${apiUrl} as ${joined.user.email}; you joined ${joined.project} as ${joined.role}.`);
-      this.say(`Next: \`krypt init --project ${joined.project}\` in your project's directory.`);
-      return { apiUrl, user: joined.user, joined: { project: joined.project, role: joined.role } };
+      // Signed in (a key on stdin, KRYPT_TOKEN, or the stored key of this server): that account accepts
+      // the invite and keeps its key. Otherwise the code may only create a new account.
+      const stdinToken = flags['token-stdin'] ? (await readStdin(this.deps)).trim() : undefined;
+      const token = stdinToken || (settings.tokenSource === 'env' || config.apiUrl === apiUrl ? settings.token : undefined);
+      if (token) {
+        const client = createApiClient({ apiUrl, token, command: 'login', debug: this.deps.debug, caFile });
+        const me = await client.me();
+        const joined = await client.acceptInvite(code).catch((err: unknown) => rehintInvite(err, apiUrl));
+        if (stdinToken) updateConfig(dir, (current) => ({ ...current, apiUrl, token: stdinToken, ...saved }));
+        this.say(`Accepted the invite as ${me.user.email}: you joined ${joined.project} as ${joined.role}.`);
+        return { apiUrl, user: me.user, keyName: me.key.name, joined };
+      }
+      const created = await createApiClient({ apiUrl, command: 'login', debug: this.deps.debug, caFile }).redeemInvite(code, flags.name).catch((err: unknown) => rehintInvite(err, apiUrl));
+      updateConfig(dir, (current) => ({ ...current, apiUrl, token: created.token, ...saved }));
+      this.say(`Logged in to ${apiUrl} as ${created.user.email}; you joined ${created.project} as ${created.role} (a new account).`);
+      this.say(`Next: \`krypt init --project ${created.project}\` in your project's directory.`);
+      return { apiUrl, user: created.user, joined: { project: created.project, role: created.role } };
     }
     const token = (await this.readToken(flags['token-stdin'])).trim();
     if (!token) throw new KryptError('empty_token', 'no API key given', { hint: 'paste the key printed by `krypt server init` or `krypt keys create`' });
@@ -73,10 +87,18 @@ export default class Login extends KryptCommand<LoginResult> {
   }
 }
 
-/** A refused code gets a hint about codes, not about API keys. */
-function rehintInvite(err: unknown): never {
-  if (err instanceof KryptError && ['unauthorized', 'forbidden', 'not_found', 'conflict', 'validation'].includes(err.code)) {
-    throw new KryptError(err.code, err.message, { kind: err.kind, hint: 'an invite code works once and expires; ask an owner or admin for a new `krypt members invite`' });
+/** A refused code gets a hint about codes and accounts, not about API keys. */
+function rehintInvite(err: unknown, apiUrl: string): never {
+  if (!(err instanceof KryptError)) throw err;
+  const fresh = 'an invite code works once and expires; ask an owner or admin for a new `krypt members invite`';
+  if (err.code === 'conflict' && /already has a Krypt account/.test(err.message)) {
+    throw new KryptError(err.code, err.message, { kind: err.kind, hint: `log in with your own API key first (\`krypt login --api-url ${apiUrl}\`), then run \`krypt invites accept CODE\`` });
+  }
+  if (err.code === 'forbidden' && /signed in as/.test(err.message)) {
+    throw new KryptError(err.code, err.message, { kind: err.kind, hint: 'log in as the invited account, or ask for an invite for the account you use' });
+  }
+  if (['unauthorized', 'forbidden', 'not_found', 'conflict', 'validation'].includes(err.code)) {
+    throw new KryptError(err.code, err.message, { kind: err.kind, hint: fresh });
   }
   throw err;
 }

@@ -59,6 +59,16 @@ export const redeemInviteResponseSchema = z.object({
   project: z.string(),
   role: z.enum(ROLES),
 });
+/**
+ * POST /v1/invites/accept — authenticated: an invite for an email that already has an account is
+ * accepted by that account, with its own key. No credential is issued.
+ */
+export const acceptInviteRequestSchema = z.object({ code: z.string().min(1).max(200) }).strict();
+export const acceptInviteResponseSchema = z.object({ project: z.string(), role: z.enum(ROLES) });
+/** GET /v1/projects/:slug/invites — pending invites (unused, unexpired, issuer still able to invite). */
+export const invitesResponseSchema = z.object({ invites: z.array(inviteSchema) });
+/** DELETE /v1/projects/:slug/invites/:id */
+export const inviteParamsSchema = z.object({ slug: slugSchema, id: z.string().min(1).max(100) });
 
 // --- Change requests ---------------------------------------------------------------------------
 
@@ -122,6 +132,7 @@ export const AUDIT_ACTIONS = [
   'change_request.cancel',
   'change_request.reveal',
   'member.invite',
+  'member.invite_revoke',
   'member.join',
   'member.remove',
   'member.role',

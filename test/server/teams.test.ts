@@ -88,12 +88,17 @@ describe.each(['sqlite', 'postgres'] as const)('teams on %s', (dialect) => {
     await srv.db.updateTable('invites').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('id', '=', late.json.invite.id).execute();
     expectError(await call('POST', '/v1/invites/redeem', null, { code: late.json.code }), 401, 'invite code is invalid, used or expired');
 
-    // an existing user joins with their existing identity
-    await srv.createUser('existing@example.com');
-    const existingId = (await srv.db.selectFrom('users').select('id').where('email', '=', 'existing@example.com').executeTakeFirstOrThrow()).id;
-    const e = await call('POST', '/v1/invites/redeem', null, { code: (await invite('existing@example.com', 'viewer')).json.code });
-    expect(e.status).toBe(201);
-    expect(e.json.user.id).toBe(existingId);
+    // an existing account joins with its own identity: redeeming its code unauthenticated issues
+    // nothing (and leaves the code usable); the account accepts it with its own key
+    const existingToken = await srv.createUser('existing@example.com');
+    const keysBefore = await srv.db.selectFrom('api_keys').select('id').execute();
+    const existingCode = (await invite('existing@example.com', 'viewer')).json.code as string;
+    expectError(await call('POST', '/v1/invites/redeem', null, { code: existingCode }), 409, /existing@example.com already has a Krypt account/);
+    expect(await srv.db.selectFrom('api_keys').select('id').execute()).toEqual(keysBefore);
+    const e = await call('POST', '/v1/invites/accept', existingToken, { code: existingCode });
+    expect(e.status).toBe(200);
+    expect(e.json).toEqual({ project: SLUG, role: 'viewer' });
+    expect(await srv.db.selectFrom('api_keys').select('id').execute()).toEqual(keysBefore);
     expectError(await invite('x@example.com', 'viewer', t.member), 403, 'managing members needs the owner or admin role');
     expectError(await invite('x@example.com', 'owner'), 400);
   });

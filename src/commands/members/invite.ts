@@ -17,7 +17,9 @@ interface InviteResult {
 export default class MembersInvite extends KryptCommand<InviteResult> {
   static override description = [
     'Invite someone to the project with a role. Prints, once, the command the invitee runs to join:',
-    '`krypt login --invite CODE --api-url URL` (the code works once, until it expires).',
+    '`krypt login --invite CODE --api-url URL` (the code works once, until it expires). Someone new gets an account;',
+    'someone who already has one runs it while logged in (or `krypt invites accept CODE`), so the code never signs',
+    'anyone in to an existing account.',
   ].join('\n');
   static override examples = ['<%= config.bin %> members invite ana@example.com --role member', '<%= config.bin %> members invite ci-owner@example.com --role admin --expires 1d'];
   static override args = { email: Args.string({ required: true, description: 'email of the person to invite' }) };
@@ -37,7 +39,7 @@ export default class MembersInvite extends KryptCommand<InviteResult> {
     const { invite, code } = await session.client.createInvite(project, { email, role: flags.role as AssignableRole, expiresInSeconds });
     const command = `krypt login --invite ${code} --api-url ${session.apiUrl}`;
     this.say(`Invited ${invite.email} to ${project} as ${invite.role}; the code works once, until ${invite.expiresAt}.`);
-    this.say('Give them this command (it is shown only now):');
+    this.say('Give them this command (it is shown only now; if they already have an account, they run it while logged in):');
     this.print(command + '\n');
     return { invite, code, command };
   }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import {
+  acceptInviteResponseSchema,
   apiKeyListResponseSchema,
   auditResponseSchema,
   changeRequestListResponseSchema,
@@ -8,6 +9,7 @@ import {
   CLI_COMMAND_HEADER,
   createApiKeyResponseSchema,
   createInviteResponseSchema,
+  invitesResponseSchema,
   keysResponseSchema,
   meResponseSchema,
   memberResponseSchema,
@@ -115,8 +117,12 @@ export function createApiClient(options: ClientOptions) {
     setMemberRole: (slug: string, email: string, role: AssignableRole) => call('PATCH', member(slug, email), memberResponseSchema, { role }),
     transferOwnership: (slug: string, email: string) =>
       call('POST', `${project(slug)}/transfer-ownership`, transferOwnershipResponseSchema, { email }),
-    /** Unauthenticated: the one-time code is the credential. */
+    listInvites: (slug: string) => call('GET', `${project(slug)}/invites`, invitesResponseSchema),
+    revokeInvite: (slug: string, id: string) => call('DELETE', `${project(slug)}/invites/${encodeURIComponent(id)}`, undefined),
+    /** Unauthenticated: the one-time code is the credential; creates a new account only. */
     redeemInvite: (code: string, name?: string) => call('POST', '/v1/invites/redeem', redeemInviteResponseSchema, compact({ code, name })),
+    /** Accepts an invite for the signed-in account (an email that already has an account). */
+    acceptInvite: (code: string) => call('POST', '/v1/invites/accept', acceptInviteResponseSchema, { code }),
 
     listChangeRequests: (slug: string, status?: ChangeRequestStatus) =>
       call('GET', `${project(slug)}/change-requests${query({ status })}`, changeRequestListResponseSchema),

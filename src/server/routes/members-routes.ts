@@ -1,8 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
+  acceptInviteRequestSchema,
+  acceptInviteResponseSchema,
   createInviteRequestSchema,
   createInviteResponseSchema,
+  inviteParamsSchema,
+  invitesResponseSchema,
   memberParamsSchema,
   memberResponseSchema,
   membersResponseSchema,
@@ -30,6 +34,18 @@ export function membersRoutes(app: FastifyInstance, members: MembersService, inv
     `${BASE}/invites`,
     { schema: { security, params: projectParamsSchema, body: createInviteRequestSchema, response: { 201: createInviteResponseSchema } } },
     async (req, reply) => reply.code(201).send(await invites.create(caller(req), req.params.slug, req.body)),
+  );
+  r.get(`${BASE}/invites`, { schema: { security, params: projectParamsSchema, response: { 200: invitesResponseSchema } } }, (req) =>
+    invites.list(caller(req), req.params.slug),
+  );
+  r.delete(`${BASE}/invites/:id`, { schema: { security, params: inviteParamsSchema } }, async (req, reply) => {
+    await invites.revoke(caller(req), req.params.slug, req.params.id);
+    return reply.code(204).send();
+  });
+  r.post(
+    '/invites/accept',
+    { schema: { security, body: acceptInviteRequestSchema, response: { 200: acceptInviteResponseSchema } } },
+    (req) => invites.accept(caller(req), req.body),
   );
   r.delete(`${BASE}/members/:email`, { schema: { security, params: memberParamsSchema } }, async (req, reply) => {
     await members.remove(caller(req), req.params.slug, req.params.email);

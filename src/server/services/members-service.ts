@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { Member, Role } from '../../contract/index.js';
-import { findMemberByEmail, listMembers, listOpenInvites, removeMember, setMemberRole, type MemberRow } from '../store/members-store.js';
+import { deleteOpenInvitesIssuedBy, findMemberByEmail, listMembers, listOpenInvites, removeMember, setMemberRole, type MemberRow } from '../store/members-store.js';
 import type { DB, Executor } from '../store/schema.js';
 import { authorize, requireProjectScope, type ProjectScope } from './access.js';
 import { ServiceError } from './service-error.js';
@@ -58,12 +58,14 @@ export function createMembersService(deps: ServiceDeps) {
       await transaction(async (trx) => {
         const { scope, member } = await manageable(trx, auth, slug, email);
         await removeMember(trx, scope.project.id, member.user_id);
+        // Their pending invites die with their right to invite.
+        const invitesRevoked = await deleteOpenInvitesIssuedBy(trx, scope.project.id, member.user_id);
         await deps.audit.record(trx, {
           ...auditActor(auth),
           action: 'member.remove',
           project: scope.audit,
           environment: null,
-          details: { email: member.email, role: member.role },
+          details: { email: member.email, role: member.role, invitesRevoked },
         });
       });
     },
@@ -73,12 +75,13 @@ export function createMembersService(deps: ServiceDeps) {
       return transaction(async (trx) => {
         const { scope, member } = await manageable(trx, auth, slug, email);
         await setMemberRole(trx, scope.project.id, member.user_id, role);
+        const invitesRevoked = role === 'admin' ? 0 : await deleteOpenInvitesIssuedBy(trx, scope.project.id, member.user_id);
         await deps.audit.record(trx, {
           ...auditActor(auth),
           action: 'member.role',
           project: scope.audit,
           environment: null,
-          details: { email: member.email, from: member.role, to: role },
+          details: { email: member.email, from: member.role, to: role, invitesRevoked },
         });
         return { member: toMember({ ...member, role }) };
       });

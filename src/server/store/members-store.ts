@@ -44,18 +44,44 @@ export async function deleteOpenInvites(db: Executor, projectId: string, email: 
   await db.deleteFrom('invites').where('project_id', '=', projectId).where('email', '=', email).where('used_at', 'is', null).execute();
 }
 
-/** Unused, unexpired invites with the inviter's email. */
+/**
+ * Pending invites: unused, unexpired, and issued by someone who is still an owner or admin of the
+ * project (an invite dies with its issuer's right to invite). With the inviter's email.
+ */
 export async function listOpenInvites(db: Executor, projectId: string, now: string): Promise<(InviteRow & { invited_by_email: string | null })[]> {
   return db
     .selectFrom('invites')
+    .innerJoin('memberships as issuer', (j) => j.onRef('issuer.project_id', '=', 'invites.project_id').onRef('issuer.user_id', '=', 'invites.created_by'))
     .leftJoin('users', 'users.id', 'invites.created_by')
     .selectAll('invites')
     .select('users.email as invited_by_email')
     .where('invites.project_id', '=', projectId)
     .where('invites.used_at', 'is', null)
     .where('invites.expires_at', '>', now)
+    .where('issuer.role', 'in', ['owner', 'admin'])
     .orderBy('invites.created_at')
     .execute();
+}
+
+/** One unused invite of a project by id. */
+export async function findOpenInvite(db: Executor, projectId: string, id: string): Promise<InviteRow | undefined> {
+  return db.selectFrom('invites').selectAll().where('project_id', '=', projectId).where('id', '=', id).where('used_at', 'is', null).executeTakeFirst();
+}
+
+export async function deleteInvite(db: Executor, id: string): Promise<void> {
+  await db.deleteFrom('invites').where('id', '=', id).execute();
+}
+
+/** Drops the unused invites `userId` issued in a project (they lost the right to invite); returns how many. */
+export async function deleteOpenInvitesIssuedBy(db: Executor, projectId: string, userId: string): Promise<number> {
+  const r = await db.deleteFrom('invites').where('project_id', '=', projectId).where('created_by', '=', userId).where('used_at', 'is', null).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
+/** A user's role in a project, or undefined when they are not a member. */
+export async function findRole(db: Executor, projectId: string, userId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('memberships').select('role').where('project_id', '=', projectId).where('user_id', '=', userId).executeTakeFirst();
+  return row?.role;
 }
 
 /** The invite with this code hash and its project's slug. */
