@@ -20,6 +20,13 @@ export const KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const MAX_KEY_LENGTH = 256;
 /** Values are UTF-8 strings of at most 64 KiB (counted in bytes). */
 export const MAX_VALUE_BYTES = 64 * 1024;
+/** Longest email address (RFC 5321 path limit). */
+export const MAX_EMAIL_LENGTH = 254;
+/**
+ * Longest path parameter the contract allows, as sent (percent-encoded): an email of
+ * MAX_EMAIL_LENGTH characters, each encoded as at most 3. The server's router must accept it.
+ */
+export const MAX_PATH_PARAM_LENGTH = 3 * MAX_EMAIL_LENGTH;
 /** Most keys one bulk write may touch. */
 export const MAX_KEYS_PER_WRITE = 5000;
 

@@ -10,6 +10,8 @@ export {
   MAX_KEY_LENGTH,
   MAX_VALUE_BYTES,
   MAX_KEYS_PER_WRITE,
+  MAX_EMAIL_LENGTH,
+  MAX_PATH_PARAM_LENGTH,
   canonicalEnvironment,
   type Environment,
   type Role,

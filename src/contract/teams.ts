@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { environmentSchema, ROLES, slugSchema } from './names.js';
+import { environmentSchema, MAX_EMAIL_LENGTH, ROLES, slugSchema } from './names.js';
 
 // Teams and governance (members, invites, change requests, service tokens, audit, history):
 // request and response bodies shared by the server and the CLI's client.
@@ -8,7 +8,7 @@ const isoTime = z.string();
 
 export const emailSchema = z
   .string()
-  .max(254)
+  .max(MAX_EMAIL_LENGTH)
   .transform((e) => e.trim().toLowerCase())
   .pipe(z.email('not a valid email address'));
 

@@ -5,6 +5,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { pino, type DestinationStream, type Level } from 'pino';
+import { MAX_PATH_PARAM_LENGTH } from '../contract/index.js';
 import type { DerivedKeys } from './crypto/value-crypto.js';
 import { registerAuth } from './plugins/auth.js';
 import { frameworkErrors, registerErrorHandling } from './plugins/error-handler.js';
@@ -94,6 +95,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // Every path parameter the contract allows must reach its route (Fastify's default is 100).
+    maxParamLength: MAX_PATH_PARAM_LENGTH,
     return503OnClosing: true,
     clientErrorHandler,
     frameworkErrors,
