@@ -43,3 +43,44 @@ export const CLI_COMMAND_HEADER = 'x-krypt-command';
 export const REVISION_EVENT = 'revision';
 /** How often the change stream sends a `: ping` comment; a client hearing nothing for ~3x this reconnects. */
 export const EVENTS_HEARTBEAT_MS = 15_000;
+
+/**
+ * Privileged variables: names that make a program load or run code chosen by whoever sets them
+ * (preloaded libraries, interpreter start-up files and options, commands a tool runs). Only Owners
+ * and Admins may write them, in every environment; `krypt run` names those it injects. Compared
+ * case-insensitively (Windows environment names are). Certificate-trust variables
+ * (NODE_EXTRA_CA_CERTS, SSL_CERT_FILE) are not listed: they change trust, not code.
+ */
+export const PRIVILEGED_VARIABLES: readonly string[] = [
+  // Node.js
+  'NODE_OPTIONS', 'NODE_PATH', 'NODE_REPL_EXTERNAL_MODULE',
+  // shells
+  'BASH_ENV', 'ENV', 'PROMPT_COMMAND', 'PS4', 'SHELLOPTS', 'BASHOPTS', 'ZDOTDIR',
+  // Python, Perl, Ruby, PHP, Lua, R
+  'PYTHONSTARTUP', 'PYTHONPATH', 'PYTHONHOME', 'PYTHONUSERBASE', 'PYTHONBREAKPOINT', 'PYTHONWARNINGS',
+  'PERL5OPT', 'PERL5LIB', 'PERLLIB', 'PERL5DB', 'RUBYOPT', 'RUBYLIB', 'PHPRC', 'PHP_INI_SCAN_DIR',
+  'LUA_INIT', 'LUA_PATH', 'LUA_CPATH', 'R_PROFILE', 'R_PROFILE_USER', 'R_ENVIRON', 'R_ENVIRON_USER',
+  // JVM and .NET
+  'JAVA_TOOL_OPTIONS', '_JAVA_OPTIONS', 'JDK_JAVA_OPTIONS', 'JAVA_OPTS', 'CLASSPATH',
+  'DOTNET_STARTUP_HOOKS', 'COR_ENABLE_PROFILING', 'COR_PROFILER', 'COR_PROFILER_PATH',
+  'CORECLR_ENABLE_PROFILING', 'CORECLR_PROFILER', 'CORECLR_PROFILER_PATH',
+  // git and the commands tools run for you
+  'GIT_SSH', 'GIT_SSH_COMMAND', 'GIT_EXEC_PATH', 'GIT_ASKPASS', 'GIT_EDITOR', 'GIT_PAGER', 'GIT_EXTERNAL_DIFF',
+  'GIT_PROXY_COMMAND', 'GIT_TEMPLATE_DIR', 'GIT_CONFIG', 'EDITOR', 'VISUAL', 'PAGER', 'MANPAGER', 'BROWSER',
+  'SSH_ASKPASS', 'SUDO_ASKPASS', 'LESSOPEN', 'LESSCLOSE',
+  // C libraries and OpenSSL
+  'GCONV_PATH', 'OPENSSL_CONF', 'OPENSSL_ENGINES',
+  // Windows: the command interpreter and the extensions a bare command name may run
+  'COMSPEC', 'PATHEXT',
+];
+
+/** Prefixes of privileged families: the dynamic linkers' LD_* and DYLD_*, npm's npm_config_*, git's GIT_CONFIG_*, Lua's LUA_INIT_5_x. */
+export const PRIVILEGED_PREFIXES: readonly string[] = ['LD_', 'DYLD_', 'NPM_CONFIG_', 'GIT_CONFIG_', 'LUA_INIT_'];
+
+const PRIVILEGED = new Set(PRIVILEGED_VARIABLES);
+
+/** Whether writing `name` needs the owner or admin role (see PRIVILEGED_VARIABLES). */
+export function isPrivilegedVariable(name: string): boolean {
+  const upper = name.toUpperCase();
+  return PRIVILEGED.has(upper) || PRIVILEGED_PREFIXES.some((p) => upper.startsWith(p));
+}

@@ -13,6 +13,9 @@ export {
   MAX_EMAIL_LENGTH,
   MAX_PATH_PARAM_LENGTH,
   canonicalEnvironment,
+  isPrivilegedVariable,
+  PRIVILEGED_VARIABLES,
+  PRIVILEGED_PREFIXES,
   type Environment,
   type Role,
 } from './constants.js';

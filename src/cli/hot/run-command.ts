@@ -34,6 +34,10 @@ export async function runCommand(argv: readonly string[], deps: CliDeps): Promis
       preserveEnv: typeof preserve === 'string' ? splitList(preserve) : preserve === true,
       allowReserved: flags['allow-reserved'] === true,
     });
+    // Only owners and admins can set these; still, say which ones the command is about to receive.
+    if (built.privileged.length > 0) {
+      deps.stderr.write(`krypt: injecting privileged variables (they make programs load or run code): ${built.privileged.join(', ')}\n`);
+    }
     return { ...built, masked: Object.values(selectOnly(secrets, only)) };
   };
   const loaded = await loadEnvironment(flags, deps, 'run');

@@ -10,6 +10,8 @@ export type Action =
   /** Secret values (bulk, single, revealed history or change-request values). */
   | 'read'
   | 'write'
+  /** Write a privileged variable (one that makes programs load or run code), in any environment. */
+  | 'write-privileged'
   | 'delete'
   | 'manage-members'
   | 'transfer-ownership'
@@ -44,6 +46,7 @@ export interface Target {
 export type Decision = { allowed: true; via: 'direct' | 'change-request' } | { allowed: false; reason: string };
 
 export const VIEWER_MESSAGE = 'viewers can see key names only; ask an owner or admin for the member role';
+export const PRIVILEGED_MESSAGE = 'privileged variables make programs load or run code: only an owner or admin may set them, in every environment';
 const MANAGERS_ONLY = new Set<Role>(['owner', 'admin']);
 
 const DIRECT: Decision = { allowed: true, via: 'direct' };
@@ -66,6 +69,8 @@ function decideForRole(role: Role, action: Action, environment: Environment | un
     case 'delete':
       if (role === 'viewer') return deny(VIEWER_MESSAGE);
       return role === 'member' && environment === 'production' ? CHANGE_REQUEST : DIRECT;
+    case 'write-privileged':
+      return MANAGERS_ONLY.has(role) ? DIRECT : deny(PRIVILEGED_MESSAGE);
     case 'manage-members':
       return MANAGERS_ONLY.has(role) ? DIRECT : deny('managing members needs the owner or admin role');
     case 'transfer-ownership':

@@ -1,8 +1,9 @@
-import type { WriteSecretsResponse } from '../../contract/index.js';
+import { isPrivilegedVariable, type WriteSecretsResponse } from '../../contract/index.js';
 import { lockEnvironment } from '../store/projects-store.js';
 import type { Executor } from '../store/schema.js';
 import { authorize, type EnvironmentScope } from './access.js';
 import { createChangeRequest } from './change-request-records.js';
+import { decide } from './policy.js';
 import { applyChanges, assertNoConflicts, currentValues, effectiveChanges, type ChangeSet, type SecretLocation } from './secret-writes.js';
 import { ServiceError } from './service-error.js';
 import { auditActor, type AuditEvent, type AuthContext, type ServiceDeps } from './service-deps.js';
@@ -34,6 +35,11 @@ export async function performWrite(
 ): Promise<WriteSecretsResponse> {
   const env = scope.env.name;
   const vias = [authorize(scope, 'write', env)];
+  const privileged = Object.keys(changes.set).filter(isPrivilegedVariable).sort();
+  if (privileged.length > 0) {
+    const decision = decide(scope.subject, 'write-privileged', { projectId: scope.project.id, environment: env });
+    if (!decision.allowed) throw new ServiceError('forbidden', `${privileged.join(', ')}: ${decision.reason}`, privileged);
+  }
   if (changes.delete.length > 0) vias.push(authorize(scope, 'delete', env));
   const current = await lockEnvironment(trx, scope.env.id);
   if (current === undefined) throw new ServiceError('not_found', `project "${scope.project.slug}" not found`);
