@@ -25,6 +25,11 @@ export async function promptInput(deps: CliDeps, message: string): Promise<strin
   return input({ message }, { input: deps.stdin, output: deps.stderr });
 }
 
+/** The master key's text for server commands without --master-key-file: a hidden prompt on a terminal, else all of stdin. */
+export async function readMasterKeyText(deps: CliDeps, label = 'Master key:'): Promise<string> {
+  return deps.stdin.isTTY ? promptSecret(deps, label) : readStdin(deps);
+}
+
 /** Reads all of stdin as UTF-8. */
 export async function readStdin(deps: CliDeps): Promise<string> {
   const chunks: Buffer[] = [];

@@ -64,7 +64,8 @@ export default class Login extends KryptCommand<LoginResult> {
       }
       const created = await createApiClient({ apiUrl, command: 'login', debug: this.deps.debug, caFile }).redeemInvite(code, flags.name).catch((err: unknown) => rehintInvite(err, apiUrl));
       updateConfig(dir, (current) => ({ ...current, apiUrl, token: created.token, ...saved }));
-      this.say(`Logged in to ${apiUrl} as ${created.user.email}; you joined ${created.project} as ${created.role} (a new account).`);
+      this.say(`Created a new Krypt account for ${created.user.email}.`);
+      this.say(`Logged in to ${apiUrl} as ${created.user.email}; you joined ${created.project} as ${created.role}.`);
       this.say(`Next: \`krypt init --project ${created.project}\` in your project's directory.`);
       return { apiUrl, user: created.user, joined: { project: created.project, role: created.role } };
     }

@@ -139,6 +139,8 @@ export const AUDIT_ACTIONS = [
   'member.transfer_ownership',
   'key.create',
   'key.revoke',
+  /** The server keyed a chain written before keying (instance-wide: no project). */
+  'audit.chain_keyed',
 ] as const;
 export const auditEntrySchema = z.object({
   id: z.number().int().positive(),

@@ -134,7 +134,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const now = deps.now ?? (() => new Date());
-  const audit = createAuditRecorder({ dialect: deps.dialect, now });
+  const audit = createAuditRecorder({ dialect: deps.dialect, now, auditKey: deps.keys.auditKey });
   const changes = await openChangeFeed(deps, app.log);
   app.addHook('onClose', () => changes.close());
   const serviceDeps: ServiceDeps = { db: deps.db, dialect: deps.dialect, keys: deps.keys, now, audit, changes };

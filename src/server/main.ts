@@ -3,14 +3,16 @@ import { isIP, type AddressInfo } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
+import type { FastifyBaseLogger } from 'fastify';
 import type { DestinationStream, Level } from 'pino';
 import { buildApp } from './app.js';
 import type { EventsRouteOptions } from './routes/events-routes.js';
 import type { HttpTimeouts } from './plugins/http-limits.js';
 import type { FailureLimitOptions } from './services/rate-limit-service.js';
 import { formatMasterKey, generateMasterKey, parseMasterKeyText } from './crypto/master-key.js';
-import { deriveKeys } from './crypto/value-crypto.js';
-import { verifyAuditChain, type AuditVerification } from './services/audit-service.js';
+import { deriveKeys, type DerivedKeys } from './crypto/value-crypto.js';
+import { markChainKeyed, upgradeAuditChain, verifyAuditChain, type AuditVerification } from './services/audit-chain.js';
+import { createAuditRecorder } from './services/audit-service.js';
 import { bootstrapUser, checkInstanceKey, isInitialised, storeKeyCheck } from './services/instance-service.js';
 import { ServerStartupError } from './startup-error.js';
 import { openDatabase, type DatabaseOptions, type KryptDatabase } from './store/database.js';
@@ -20,7 +22,7 @@ import type { DB } from './store/schema.js';
 
 export { ServerStartupError } from './startup-error.js';
 export { openDatabase, type DatabaseOptions, type KryptDatabase } from './store/database.js';
-export type { AuditProblem, AuditVerification } from './services/audit-service.js';
+export type { AuditProblem, AuditVerification } from './services/audit-chain.js';
 export { backupStore, MaintenanceError, rotateMasterKey, type RotateMasterKeyOptions } from './maintenance.js';
 export type { RotationCounts } from './services/rotation-service.js';
 
@@ -196,6 +198,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       ...(opts.trustedProxies ? { trustedProxies: opts.trustedProxies } : {}),
     });
     try {
+      await keyAuditChain(kdb, keys, app.log);
       await app.listen({ host, port: opts.port ?? DEFAULT_PORT });
     } catch (err) {
       // The app holds the change feed's LISTEN connection: release it, or the process would linger.
@@ -215,6 +218,28 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     await closeDb();
     throw err;
   }
+}
+
+/**
+ * Keys an audit chain written before keying (once, at the first start with the master key) and
+ * records that in the chain; a legacy chain found broken is keyed anyway, so the server starts, and
+ * the entry and a warning on the log say where it was broken.
+ */
+async function keyAuditChain(kdb: KryptDatabase, keys: DerivedKeys, log: FastifyBaseLogger): Promise<void> {
+  const upgrade = await upgradeAuditChain(kdb.db, keys.auditKey);
+  if (!upgrade.upgraded) return;
+  const first = upgrade.previous.problems[0];
+  const recorder = createAuditRecorder({ dialect: kdb.dialect, now: () => new Date(), auditKey: keys.auditKey });
+  await recorder.record(kdb.db, {
+    action: 'audit.chain_keyed',
+    actor: null,
+    client: { ip: null, userAgent: null, command: 'server start' },
+    project: null,
+    environment: null,
+    details: { entries: upgrade.entries, previousChainIntact: upgrade.previous.ok, ...(first ? { firstProblem: first.message } : {}) },
+  });
+  if (first) log.warn({ entries: upgrade.entries, problems: upgrade.previous.problems.length }, `audit chain keyed with the master key; it was already broken before: ${first.message}`);
+  else log.info({ entries: upgrade.entries }, 'audit chain keyed with the master key');
 }
 
 /** On SIGTERM/SIGINT, closes the server gracefully once; returns a function removing the handlers. */
@@ -259,6 +284,7 @@ export async function initInstance(opts: InitInstanceOptions): Promise<InitResul
     const masterKey = generateMasterKey();
     const now = new Date();
     await storeKeyCheck(kdb.db, deriveKeys(masterKey), now);
+    await markChainKeyed(kdb.db);
     const { user, token } = await bootstrapUser(kdb.db, {
       email: opts.email ?? DEFAULT_ADMIN_EMAIL,
       ...(opts.name ? { name: opts.name } : {}),
@@ -299,18 +325,24 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<{ url
 }
 
 /**
- * `krypt server verify-audit`: opens the store (no master key needed: the chain holds no values),
- * recomputes every entry's hash and link, and lists every problem; problems[0] is the first break.
- * An uninitialised instance is an error (never "ok, 0 entries"), and a missing SQLite file is not created.
+ * `krypt server verify-audit`: opens the store, checks the master key against the key check,
+ * recomputes every entry's keyed hash and link, and lists every problem; problems[0] is the first
+ * break. An uninitialised instance is an error (never "ok, 0 entries"), and a missing SQLite file
+ * is not created.
  */
-export async function verifyAudit(database: DatabaseOptions): Promise<AuditVerification> {
+export async function verifyAudit(database: DatabaseOptions, masterKey: Buffer): Promise<AuditVerification> {
   const notInitialised = () =>
     new ServerStartupError('not_initialised', 'this Krypt instance is not initialised', 'check --data-dir or --database-url');
   if ('dataDir' in database && !existsSync(join(database.dataDir, 'krypt.db'))) throw notInitialised();
+  const keys = deriveKeys(masterKey);
   const kdb = await openDatabase(database);
   try {
-    if (!(await isInitialised(kdb.db))) throw notInitialised();
-    return await verifyAuditChain(kdb.db);
+    const state = await checkInstanceKey(kdb.db, keys);
+    if (state === 'uninitialised') throw notInitialised();
+    if (state === 'key-mismatch') {
+      throw new ServerStartupError('master_key_mismatch', 'the master key does not match this instance (key check failed)', 'pass the master key the server starts with');
+    }
+    return await verifyAuditChain(kdb.db, keys.auditKey);
   } finally {
     await kdb.destroy();
   }

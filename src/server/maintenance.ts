@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { formatMasterKey, generateMasterKey } from './crypto/master-key.js';
 import { deriveKeys } from './crypto/value-crypto.js';
+import { rekeyAuditChain } from './services/audit-chain.js';
 import { checkInstanceKey } from './services/instance-service.js';
 import { countStoredValues, reencryptAll, type RotationCounts } from './services/rotation-service.js';
 import { openDatabase, type DatabaseOptions, type KryptDatabase } from './store/database.js';
@@ -13,7 +14,14 @@ import { snapshotSqlite, SnapshotExistsError, type SqliteSnapshot } from './stor
 /** A refused maintenance operation; `code` is stable and `hint` names the next step. */
 export class MaintenanceError extends Error {
   constructor(
-    readonly code: 'not_initialised' | 'master_key_mismatch' | 'database_in_use' | 'incomplete_rotation' | 'backup_exists' | 'backup_unsupported',
+    readonly code:
+      | 'not_initialised'
+      | 'master_key_mismatch'
+      | 'database_in_use'
+      | 'incomplete_rotation'
+      | 'audit_chain_broken'
+      | 'backup_exists'
+      | 'backup_unsupported',
     message: string,
     readonly hint: string,
   ) {
@@ -96,10 +104,21 @@ export async function rotateMasterKey(opts: RotateMasterKeyOptions): Promise<Rot
         }
         const total = await countStoredValues(trx);
         opts.onStart?.(total);
-        const counts = await reencryptAll(trx, oldKeys, deriveKeys(newKey));
+        const newKeys = deriveKeys(newKey);
+        const counts = await reencryptAll(trx, oldKeys, newKeys);
         const done = counts.secrets + counts.versions + counts.changeRequestValues;
         if (done !== total) {
           throw new MaintenanceError('incomplete_rotation', `only ${done} of ${total} stored values could be located; rotation aborted`, 'nothing was changed; run `krypt server verify-audit` and check the database for orphaned rows');
+        }
+        // The audit chain is keyed by the master key: verified under the old key, re-keyed under the new.
+        const chain = await rekeyAuditChain(trx, oldKeys.auditKey, newKeys.auditKey);
+        const broken = chain.problems[0];
+        if (broken) {
+          throw new MaintenanceError(
+            'audit_chain_broken',
+            `the audit chain is broken at entry #${broken.id} (${broken.message}); rotation aborted, nothing was changed`,
+            'run `krypt server verify-audit` and keep this database for investigation; re-keying it would hide the tampering',
+          );
         }
         await opts.saveNewKey(formatMasterKey(newKey));
         return counts;

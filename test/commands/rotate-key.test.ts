@@ -120,6 +120,20 @@ describe('krypt server rotate-key', () => {
     fix.close();
     expect(dumpCiphertexts(dataDir)).toBe(before);
 
+    // a tampered audit entry aborts it too: re-keying the chain would hide the tampering
+    const audit = new Database(join(dataDir, 'krypt.db'));
+    const entry = audit.prepare('SELECT id, keys FROM audit_log ORDER BY id LIMIT 1 OFFSET 2').get() as { id: number; keys: string };
+    audit.prepare("UPDATE audit_log SET keys = '[\"EDITED\"]' WHERE id = ?").run(entry.id);
+    audit.close();
+    const chainBroken = await rotate(['--master-key-file', oldKey, '--new-master-key-out', newKey]);
+    expect(chainBroken.code).toBe(1);
+    expect(chainBroken.stderr).toContain(`Error: the audit chain is broken at entry #${entry.id}`);
+    expect(existsSync(newKey)).toBe(false);
+    const unedit = new Database(join(dataDir, 'krypt.db'));
+    unedit.prepare('UPDATE audit_log SET keys = ? WHERE id = ?').run(entry.keys, entry.id);
+    unedit.close();
+    expect(dumpCiphertexts(dataDir)).toBe(before);
+
     // rotation 1: key from a file, new key to a new 0600 file, --json result
     const first = await rotate(['--master-key-file', oldKey, '--new-master-key-out', newKey, '--json']);
     expect(first.code).toBe(0);
@@ -162,6 +176,11 @@ describe('krypt server rotate-key', () => {
     expect([shown.code, shown.stdout]).toEqual([0, expect.stringContaining('proposed-new-secret')]);
     expect((await run(['get', '-p', 'rot', 'K1'])).stdout).toBe('value-1-round-3\n');
     expect(await rotated.stop()).toBe(0);
+    // the audit chain was re-keyed with each rotation: it verifies under the newest key only
+    const verified = await run(['server', 'verify-audit', '--data-dir', dataDir, '--master-key-file', latest]);
+    expect([verified.code, verified.stderr]).toEqual([0, expect.stringMatching(/^Audit chain intact: \d+ entries\n$/)]);
+    const stale = await run(['server', 'verify-audit', '--data-dir', dataDir, '--master-key-file', oldKey]);
+    expect([stale.code, stale.stderr]).toEqual([1, expect.stringContaining('the master key does not match this instance')]);
   }, 120_000);
   it('SIGKILLed at random moments inside its transaction, leaves the old key fully working (then a full rotation succeeds)', async () => {
     const box = makeSandbox();

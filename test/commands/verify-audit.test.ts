@@ -1,4 +1,6 @@
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { krypt, makeSandbox } from '../helpers/cli.js';
@@ -27,13 +29,47 @@ describe('krypt server verify-audit', () => {
     expect((await run(['set', '-p', 'chain', '-e', 'prod', 'A=3'])).code).toBe(0);
     expect((await run(['get', '-p', 'chain', 'A'])).code).toBe(0);
     expect(await server.stop()).toBe(0);
+    const snapshot = new Database(join(dataDir, 'krypt.db'));
+    const originals = snapshot.prepare('SELECT id, actor_email, prev_hash, hash FROM audit_log ORDER BY id').all() as Array<{ id: number; actor_email: string | null; prev_hash: string; hash: string }>;
+    snapshot.close();
 
-    const intact = await run(['server', 'verify-audit', '--data-dir', dataDir]);
+    const verify = (extra: string[] = []) => run(['server', 'verify-audit', '--data-dir', dataDir, '--master-key-file', keyFile, ...extra]);
+    const intact = await verify();
     expect(intact.stderr).toMatch(/^Audit chain intact: (\d+) entries\n$/);
     expect(intact.code).toBe(0);
     const count = Number(/(\d+) entries/.exec(intact.stderr)![1]);
     expect(count).toBeGreaterThanOrEqual(4);
-    expect(JSON.parse((await run(['server', 'verify-audit', '--data-dir', dataDir, '--json'])).stdout)).toEqual({ ok: true, entries: count, problems: [] });
+    expect(JSON.parse((await verify(['--json'])).stdout)).toEqual({ ok: true, entries: count, problems: [], keyed: true });
+    // the key comes on stdin too; a wrong key is refused before anything is judged
+    const viaStdin = await krypt(['server', 'verify-audit', '--data-dir', dataDir], { cwd: box.cwd, env: box.env, input: readFileSync(keyFile, 'utf8') });
+    expect(viaStdin.code).toBe(0);
+    const wrong = await krypt(['server', 'verify-audit', '--data-dir', dataDir], { cwd: box.cwd, env: box.env, input: 'ab'.repeat(32) });
+    expect(wrong.stderr).toMatch(/^Error: the master key does not match this instance/);
+    expect(wrong.code).toBe(1);
+
+    // someone with write access to the database but not the master key edits an entry and
+    // recomputes every later hash the way the unkeyed chain was computed: it must not verify
+    const forge = new Database(join(dataDir, 'krypt.db'));
+    const all = forge.prepare('SELECT * FROM audit_log ORDER BY id').all() as Array<Record<string, string | number | null>>;
+    const columns = ['action', 'actor_email', 'actor_user_id', 'at', 'command', 'details', 'environment', 'id', 'ip', 'key_id', 'keys', 'project_id', 'project_slug', 'user_agent'];
+    let prev = String(all[0]!.prev_hash);
+    for (const row of all) {
+      if (row.id === all[1]!.id) row.actor_email = 'cover-up@example.com';
+      const fields = Object.fromEntries(columns.map((c) => [c, row[c] ?? null]));
+      const hash = createHash('sha256').update(prev).update(JSON.stringify(fields)).digest('hex');
+      forge.prepare('UPDATE audit_log SET actor_email = ?, prev_hash = ?, hash = ? WHERE id = ?').run(row.actor_email, prev, hash, row.id);
+      prev = hash;
+    }
+    forge.prepare('UPDATE audit_head SET last_hash = ? WHERE id = 1').run(prev);
+    forge.close();
+    const forged = await verify();
+    expect(forged.code).toBe(1);
+    expect(forged.stderr).toMatch(/^Error: Audit chain broken at entry #1: /);
+    const restore = new Database(join(dataDir, 'krypt.db'));
+    for (const row of originals) restore.prepare('UPDATE audit_log SET actor_email = ?, prev_hash = ?, hash = ? WHERE id = ?').run(row.actor_email, row.prev_hash, row.hash, row.id);
+    restore.prepare('UPDATE audit_head SET last_hash = ? WHERE id = 1').run(originals[originals.length - 1]!.hash);
+    restore.close();
+    expect((await verify()).code).toBe(0);
 
     const sqlite = new Database(join(dataDir, 'krypt.db'));
     const ids = (sqlite.prepare('SELECT id FROM audit_log ORDER BY id').all() as Array<{ id: number }>).map((r) => Number(r.id));
@@ -41,14 +77,14 @@ describe('krypt server verify-audit', () => {
     const deleted = ids[ids.length - 2]!;
     sqlite.prepare("UPDATE audit_log SET keys = '[\"EVIL\"]' WHERE id = ?").run(edited);
     sqlite.close();
-    const broken = await run(['server', 'verify-audit', '--data-dir', dataDir]);
+    const broken = await verify();
     expect(broken.code).toBe(1);
     expect(broken.stderr).toMatch(new RegExp(`^Error: Audit chain broken at entry #${edited}: .+\\nHint: `));
 
     const again = new Database(join(dataDir, 'krypt.db'));
     again.prepare('DELETE FROM audit_log WHERE id = ?').run(deleted);
     again.close();
-    const both = await run(['server', 'verify-audit', '--data-dir', dataDir, '--json']);
+    const both = await verify(['--json']);
     expect(both.code).toBe(1);
     const report = JSON.parse(both.stdout) as { ok: boolean; problems: Array<{ id: number; kind: string }> };
     expect(report.ok).toBe(false);
@@ -62,7 +98,7 @@ describe('krypt server verify-audit', () => {
     const pg = await createTestPgDatabase();
     try {
       expect((await krypt(['server', 'init', '--database-url', pg.url, '--master-key-out', join(box.home, 'k')], { cwd: box.cwd, env: box.env })).code).toBe(0);
-      const res = await krypt(['server', 'verify-audit', '--database-url', pg.url], { cwd: box.cwd, env: box.env });
+      const res = await krypt(['server', 'verify-audit', '--database-url', pg.url, '--master-key-file', join(box.home, 'k')], { cwd: box.cwd, env: box.env });
       expect(res.stderr).toMatch(/^Audit chain intact: \d+ entries\n$/);
       expect(res.code).toBe(0);
     } finally {

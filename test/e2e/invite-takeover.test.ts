@@ -39,7 +39,8 @@ describe('invites never hand out an existing account', () => {
     const inv = await owner.run(['members', 'invite', 'eve@example.com', '--role', 'viewer', '-p', 'app']);
     expect(inv.code).toBe(0);
     const joined = await eve.run(inv.stdout.trim().split(' ').slice(1));
-    expect(joined.stderr).toContain('as eve@example.com; you joined app as viewer (a new account).');
+    expect(joined.stderr).toContain('Created a new Krypt account for eve@example.com.\nLogged in to ');
+    expect(joined.stderr).toContain(' as eve@example.com; you joined app as viewer.');
     expect(joined.code).toBe(0);
     expect((await eve.run(['projects', 'create', 'eve-proj'])).code).toBe(0);
     const res = await eve.run(['members', 'invite', 'admin@krypt.local', '--role', 'viewer', '-p', 'eve-proj', '--json']);

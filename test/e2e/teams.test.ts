@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyAuditChain } from '../../src/server/services/audit-service.js';
+import { verifyAuditChain } from '../../src/server/services/audit-chain.js';
 import { krypt, makeSandbox, type CliResult } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -123,7 +123,7 @@ describe.each(['sqlite', 'postgres'] as const)('teams end to end through bin/run
     expect(create).toMatchObject({ keys: ['STRIPE_KEY'], command: 'push' });
     const approve = entries.find((e) => e.action === 'change_request.approve')!;
     expect(approve.command).toBe('change-requests approve');
-    const report = await verifyAuditChain(server.db);
+    const report = await verifyAuditChain(server.db, server.auditKey);
     expect(report).toMatchObject({ ok: true, problems: [] });
     expect(report.entries).toBeGreaterThanOrEqual(entries.length);
   });

@@ -10,10 +10,11 @@ import type { DB, Dialect } from '../../src/server/store/schema.js';
 export async function appendAuditEvents(
   db: Kysely<DB>,
   dialect: Dialect,
+  auditKey: Buffer,
   events: Array<Partial<AuditEvent> & { at?: string }>,
 ): Promise<void> {
   for (const { at, ...partial } of events) {
-    const recorder = createAuditRecorder({ dialect, now: () => (at ? new Date(at) : new Date()) });
+    const recorder = createAuditRecorder({ dialect, now: () => (at ? new Date(at) : new Date()), auditKey });
     await db.transaction().execute((trx) => recorder.record(trx, auditEvent(partial)));
   }
 }

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import { initInstance, openDatabase, parseMasterKey, startServer, type KryptDatabase, type StartServerOptions } from '../../src/server/main.js';
+import { deriveKeys } from '../../src/server/crypto/value-crypto.js';
 import { bootstrapUser } from '../../src/server/services/instance-service.js';
 import type { DB } from '../../src/server/store/schema.js';
 import { createTestPgDatabase, type TestPgDatabase } from './pg.js';
@@ -12,6 +13,7 @@ import { createTestPgDatabase, type TestPgDatabase } from './pg.js';
  *   srv.url        http://127.0.0.1:<port> (listening on 127.0.0.1:0)
  *   srv.token      API key of the initial user (admin@krypt.local); owner of what it creates
  *   srv.masterKey  the instance's master key, 64 lowercase hex characters
+ *   srv.auditKey   the audit chain's key derived from it (for verifyAuditChain)
  *   srv.db         Kysely handle on the same database, for direct inspection/tampering
  *   srv.logs()     everything the server logged so far (pino JSON lines)
  *   srv.createUser(email) → API key of a new (or existing) user; they belong to no project
@@ -40,6 +42,7 @@ export interface TestServer {
   url: string;
   token: string;
   masterKey: string;
+  auditKey: Buffer;
   db: Kysely<DB>;
   logs(): string;
   createUser(email: string): Promise<string>;
@@ -108,6 +111,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     url: server.url,
     token: init.token,
     masterKey: init.masterKey,
+    auditKey: deriveKeys(parseMasterKey(init.masterKey)).auditKey,
     db: kdb.db,
     logs: () => chunks.join(''),
     createUser: async (email) => (await bootstrapUser(kdb.db, { email, keyName: 'test' })).token,

@@ -3,15 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateApiToken } from '../../src/server/crypto/api-token.js';
-import { initInstance, openDatabase, verifyAudit } from '../../src/server/main.js';
-import {
-  auditEntryHash,
-  createAuditRecorder,
-  GENESIS_HASH,
-  verifyAuditChain,
-} from '../../src/server/services/audit-service.js';
+import { Writable } from 'node:stream';
+import { initInstance, openDatabase, parseMasterKey, startServer, verifyAudit, type KryptDatabase } from '../../src/server/main.js';
+import { deriveKeys } from '../../src/server/crypto/value-crypto.js';
+import { GENESIS_HASH, keyedHasher, legacyHasher, verifyAuditChain } from '../../src/server/services/audit-chain.js';
+import { createAuditRecorder } from '../../src/server/services/audit-service.js';
 import { auditEntriesAfter, type AuditRow } from '../../src/server/store/audit-store.js';
 import { appendAuditEvents, auditEvent } from '../helpers/audit.js';
+import { createTestPgDatabase, type TestPgDatabase } from '../helpers/pg.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 // The hash-chained audit log on SQLite and PostgreSQL: appends, tamper detection, concurrency,
@@ -36,7 +35,7 @@ describe.each(['sqlite', 'postgres'] as const)('audit log on %s', (dialect) => {
       if (exists) await srv.db.updateTable('audit_log').set(rest).where('id', '=', id).execute();
       else await srv.db.insertInto('audit_log').values(original).execute();
     }
-    expect((await verifyAuditChain(srv.db)).ok).toBe(true);
+    expect((await verifyAuditChain(srv.db, srv.auditKey)).ok).toBe(true);
   }
   async function call(path: string, token = srv.token) {
     const res = await fetch(srv.url + path, { headers: { authorization: `Bearer ${token}` } });
@@ -53,13 +52,14 @@ describe.each(['sqlite', 'postgres'] as const)('audit log on %s', (dialect) => {
 
   describe('chain', () => {
     it('starts empty and valid', async () => {
-      expect(await verifyAuditChain(srv.db)).toEqual({ ok: true, entries: 0, problems: [] });
+      expect(await verifyAuditChain(srv.db, srv.auditKey)).toEqual({ ok: true, entries: 0, problems: [], keyed: true });
     });
 
     it('appends linked entries: ids 1..n, genesis first, each hash over its predecessor', async () => {
       await appendAuditEvents(
         srv.db,
         dialect,
+        srv.auditKey,
         Array.from({ length: 8 }, (_, i) => ({ action: 'secret.read' as const, keys: [`KEY_${i}`], details: { n: i } })),
       );
       const all = await rows();
@@ -68,14 +68,14 @@ describe.each(['sqlite', 'postgres'] as const)('audit log on %s', (dialect) => {
       for (let i = 1; i < all.length; i++) expect(all[i]?.prev_hash).toBe(all[i - 1]?.hash);
       for (const r of all) {
         expect(r.hash).toMatch(/^[0-9a-f]{64}$/);
-        expect(auditEntryHash(r)).toBe(r.hash);
+        expect(keyedHasher(srv.auditKey)(r)).toBe(r.hash);
       }
       expect(JSON.parse(all[2]?.keys ?? '')).toEqual(['KEY_2']);
-      expect(await verifyAuditChain(srv.db)).toEqual({ ok: true, entries: 8, problems: [] });
+      expect(await verifyAuditChain(srv.db, srv.auditKey)).toEqual({ ok: true, entries: 8, problems: [], keyed: true });
     });
 
     it('records with the root handle (its own transaction) and rolls back with the caller', async () => {
-      const recorder = createAuditRecorder({ dialect, now: () => new Date() });
+      const recorder = createAuditRecorder({ dialect, now: () => new Date(), auditKey: srv.auditKey });
       await recorder.record(srv.db, auditEvent({ action: 'key.create' }));
       const before = (await rows()).length;
       await expect(
@@ -85,35 +85,55 @@ describe.each(['sqlite', 'postgres'] as const)('audit log on %s', (dialect) => {
         }),
       ).rejects.toThrow('abort');
       expect((await rows()).length).toBe(before);
-      expect((await verifyAuditChain(srv.db)).ok).toBe(true);
+      expect((await verifyAuditChain(srv.db, srv.auditKey)).ok).toBe(true);
     });
 
     it('detects an edited row at its id', async () => {
       const original = await row(3);
       await srv.db.updateTable('audit_log').set({ keys: '["SOMETHING_ELSE"]' }).where('id', '=', 3).execute();
-      const result = await verifyAuditChain(srv.db);
+      const result = await verifyAuditChain(srv.db, srv.auditKey);
       expect(result.ok).toBe(false);
       expect(result.problems).toEqual([{ id: 3, kind: 'edited', message: expect.stringContaining('entry 3') }]);
       await restore(original);
 
       await srv.db.updateTable('audit_log').set({ action: 'secrets.write' }).where('id', '=', 3).execute();
-      expect((await verifyAuditChain(srv.db)).problems).toEqual([expect.objectContaining({ id: 3, kind: 'edited' })]);
+      expect((await verifyAuditChain(srv.db, srv.auditKey)).problems).toEqual([expect.objectContaining({ id: 3, kind: 'edited' })]);
       await restore(original);
     });
 
     it('detects an edited row whose hash was recomputed, through the next link', async () => {
       const original = await row(4);
       const forged = { ...original, actor_email: 'someone-else@example.com' };
-      forged.hash = auditEntryHash(forged);
+      forged.hash = keyedHasher(srv.auditKey)(forged);
       await srv.db.updateTable('audit_log').set({ actor_email: forged.actor_email, hash: forged.hash }).where('id', '=', 4).execute();
-      expect((await verifyAuditChain(srv.db)).problems).toEqual([expect.objectContaining({ id: 4, kind: 'edited' })]);
+      expect((await verifyAuditChain(srv.db, srv.auditKey)).problems).toEqual([expect.objectContaining({ id: 4, kind: 'edited' })]);
       await restore(original);
+    });
+
+    it('does not verify a chain re-computed without the master key (edited entry, every later hash recomputed)', async () => {
+      const originals = await rows();
+      // What someone with write access to the database but not the master key can do.
+      for (const forgeWith of [legacyHasher, keyedHasher(Buffer.alloc(32, 7))]) {
+        let prev = originals[1]!.hash;
+        for (const r of originals.slice(2)) {
+          const { hash: _h, ...rest } = r;
+          const forged = { ...rest, prev_hash: prev, ...(r.id === 3 ? { actor_email: 'cover-up@example.com' } : {}) };
+          prev = forgeWith(forged);
+          await srv.db.updateTable('audit_log').set({ actor_email: forged.actor_email, prev_hash: forged.prev_hash, hash: prev }).where('id', '=', r.id).execute();
+        }
+        await srv.db.updateTable('audit_head').set({ last_hash: prev }).where('id', '=', 1).execute();
+        const result = await verifyAuditChain(srv.db, srv.auditKey);
+        expect(result.ok).toBe(false);
+        expect(result.problems[0]).toMatchObject({ id: 3, kind: 'edited' });
+        await srv.db.updateTable('audit_head').set({ last_hash: originals[originals.length - 1]!.hash }).where('id', '=', 1).execute();
+        await restore(...originals);
+      }
     });
 
     it('detects a deleted row at the gap', async () => {
       const original = await row(5);
       await srv.db.deleteFrom('audit_log').where('id', '=', 5).execute();
-      const result = await verifyAuditChain(srv.db);
+      const result = await verifyAuditChain(srv.db, srv.auditKey);
       expect(result.ok).toBe(false);
       expect(result.entries).toBe((await rows()).length);
       expect(result.problems).toEqual([{ id: 5, kind: 'deleted', message: 'entry 5 is missing: deleted from the log' }]);
@@ -125,7 +145,7 @@ describe.each(['sqlite', 'postgres'] as const)('audit log on %s', (dialect) => {
       const deleted = [await row(6), await row(7)];
       await srv.db.updateTable('audit_log').set({ keys: '[]' }).where('id', '=', 2).execute();
       await srv.db.deleteFrom('audit_log').where('id', 'in', [6, 7]).execute();
-      const result = await verifyAuditChain(srv.db);
+      const result = await verifyAuditChain(srv.db, srv.auditKey);
       expect(result.ok).toBe(false);
       expect(result.problems).toEqual([
         expect.objectContaining({ id: 2, kind: 'edited' }),
@@ -138,7 +158,7 @@ describe.each(['sqlite', 'postgres'] as const)('audit log on %s', (dialect) => {
       const all = await rows();
       const last = all[all.length - 1] as AuditRow;
       await srv.db.deleteFrom('audit_log').where('id', '=', last.id).execute();
-      const result = await verifyAuditChain(srv.db);
+      const result = await verifyAuditChain(srv.db, srv.auditKey);
       expect(result.ok).toBe(false);
       expect(result.problems).toEqual([
         { id: last.id, kind: 'head-mismatch', message: `the chain head ends at entry ${last.id}: entry ${last.id} was deleted` },
@@ -150,9 +170,9 @@ describe.each(['sqlite', 'postgres'] as const)('audit log on %s', (dialect) => {
       const all = await rows();
       const last = all[all.length - 1] as AuditRow;
       const forged = { ...last, ip: '10.9.9.9' };
-      forged.hash = auditEntryHash(forged);
+      forged.hash = keyedHasher(srv.auditKey)(forged);
       await srv.db.updateTable('audit_log').set({ ip: forged.ip, hash: forged.hash }).where('id', '=', last.id).execute();
-      expect((await verifyAuditChain(srv.db)).problems).toEqual([expect.objectContaining({ id: last.id, kind: 'head-mismatch' })]);
+      expect((await verifyAuditChain(srv.db, srv.auditKey)).problems).toEqual([expect.objectContaining({ id: last.id, kind: 'head-mismatch' })]);
       await restore(last);
     });
 
@@ -160,16 +180,16 @@ describe.each(['sqlite', 'postgres'] as const)('audit log on %s', (dialect) => {
       const six = await row(6);
       const four = await row(4);
       const forged = { ...six, prev_hash: four.hash };
-      forged.hash = auditEntryHash(forged);
+      forged.hash = keyedHasher(srv.auditKey)(forged);
       await srv.db.updateTable('audit_log').set({ prev_hash: forged.prev_hash, hash: forged.hash }).where('id', '=', 6).execute();
-      const { problems } = await verifyAuditChain(srv.db);
+      const { problems } = await verifyAuditChain(srv.db, srv.auditKey);
       expect(problems[0]).toEqual(expect.objectContaining({ id: 6, kind: 'reordered' }));
       await restore(six);
     });
 
     it('survives concurrent appends in separate transactions', async () => {
       const before = (await rows()).length;
-      const recorder = createAuditRecorder({ dialect, now: () => new Date() });
+      const recorder = createAuditRecorder({ dialect, now: () => new Date(), auditKey: srv.auditKey });
       await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
           srv.db.transaction().execute(async (trx) => {
@@ -182,18 +202,18 @@ describe.each(['sqlite', 'postgres'] as const)('audit log on %s', (dialect) => {
       const all = await rows();
       expect(all.length).toBe(before + 20);
       expect(all.map((r) => r.id)).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
-      expect(await verifyAuditChain(srv.db)).toEqual({ ok: true, entries: before + 20, problems: [] });
+      expect(await verifyAuditChain(srv.db, srv.auditKey)).toEqual({ ok: true, entries: before + 20, problems: [], keyed: true });
     });
 
     it.runIf(dialect === 'postgres')('refuses to record inside a REPEATABLE READ transaction', async () => {
-      const recorder = createAuditRecorder({ dialect, now: () => new Date() });
+      const recorder = createAuditRecorder({ dialect, now: () => new Date(), auditKey: srv.auditKey });
       await expect(
         srv.db
           .transaction()
           .setIsolationLevel('repeatable read')
           .execute((trx) => recorder.record(trx, auditEvent())),
       ).rejects.toThrow(/READ COMMITTED/);
-      expect((await verifyAuditChain(srv.db)).ok).toBe(true);
+      expect((await verifyAuditChain(srv.db, srv.auditKey)).ok).toBe(true);
     });
   });
 
@@ -213,7 +233,7 @@ describe.each(['sqlite', 'postgres'] as const)('audit log on %s', (dialect) => {
       const row = await srv.db.selectFrom('projects').select(['id', 'slug']).where('slug', '=', slug).executeTakeFirstOrThrow();
       project = row;
       const other = { id: 'other-project', slug: 'other' };
-      await appendAuditEvents(srv.db, dialect, [
+      await appendAuditEvents(srv.db, dialect, srv.auditKey, [
         { at: '2030-01-01T00:00:00.000Z', action: 'secrets.write', actor: owner, project, environment: 'development', keys: ['B', 'A'] },
         { at: '2030-01-02T00:00:00.000Z', action: 'secrets.read', actor: alice, project, environment: 'staging', keys: ['A'] },
         { at: '2030-01-03T00:00:00.000Z', action: 'member.invite', actor: owner, project, environment: null, details: { email: 'bob@example.com', role: 'viewer' } },
@@ -333,7 +353,7 @@ describe.each(['sqlite', 'postgres'] as const)('audit log on %s', (dialect) => {
     });
 
     it('leaves a chain that verifies', async () => {
-      const result = await verifyAuditChain(srv.db);
+      const result = await verifyAuditChain(srv.db, srv.auditKey);
       expect(result.ok).toBe(true);
       expect(result.problems).toEqual([]);
     });
@@ -349,29 +369,108 @@ describe('verifyAudit (the verify-audit command entry point)', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('opens a data directory, verifies, closes; reports tampering', async () => {
+  it('opens a data directory, checks the key, verifies, closes; reports tampering', async () => {
     const kdb = await openDatabase({ dataDir });
-    await initInstance({ database: kdb });
-    await appendAuditEvents(kdb.db, 'sqlite', [{}, {}, {}]);
+    const init = await initInstance({ database: kdb });
+    const masterKey = parseMasterKey(init.masterKey);
+    await appendAuditEvents(kdb.db, 'sqlite', deriveKeys(masterKey).auditKey, [{}, {}, {}]);
     await kdb.destroy();
-    expect(await verifyAudit({ dataDir })).toEqual({ ok: true, entries: 3, problems: [] });
+    expect(await verifyAudit({ dataDir }, masterKey)).toEqual({ ok: true, entries: 3, problems: [], keyed: true });
+    await expect(verifyAudit({ dataDir }, Buffer.alloc(32, 1))).rejects.toMatchObject({ code: 'master_key_mismatch' });
 
     const again = await openDatabase({ dataDir });
     await again.db.updateTable('audit_log').set({ environment: 'production' }).where('id', '=', 2).execute();
     await again.destroy();
-    expect(await verifyAudit({ dataDir })).toEqual({
+    expect(await verifyAudit({ dataDir }, masterKey)).toEqual({
       ok: false,
       entries: 3,
+      keyed: true,
       problems: [expect.objectContaining({ id: 2, kind: 'edited' })],
     });
   });
 
   it('refuses a directory holding no instance, without creating one', async () => {
     const missing = join(dataDir, 'typo');
-    await expect(verifyAudit({ dataDir: missing })).rejects.toMatchObject({ code: 'not_initialised' });
+    await expect(verifyAudit({ dataDir: missing }, Buffer.alloc(32))).rejects.toMatchObject({ code: 'not_initialised' });
     expect(existsSync(missing)).toBe(false);
     const kdb = await openDatabase({ dataDir });
     await kdb.destroy();
-    await expect(verifyAudit({ dataDir })).rejects.toMatchObject({ code: 'not_initialised' });
+    await expect(verifyAudit({ dataDir }, Buffer.alloc(32))).rejects.toMatchObject({ code: 'not_initialised' });
+  });
+});
+
+describe.each(['sqlite', 'postgres'] as const)('a chain written before keying, on %s', (dialect) => {
+  let pgDb: TestPgDatabase | undefined;
+  afterEach(async () => {
+    await pgDb?.drop();
+    pgDb = undefined;
+  });
+
+  /** An initialised instance whose chain was written the old way: plain SHA-256, no audit_chain meta. */
+  async function legacyInstance(events: number) {
+    let kdb: KryptDatabase;
+    if (dialect === 'postgres') {
+      pgDb = await createTestPgDatabase();
+      kdb = await openDatabase({ databaseUrl: pgDb.url });
+    } else {
+      kdb = await openDatabase({ memory: true });
+    }
+    const init = await initInstance({ database: kdb });
+    const masterKey = parseMasterKey(init.masterKey);
+    await appendAuditEvents(kdb.db, dialect, deriveKeys(masterKey).auditKey, Array.from({ length: events }, () => ({})));
+    // rehash the chain the old way (plain SHA-256)
+    let link = GENESIS_HASH;
+    for (const r of await auditEntriesAfter(kdb.db, 0, 1000)) {
+      const { hash: _h, ...rest } = r;
+      const hash = legacyHasher({ ...rest, prev_hash: link });
+      await kdb.db.updateTable('audit_log').set({ prev_hash: link, hash }).where('id', '=', r.id).execute();
+      link = hash;
+    }
+    await kdb.db.updateTable('audit_head').set({ last_hash: link }).where('id', '=', 1).execute();
+    await kdb.db.deleteFrom('meta').where('key', '=', 'audit_chain').execute();
+    return { kdb, masterKey, auditKey: deriveKeys(masterKey).auditKey };
+  }
+
+  async function start(kdb: KryptDatabase, masterKey: Buffer) {
+    const logs: string[] = [];
+    const logDestination = new Writable({ write: (c: Buffer, _e, cb) => (logs.push(c.toString()), cb()) });
+    const server = await startServer({ database: kdb, masterKey, port: 0, logDestination });
+    return { server, logs };
+  }
+
+  it('is verified unkeyed, then keyed at the first start with the master key, once', async () => {
+    const { kdb, masterKey, auditKey } = await legacyInstance(4);
+    expect(await verifyAuditChain(kdb.db, auditKey)).toEqual({ ok: true, entries: 4, problems: [], keyed: false });
+    const { server, logs } = await start(kdb, masterKey);
+    await server.close();
+    const after = await verifyAuditChain(kdb.db, auditKey);
+    expect(after).toEqual({ ok: true, entries: 5, problems: [], keyed: true });
+    const last = (await auditEntriesAfter(kdb.db, 4, 10))[0];
+    expect(last).toMatchObject({ action: 'audit.chain_keyed', actor_email: null, project_id: null });
+    expect(JSON.parse(last!.details)).toEqual({ entries: 4, previousChainIntact: true });
+    expect(logs.join('')).toContain('audit chain keyed with the master key');
+    // a forgery with the old, unkeyed hash no longer passes
+    const [two] = await auditEntriesAfter(kdb.db, 1, 1);
+    const forged = { ...two!, actor_email: 'cover-up@example.com' };
+    await kdb.db.updateTable('audit_log').set({ actor_email: forged.actor_email, hash: legacyHasher(forged) }).where('id', '=', 2).execute();
+    expect((await verifyAuditChain(kdb.db, auditKey)).problems[0]).toMatchObject({ id: 2, kind: 'edited' });
+    // a second start does not key (or record) it again
+    await kdb.db.updateTable('audit_log').set({ actor_email: two!.actor_email, hash: two!.hash }).where('id', '=', 2).execute();
+    const second = await start(kdb, masterKey);
+    await second.server.close();
+    expect((await verifyAuditChain(kdb.db, auditKey)).entries).toBe(5);
+    await kdb.destroy();
+  });
+
+  it('a legacy chain already broken is keyed anyway, and the entry and the log say where it broke', async () => {
+    const { kdb, masterKey, auditKey } = await legacyInstance(3);
+    await kdb.db.updateTable('audit_log').set({ keys: '["EDITED"]' }).where('id', '=', 2).execute();
+    const { server, logs } = await start(kdb, masterKey);
+    await server.close();
+    expect((await verifyAuditChain(kdb.db, auditKey)).ok).toBe(true);
+    const last = (await auditEntriesAfter(kdb.db, 3, 10))[0];
+    expect(JSON.parse(last!.details)).toEqual({ entries: 3, previousChainIntact: false, firstProblem: expect.stringContaining('entry 2') });
+    expect(logs.join('')).toMatch(/"level":40.*it was already broken before: entry 2/);
+    await kdb.destroy();
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyAuditChain } from '../../src/server/services/audit-service.js';
+import { verifyAuditChain } from '../../src/server/services/audit-chain.js';
 import { startTestServer, type ApiResponse, type TestServer } from '../helpers/server.js';
 
 // Twenty pushers at once from the same base revision, on both databases: conflicts are decided per
@@ -52,7 +52,7 @@ describe.each(['sqlite', 'postgres'] as const)('concurrent pushers on %s', (dial
     const audited = await auditOf('disjoint', 'secrets.write');
     expect(audited).toHaveLength(PUSHERS + 1);
     expect(audited.slice(1).map((a) => a.details.revision).sort((a, b) => Number(a) - Number(b))).toEqual(revisions);
-    expect(await verifyAuditChain(srv.db)).toMatchObject({ ok: true, problems: [] });
+    expect(await verifyAuditChain(srv.db, srv.auditKey)).toMatchObject({ ok: true, problems: [] });
   });
 
   it(`${PUSHERS} pushers on the same key from one base revision: exactly one wins, the rest get 409 naming the key`, async () => {
@@ -79,7 +79,7 @@ describe.each(['sqlite', 'postgres'] as const)('concurrent pushers on %s', (dial
     expect(history.json.versions).toHaveLength(2);
     // Refused writes leave no trace in the audit log; the chain stays intact.
     expect(await auditOf('same-key', 'secrets.write')).toHaveLength(2);
-    expect(await verifyAuditChain(srv.db)).toMatchObject({ ok: true, problems: [] });
+    expect(await verifyAuditChain(srv.db, srv.auditKey)).toMatchObject({ ok: true, problems: [] });
   });
 
   it('a loser retries from the new base and lands; a stale retry still conflicts', async () => {
@@ -89,6 +89,6 @@ describe.each(['sqlite', 'postgres'] as const)('concurrent pushers on %s', (dial
     expect((await push('retry', { baseRevision: base, set: { K: 'c' } })).status).toBe(409);
     const retried = await push('retry', { baseRevision: base + 1, set: { K: 'c' } });
     expect(retried.json).toEqual({ revision: base + 2, changed: ['K'], deleted: [] });
-    expect(await verifyAuditChain(srv.db)).toMatchObject({ ok: true, problems: [] });
+    expect(await verifyAuditChain(srv.db, srv.auditKey)).toMatchObject({ ok: true, problems: [] });
   });
 });

@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { KryptCommand } from '../../cli/base-command.js';
 import { resolveStorage, storageFlags } from '../../cli/storage.js';
-import { promptSecret, readStdin } from '../../cli/prompt.js';
+import { readMasterKeyText } from '../../cli/prompt.js';
 import { KryptError } from '../../lib/errors.js';
 import { assertNoMasterKeyInEnv, parseMasterKey, readMasterKeyFile, rotateMasterKey, type RotationCounts } from '../../server/main.js';
 
@@ -48,7 +48,7 @@ export default class ServerRotateKey extends KryptCommand<RotateResult | void> {
 
     const masterKey = flags['master-key-file']
       ? readMasterKeyFile(flags['master-key-file'])
-      : parseMasterKey(this.interactive ? await promptSecret(this.deps, 'Current master key:') : await readStdin(this.deps));
+      : parseMasterKey(await readMasterKeyText(this.deps, 'Current master key:'));
     const counts = await rotateMasterKey({
       database,
       masterKey,

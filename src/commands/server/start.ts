@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { KryptCommand } from '../../cli/base-command.js';
 import { resolveStorage } from '../../cli/storage.js';
-import { promptSecret, readStdin } from '../../cli/prompt.js';
+import { readMasterKeyText } from '../../cli/prompt.js';
 import { KryptError } from '../../lib/errors.js';
 import {
   assertNoMasterKeyInEnv,
@@ -81,8 +81,7 @@ export default class ServerStart extends KryptCommand<void> {
 
   private async masterKey(file: string | undefined): Promise<Buffer> {
     if (file) return readMasterKeyFile(file);
-    const text = this.interactive ? await promptSecret(this.deps, 'Master key:') : await readStdin(this.deps);
-    return parseMasterKey(text);
+    return parseMasterKey(await readMasterKeyText(this.deps));
   }
 
   private serveUntilSignal(server: { close(): Promise<void> }): Promise<void> {

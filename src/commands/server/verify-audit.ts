@@ -1,23 +1,33 @@
+import { Flags } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import { KryptCommand } from '../../cli/base-command.js';
+import { readMasterKeyText } from '../../cli/prompt.js';
 import { resolveStorage, storageFlags } from '../../cli/storage.js';
 import { KryptError } from '../../lib/errors.js';
-import { verifyAudit } from '../../server/main.js';
+import { assertNoMasterKeyInEnv, parseMasterKey, readMasterKeyFile, verifyAudit } from '../../server/main.js';
 
 interface VerifyResult {
   ok: boolean;
   entries: number;
+  /** False for a chain no server has keyed yet (verified with the legacy SHA-256). */
+  keyed: boolean;
   problems: Array<{ id: number; kind: string; message: string }>;
 }
 
 export default class ServerVerifyAudit extends KryptCommand<VerifyResult> {
   static override description = [
-    'Check the audit log\'s hash chain directly in the database (no master key needed) and report the first broken link.',
-    'Exit 0 when intact, 1 when any entry was edited, deleted or inserted.',
+    'Check the audit log\'s chain directly in the database and report the first broken link. Each entry carries an',
+    'HMAC under a key derived from the master key, so the master key is needed (--master-key-file, standard input or a',
+    'hidden prompt) and a chain recomputed without it does not verify. Exit 0 when intact, 1 when any entry was edited,',
+    'deleted or inserted.',
   ].join('\n');
-  static override examples = ['<%= config.bin %> server verify-audit --data-dir /var/lib/krypt', 'KRYPT_DATABASE_URL=postgres://krypt@db/krypt <%= config.bin %> server verify-audit'];
+  static override examples = [
+    '<%= config.bin %> server verify-audit --data-dir /var/lib/krypt --master-key-file /run/secrets/krypt-master-key',
+    'KRYPT_DATABASE_URL=postgres://krypt@db/krypt <%= config.bin %> server verify-audit < key.txt',
+  ];
   static override flags = {
     ...storageFlags,
+    'master-key-file': Flags.string({ description: 'file holding the master key' }),
   };
 
   async run(): Promise<VerifyResult> {
@@ -25,13 +35,20 @@ export default class ServerVerifyAudit extends KryptCommand<VerifyResult> {
     if (flags['data-dir'] && !existsSync(flags['data-dir'])) {
       throw new KryptError('no_database', `${flags['data-dir']} does not exist`, { hint: 'pass the --data-dir the server runs with' });
     }
+    assertNoMasterKeyInEnv(this.deps.env);
     const database = resolveStorage(flags, this.deps.env);
-
-    const report = await verifyAudit(database);
-    const result: VerifyResult = { ok: report.ok, entries: report.entries, problems: report.problems.map((p) => ({ id: p.id, kind: p.kind, message: p.message })) };
+    const masterKey = flags['master-key-file'] ? readMasterKeyFile(flags['master-key-file']) : parseMasterKey(await readMasterKeyText(this.deps));
+    const report = await verifyAudit(database, masterKey);
+    masterKey.fill(0);
+    const result: VerifyResult = {
+      ok: report.ok,
+      entries: report.entries,
+      keyed: report.keyed,
+      problems: report.problems.map((p) => ({ id: p.id, kind: p.kind, message: p.message })),
+    };
     const first = result.problems[0];
     if (result.ok || !first) {
-      this.say(`Audit chain intact: ${result.entries} entries`);
+      this.say(`Audit chain intact: ${result.entries} entries${result.keyed ? '' : ' (not keyed yet: the next `krypt server start` keys it with the master key)'}`);
       return result;
     }
     const more = result.problems.length > 1 ? ` (+${result.problems.length - 1} more problems)` : '';

@@ -7,6 +7,8 @@ export interface DerivedKeys {
   encKey: Buffer;
   macKey: Buffer;
   checkKey: Buffer;
+  /** Keys the audit log's HMAC chain: forging an entry needs the master key. */
+  auditKey: Buffer;
 }
 
 /** Where a value is stored; the tag binds the ciphertext to it so rows cannot be swapped. */
@@ -39,6 +41,7 @@ const HKDF_SALT = Buffer.from('krypt-hkdf-salt-v1', 'utf8');
 const INFO_ENC = 'krypt/v1/value-encryption';
 const INFO_MAC = 'krypt/v1/value-mac';
 const INFO_CHECK = 'krypt/v1/key-check';
+const INFO_AUDIT = 'krypt/v1/audit-chain';
 const KEY_CHECK_LABEL = 'krypt key check v1';
 const HEX_IV_CT = /^[0-9a-f]{32}:(?:[0-9a-f]{32})+$/;
 
@@ -46,13 +49,14 @@ function derive(masterKey: Buffer, info: string): Buffer {
   return Buffer.from(hkdfSync('sha256', masterKey, HKDF_SALT, info, 32));
 }
 
-/** Derives the three independent 32-byte keys from the 32-byte master key. */
+/** Derives the independent 32-byte keys from the 32-byte master key. */
 export function deriveKeys(masterKey: Buffer): DerivedKeys {
   if (masterKey.length !== 32) throw new Error('the master key must be 32 bytes');
   return {
     encKey: derive(masterKey, INFO_ENC),
     macKey: derive(masterKey, INFO_MAC),
     checkKey: derive(masterKey, INFO_CHECK),
+    auditKey: derive(masterKey, INFO_AUDIT),
   };
 }
 
