@@ -9,6 +9,7 @@ import { toOclifFlags } from '../cli/hot/oclif-flags.js';
 import { ENV_FORMATS, parseSerialized, serializeEnv, type EnvFormat } from '../lib/envfile/index.js';
 import { KryptError } from '../lib/errors.js';
 import { writeFileAtomic } from '../lib/files/atomic-write.js';
+import { requireIntact } from '../lib/sync/fetch-environment.js';
 import { isGitIgnored } from '../lib/sync/git.js';
 import { diffEnv, isEmptyDiff, type EnvDiff } from '../lib/sync/diff.js';
 
@@ -39,6 +40,7 @@ export default class Pull extends KryptCommand<PullResult> {
     const { flags } = await this.parse(Pull);
     const format = flags.format as EnvFormat;
     const remote = await loadEnvironment(flags, this.deps, 'pull');
+    requireIntact(remote);
     const context = { project: remote.project, environment: remote.environment };
     const text = serializeEnv(remote.secrets, format);
     const base = { project: context.project, environment: context.environment, revision: remote.revision, format, keys: Object.keys(remote.secrets).length };

@@ -55,6 +55,8 @@ export const secretsResponseSchema = z.object({
   environment: environmentSchema,
   revision: z.number().int().nonnegative(),
   secrets: z.record(z.string(), z.string()),
+  /** Keys whose stored value failed its integrity check: left out of `secrets` (replace or delete them to repair). */
+  damaged: z.array(z.string()).optional(),
 });
 export type SecretsResponse = z.infer<typeof secretsResponseSchema>;
 

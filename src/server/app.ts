@@ -96,7 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestIdHeader: false,
     bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Every path parameter the contract allows must reach its route (Fastify's default is 100).
-    maxParamLength: MAX_PATH_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     return503OnClosing: true,
     clientErrorHandler,
     frameworkErrors,
@@ -137,7 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const audit = createAuditRecorder({ dialect: deps.dialect, now, auditKey: deps.keys.auditKey });
   const changes = await openChangeFeed(deps, app.log);
   app.addHook('onClose', () => changes.close());
-  const serviceDeps: ServiceDeps = { db: deps.db, dialect: deps.dialect, keys: deps.keys, now, audit, changes };
+  const serviceDeps: ServiceDeps = { db: deps.db, dialect: deps.dialect, keys: deps.keys, now, audit, changes, log: app.log };
   // One failure budget per client address, shared by bad API keys and bad invite codes.
   const failures = createFailureLimiter(deps.failureLimit);
   const authService = createAuthService(serviceDeps);

@@ -1,6 +1,7 @@
 import { KryptError } from '../../lib/errors.js';
 import { validateKeyName } from '../../lib/envfile/keys.js';
 import type { CliDeps } from '../deps.js';
+import { requireIntact } from '../../lib/sync/fetch-environment.js';
 import { loadEnvironment } from './context.js';
 import { GET_FLAGS } from './flag-specs.js';
 import { parseArgs } from './parse-args.js';
@@ -12,6 +13,7 @@ export async function getCommand(argv: readonly string[], deps: CliDeps): Promis
   if (keys.length === 0) throw new KryptError('usage', 'name at least one key', { hint: 'run `krypt get KEY`' });
   keys.forEach(validateKeyName);
   const env = await loadEnvironment(flags, deps, 'get');
+  requireIntact(env, keys);
   const missing = keys.filter((k) => !Object.hasOwn(env.secrets, k));
   if (missing.length > 0) {
     throw new KryptError('secret_not_found', `${missing.join(', ')} not set in ${env.project}/${env.environment}`, {

@@ -3,6 +3,7 @@ import { buildChildEnv } from '../../lib/process/child-env.js';
 import { runChild } from '../../lib/process/run-child.js';
 import { elapsedMs } from '../../lib/debug/debug-log.js';
 import type { CliDeps } from '../deps.js';
+import { requireIntact } from '../../lib/sync/fetch-environment.js';
 import { loadEnvironment } from './context.js';
 import { RUN_FLAGS } from './flag-specs.js';
 import { parseArgs, stringFlag } from './parse-args.js';
@@ -41,6 +42,7 @@ export async function runCommand(argv: readonly string[], deps: CliDeps): Promis
     return { ...built, masked: Object.values(selectOnly(secrets, only)) };
   };
   const loaded = await loadEnvironment(flags, deps, 'run');
+  requireIntact(loaded, only === undefined ? undefined : splitList(only));
   const built = childEnv(loaded.secrets);
   if (built.skippedReserved.length > 0) deps.stderr.write(`Warning: not overriding ${built.skippedReserved.join(', ')} (use --allow-reserved)\n`);
   const target = command === undefined ? { command: child[0] as string, args: child.slice(1) } : { command, args: [], shell: true };
@@ -59,6 +61,7 @@ export async function runCommand(argv: readonly string[], deps: CliDeps): Promis
         onChange,
         reread: async () => {
           const fresh = await loadEnvironment(flags, deps, 'run');
+          requireIntact(fresh, only === undefined ? undefined : splitList(only));
           return { revision: fresh.revision, env: childEnv(fresh.secrets).env };
         },
       },

@@ -22,7 +22,8 @@ export interface EnvironmentReadOptions {
 }
 
 export type EnvironmentRead =
-  | { status: 'fresh'; revision: number; secrets: Record<string, string> }
+  /** `damaged`: keys the server could not read back (their stored row failed its integrity check). */
+  | { status: 'fresh'; revision: number; secrets: Record<string, string>; damaged: string[] }
   | { status: 'not-modified'; revision: number };
 
 /** GET .../environments/:env/secrets, answering 'not-modified' on a 304 for the known revision. */
@@ -40,24 +41,27 @@ export async function readEnvironment(opts: EnvironmentReadOptions): Promise<Env
   const res = await send({ method: 'GET', url, headers, timeoutMs: opts.timeoutMs ?? 15_000, debug: opts.debug, caFile: opts.caFile });
   if (res.status === 304 && opts.knownRevision !== undefined) return { status: 'not-modified', revision: opts.knownRevision };
   if (res.status >= 400) throw errorFromResponse(res.status, res.body);
-  let body: { revision?: unknown; secrets?: unknown } | null;
+  let body: { revision?: unknown; secrets?: unknown; damaged?: unknown } | null;
   try {
     body = JSON.parse(res.body) as typeof body;
   } catch {
     body = null;
   }
   const secrets = body?.secrets;
+  const damaged = body?.damaged ?? [];
   const valid =
     res.status === 200 &&
     typeof body?.revision === 'number' &&
     typeof secrets === 'object' &&
     secrets !== null &&
-    Object.values(secrets).every((v) => typeof v === 'string');
+    Object.values(secrets).every((v) => typeof v === 'string') &&
+    Array.isArray(damaged) &&
+    damaged.every((k) => typeof k === 'string');
   if (!valid) {
     throw new KryptError('bad_response', `unexpected response from the server (HTTP ${res.status})`, {
       kind: 'remote',
       hint: 'check that --api-url points at a Krypt server of a compatible version',
     });
   }
-  return { status: 'fresh', revision: body!.revision as number, secrets: secrets as Record<string, string> };
+  return { status: 'fresh', revision: body!.revision as number, secrets: secrets as Record<string, string>, damaged: damaged as string[] };
 }

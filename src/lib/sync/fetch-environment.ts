@@ -32,6 +32,22 @@ export interface FetchedEnvironment {
   revision: number;
   secrets: Record<string, string>;
   source: 'server' | 'cache';
+  /** Keys the server holds but could not read back (a stored row failed its integrity check); not in `secrets`. */
+  damaged: string[];
+}
+
+/**
+ * Refuses to go on without a damaged key that the command needs (all of them by default), naming
+ * the keys and how to repair them; never says anything of a value.
+ */
+export function requireIntact(env: FetchedEnvironment & { project: string; environment: string }, needed?: readonly string[]): void {
+  const missing = needed === undefined ? env.damaged : env.damaged.filter((k) => needed.includes(k));
+  if (missing.length === 0) return;
+  const list = missing.join(', ');
+  throw new KryptError('value_damaged', `the stored value of ${list} in ${env.project}/${env.environment} failed its integrity check on the server (the row was altered outside Krypt)`, {
+    kind: 'remote',
+    hint: `replace it with \`krypt set ${missing[0]} --stdin\` or delete it with \`krypt unset ${missing[0]}\`; the other keys are unaffected`,
+  });
 }
 
 /**
@@ -62,8 +78,10 @@ export async function fetchEnvironment(opts: FetchEnvironmentOptions): Promise<F
   }
   opts.debug?.(read.status === 'fresh' ? `server sent revision ${read.revision} (${Object.keys(read.secrets).length} keys)` : `304: offline copy revision ${read.revision} is current`);
   const secrets = read.status === 'fresh' ? read.secrets : cached!.secrets;
-  save(opts, key, read.revision, secrets);
-  return { revision: read.revision, secrets, source: 'server' };
+  const damaged = read.status === 'fresh' ? read.damaged : [];
+  // Only a complete read becomes the offline copy (a 304 then always means "your copy is whole").
+  if (damaged.length === 0) save(opts, key, read.revision, secrets);
+  return { revision: read.revision, secrets, source: 'server', damaged };
 }
 
 type Copy = NonNullable<ReturnType<typeof readCachedEnvironment>>;
@@ -88,7 +106,7 @@ function useCopy(opts: FetchEnvironmentOptions, copy: Copy, why: string): Fetche
     });
   }
   opts.note(`Using the offline copy of ${opts.project}/${opts.environment} from ${age} ago (revision ${copy.revision}): ${why}`);
-  return { revision: copy.revision, secrets: copy.secrets, source: 'cache' };
+  return { revision: copy.revision, secrets: copy.secrets, source: 'cache', damaged: [] };
 }
 
 function save(opts: FetchEnvironmentOptions, existing: Buffer | undefined, revision: number, secrets: Record<string, string>): void {

@@ -31,8 +31,9 @@ export interface StoredValue {
 
 /** Thrown when a stored value's tag does not verify; the message carries no internals. */
 export class IntegrityError extends Error {
-  constructor() {
-    super('stored value failed its integrity check');
+  /** `message` may name where the value is stored (key, environment), never anything of the value. */
+  constructor(message = 'stored value failed its integrity check') {
+    super(message);
     this.name = 'IntegrityError';
   }
 }
@@ -89,12 +90,16 @@ export function encryptValue(keys: DerivedKeys, ctx: ValueContext, plaintext: st
   return { value, tag: computeTag(keys.macKey, ctx, value) };
 }
 
-/** Verifies the tag in constant time, then decrypts; any mismatch throws IntegrityError. */
-export function decryptValue(keys: DerivedKeys, ctx: ValueContext, stored: StoredValue): string {
+/** Whether the stored tag verifies (constant time) and the stored form is well formed. */
+export function tagMatches(keys: DerivedKeys, ctx: ValueContext, stored: StoredValue): boolean {
   const expected = Buffer.from(computeTag(keys.macKey, ctx, stored.value), 'hex');
   const actual = /^[0-9a-f]{64}$/.test(stored.tag) ? Buffer.from(stored.tag, 'hex') : Buffer.alloc(0);
-  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) throw new IntegrityError();
-  if (!HEX_IV_CT.test(stored.value)) throw new IntegrityError();
+  return actual.length === expected.length && timingSafeEqual(actual, expected) && HEX_IV_CT.test(stored.value);
+}
+
+/** Verifies the tag in constant time, then decrypts; any mismatch throws IntegrityError. */
+export function decryptValue(keys: DerivedKeys, ctx: ValueContext, stored: StoredValue): string {
+  if (!tagMatches(keys, ctx, stored)) throw new IntegrityError();
   const [ivHex, ctHex] = stored.value.split(':') as [string, string];
   try {
     const decipher = createDecipheriv('aes-256-cbc', keys.encKey, Buffer.from(ivHex, 'hex'));

@@ -25,7 +25,7 @@ export function proposedValueContext(projectId: string, environment: string, cha
 export async function createChangeRequest(
   trx: Executor,
   deps: { keys: DerivedKeys; now: () => Date },
-  at: SecretLocation & { projectSlug: string },
+  at: SecretLocation,
   requester: { id: string; email: string },
   baseRevision: number,
   changes: ChangeSet,

@@ -23,6 +23,7 @@ export function createChangeRequestsService(deps: ServiceDeps) {
 
   const location = (scope: ProjectScope, row: ChangeRequestView): SecretLocation => ({
     projectId: scope.project.id,
+    projectSlug: scope.project.slug,
     environmentId: row.environment_id,
     environment: row.environment as SecretLocation['environment'],
   });
@@ -69,12 +70,14 @@ export function createChangeRequestsService(deps: ServiceDeps) {
         authorize(scope, 'list');
         const { row, items } = await load(trx, scope, id);
         if (reveal) authorize(scope, 'read', row.environment as SecretLocation['environment']);
-        const current = await currentValues(trx, deps.keys, location(scope, row));
+        const current = await currentValues(trx, deps.keys, location(scope, row), items.map((i) => i.key));
         const proposed = proposedChanges(deps.keys, scope.project.id, row, items);
         const diff: DiffLine[] = items.map(({ key }) => {
-          const old = current.get(key);
-          const next = key in proposed.set ? (proposed.set[key] as string) : undefined;
-          const change = next === undefined ? (old === undefined ? 'unchanged' : 'removed') : old === undefined ? 'added' : old === next ? 'unchanged' : 'changed';
+          // A damaged current row is shown as present with an unknown value.
+          const exists = current.values.has(key) || current.damaged.has(key);
+          const old = current.values.get(key);
+          const next = Object.hasOwn(proposed.set, key) ? (proposed.set[key] as string) : undefined;
+          const change = next === undefined ? (exists ? 'removed' : 'unchanged') : !exists ? 'added' : old === next ? 'unchanged' : 'changed';
           return reveal ? { key, change, current: old ?? null, proposed: next ?? null } : { key, change };
         });
         if (reveal) {

@@ -1,10 +1,9 @@
 import type { Transaction } from 'kysely';
 import type { Environment, WriteSecretsResponse } from '../../contract/index.js';
-import { decryptValue } from '../crypto/value-crypto.js';
 import type { DB } from '../store/schema.js';
 import { findKeyVersion, listKeyVersions } from '../store/secrets-store.js';
 import { authorize, requireProjectScope, withEnvironment } from './access.js';
-import { secretContext } from './secret-writes.js';
+import { decryptSecret } from './secret-writes.js';
 import { readScope } from './secrets-service.js';
 import { ServiceError } from './service-error.js';
 import { auditActor, type AuthContext, type ServiceDeps } from './service-deps.js';
@@ -24,7 +23,7 @@ export function createHistoryService(deps: ServiceDeps) {
         const versions = rows.map((r) => {
           const base = { version: r.version, revision: r.revision, createdAt: r.created_at, createdBy: r.created_by_email ?? r.created_by, deleted: r.deleted === 1 };
           if (!reveal || r.deleted === 1 || r.value === null || r.tag === null) return base;
-          return { ...base, value: decryptValue(deps.keys, secretContext(locationOf(s), key, r.version), { value: r.value, tag: r.tag }) };
+          return { ...base, value: decryptSecret(deps.keys, locationOf(s), key, r.version, { value: r.value, tag: r.tag }) };
         });
         if (reveal) {
           await deps.audit.record(trx, {
@@ -54,7 +53,7 @@ export function createHistoryService(deps: ServiceDeps) {
         const changes =
           target.deleted === 1 || target.value === null || target.tag === null
             ? { set: {}, delete: [key] }
-            : { set: { [key]: decryptValue(deps.keys, secretContext(locationOf(scope), key, version), { value: target.value, tag: target.tag }) }, delete: [] };
+            : { set: { [key]: decryptSecret(deps.keys, locationOf(scope), key, version, { value: target.value, tag: target.tag }) }, delete: [] };
         return performWrite(deps, trx, auth, scope, changes, undefined, { action: 'secret.rollback', details: { rollbackTo: version } });
       });
     },

@@ -1,5 +1,5 @@
 import type { Environment } from '../../contract/index.js';
-import { decryptValue, encryptValue, type DerivedKeys, type ValueContext } from '../crypto/value-crypto.js';
+import { decryptValue, encryptValue, IntegrityError, type DerivedKeys, type StoredValue, type ValueContext } from '../crypto/value-crypto.js';
 import { setEnvironmentRevision } from '../store/projects-store.js';
 import type { Executor } from '../store/schema.js';
 import {
@@ -21,6 +21,7 @@ import { ServiceError } from './service-error.js';
 /** Where a secret lives, as its encryption context needs it. */
 export interface SecretLocation {
   projectId: string;
+  projectSlug: string;
   environmentId: string;
   environment: Environment;
 }
@@ -42,10 +43,44 @@ export function secretContext(at: SecretLocation, key: string, version: number):
   return { projectId: at.projectId, environment: at.environment, key, version };
 }
 
-/** Decrypted current values of an environment, by key. */
-export async function currentValues(trx: Executor, keys: DerivedKeys, at: SecretLocation): Promise<Map<string, string>> {
-  const rows = await listSecrets(trx, at.environmentId);
-  return new Map(rows.map((r) => [r.key, decryptValue(keys, secretContext(at, r.key, r.version), r)]));
+/** Where a stored secret is, as an error names it (never anything of its value). */
+export function describeSecret(at: SecretLocation, key: string, version: number): string {
+  return `${key} in ${at.projectSlug}/${at.environment} (version ${version})`;
+}
+
+/** Decrypts one stored secret; a row that fails its check is an IntegrityError naming the key. */
+export function decryptSecret(keys: DerivedKeys, at: SecretLocation, key: string, version: number, stored: StoredValue): string {
+  try {
+    return decryptValue(keys, secretContext(at, key, version), stored);
+  } catch (err) {
+    if (err instanceof IntegrityError) throw new IntegrityError(`the stored value of ${describeSecret(at, key, version)} failed its integrity check`);
+    throw err;
+  }
+}
+
+/** Current values by key, and the keys whose stored row failed its integrity check (a damaged row). */
+export interface CurrentValues {
+  values: Map<string, string>;
+  damaged: Set<string>;
+}
+
+/**
+ * Decrypted current values of an environment (only the keys named in `only`, when given). A damaged
+ * row does not stop the others: it is reported in `damaged`, so it can be replaced or deleted.
+ */
+export async function currentValues(trx: Executor, keys: DerivedKeys, at: SecretLocation, only?: readonly string[]): Promise<CurrentValues> {
+  const wanted = only === undefined ? undefined : new Set(only);
+  const current: CurrentValues = { values: new Map(), damaged: new Set() };
+  for (const r of await listSecrets(trx, at.environmentId)) {
+    if (wanted && !wanted.has(r.key)) continue;
+    try {
+      current.values.set(r.key, decryptValue(keys, secretContext(at, r.key, r.version), r));
+    } catch (err) {
+      if (!(err instanceof IntegrityError)) throw err;
+      current.damaged.add(r.key);
+    }
+  }
+  return current;
 }
 
 /** 409 naming the requested keys written after `baseRevision` (or when the base is in the future). */
@@ -64,11 +99,19 @@ export async function assertNoConflicts(trx: Executor, at: SecretLocation, curre
   }
 }
 
-/** The part of a change set that would change something: identical values and absent deletes drop out. */
-export function effectiveChanges(values: Map<string, string>, changes: ChangeSet): ChangeSet {
+/**
+ * The part of a change set that would change something: identical values and absent deletes drop
+ * out. A damaged key always counts as different (writing it replaces the damaged row) and present.
+ */
+export function effectiveChanges(current: CurrentValues, changes: ChangeSet): ChangeSet {
   const set: Record<string, string> = {};
-  for (const [key, value] of Object.entries(changes.set)) if (values.get(key) !== value) set[key] = value;
-  return { set, delete: changes.delete.filter((k) => values.has(k)) };
+  for (const [key, value] of Object.entries(changes.set)) if (current.damaged.has(key) || current.values.get(key) !== value) set[key] = value;
+  return { set, delete: changes.delete.filter((k) => current.values.has(k) || current.damaged.has(k)) };
+}
+
+/** The keys a change set names. */
+export function changedKeys(changes: ChangeSet): string[] {
+  return [...Object.keys(changes.set), ...changes.delete];
 }
 
 /**
@@ -83,7 +126,7 @@ export async function applyChanges(
   authorId: string,
   changes: ChangeSet,
 ): Promise<AppliedChanges> {
-  const effective = effectiveChanges(await currentValues(trx, deps.keys, at), changes);
+  const effective = effectiveChanges(await currentValues(trx, deps.keys, at, changedKeys(changes)), changes);
   const setKeys = Object.keys(effective.set);
   if (setKeys.length === 0 && effective.delete.length === 0) return { revision: current, changed: [], deleted: [] };
   const versions = await latestVersions(trx, at.environmentId);

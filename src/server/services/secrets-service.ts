@@ -1,12 +1,12 @@
 import type { Transaction } from 'kysely';
 import type { Environment, KeysResponse, SecretsResponse, WriteSecretsResponse } from '../../contract/index.js';
-import { decryptValue } from '../crypto/value-crypto.js';
+import { IntegrityError } from '../crypto/value-crypto.js';
 import { readEnvironmentRevision } from '../store/projects-store.js';
 import type { DB, Executor } from '../store/schema.js';
 import { findSecret, listSecretMeta, listSecrets } from '../store/secrets-store.js';
 import { authorize, requireProjectScope, withEnvironment, type EnvironmentScope } from './access.js';
 import type { Action } from './policy.js';
-import { secretContext, type ChangeSet } from './secret-writes.js';
+import { decryptSecret, type ChangeSet } from './secret-writes.js';
 import { ServiceError } from './service-error.js';
 import { auditActor, type AuthContext, type ServiceDeps } from './service-deps.js';
 import { locationOf, performWrite } from './write-path.js';
@@ -42,16 +42,33 @@ export function createSecretsService(deps: ServiceDeps) {
   const transaction = <T>(fn: (trx: Transaction<DB>) => Promise<T>) => deps.db.transaction().execute(fn);
 
   return {
-    /** Every key with its decrypted value, and the environment's revision (audited). */
+    /**
+     * Every key with its decrypted value, and the environment's revision (audited). A row that fails
+     * its integrity check does not hide the others: it is left out and named in `damaged` (and on the
+     * operator's log). A client holding the revision gets "not modified": the CLI keeps a copy only
+     * of complete reads, so its copy of that revision holds every value as it was written.
+     */
     async readAll(auth: AuthContext, slug: string, env: Environment, knownRevision?: number): Promise<SecretsResponse | { notModified: true; revision: number }> {
       return transaction(async (trx) => {
         const s = await readScope(deps, trx, auth, slug, env, 'read');
+        const at = locationOf(s);
         const rows = await listSecrets(trx, s.env.id);
         // The client already holds this revision (If-None-Match): nothing to decrypt or send, but still a read.
         const notModified = knownRevision === s.env.revision;
         const secrets: Record<string, string> = {};
+        const damaged: string[] = [];
         if (!notModified) {
-          for (const row of rows) secrets[row.key] = decryptValue(keys, secretContext(locationOf(s), row.key, row.version), row);
+          for (const row of rows) {
+            try {
+              secrets[row.key] = decryptSecret(keys, at, row.key, row.version, row);
+            } catch (err) {
+              if (!(err instanceof IntegrityError)) throw err;
+              damaged.push(row.key);
+            }
+          }
+        }
+        if (damaged.length > 0) {
+          deps.log.error({ project: slug, environment: env, keys: damaged }, `stored value(s) failed their integrity check, left out of a read: ${damaged.join(', ')}`);
         }
         await deps.audit.record(trx, {
           ...auditActor(auth),
@@ -59,10 +76,10 @@ export function createSecretsService(deps: ServiceDeps) {
           project: s.audit,
           environment: env,
           keys: rows.map((r) => r.key),
-          details: { revision: s.env.revision, ...(notModified ? { notModified: true } : {}) },
+          details: { revision: s.env.revision, ...(notModified ? { notModified: true } : {}), ...(damaged.length > 0 ? { damaged: damaged.join(',') } : {}) },
         });
         if (notModified) return { notModified: true, revision: s.env.revision };
-        return { project: slug, environment: env, revision: s.env.revision, secrets };
+        return { project: slug, environment: env, revision: s.env.revision, secrets, ...(damaged.length > 0 ? { damaged } : {}) };
       });
     },
 
@@ -86,7 +103,7 @@ export function createSecretsService(deps: ServiceDeps) {
         const s = await readScope(deps, trx, auth, slug, env, 'read');
         const row = await findSecret(trx, s.env.id, key);
         if (!row) throw new ServiceError('not_found', `secret "${key}" not found in ${slug}/${env}`);
-        const value = decryptValue(keys, secretContext(locationOf(s), key, row.version), row);
+        const value = decryptSecret(keys, locationOf(s), key, row.version, row);
         await deps.audit.record(trx, {
           ...auditActor(auth),
           action: 'secret.read',

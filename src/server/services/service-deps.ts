@@ -13,6 +13,8 @@ export interface ServiceDeps {
   audit: AuditRecorder;
   /** Announces committed revision changes to the change stream. */
   changes: ChangePublisher;
+  /** The operator's log, for what a request cannot report itself (a damaged row skipped in a read). Names only. */
+  log: { error(details: Record<string, unknown>, message: string): void };
 }
 
 /** Where a request came from, as the audit log records it. */

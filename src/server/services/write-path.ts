@@ -4,13 +4,13 @@ import type { Executor } from '../store/schema.js';
 import { authorize, type EnvironmentScope } from './access.js';
 import { createChangeRequest } from './change-request-records.js';
 import { decide } from './policy.js';
-import { applyChanges, assertNoConflicts, currentValues, effectiveChanges, type ChangeSet, type SecretLocation } from './secret-writes.js';
+import { applyChanges, assertNoConflicts, changedKeys, currentValues, effectiveChanges, type ChangeSet, type SecretLocation } from './secret-writes.js';
 import { ServiceError } from './service-error.js';
 import { auditActor, type AuditEvent, type AuthContext, type ServiceDeps } from './service-deps.js';
 
 /** Where an environment scope's secrets live. */
 export function locationOf(scope: EnvironmentScope): SecretLocation {
-  return { projectId: scope.project.id, environmentId: scope.env.id, environment: scope.env.name };
+  return { projectId: scope.project.id, projectSlug: scope.project.slug, environmentId: scope.env.id, environment: scope.env.name };
 }
 
 /** How a write is recorded in the audit log when applied directly. */
@@ -62,10 +62,9 @@ export async function performWrite(
     return result;
   }
 
-  const effective = effectiveChanges(await currentValues(trx, deps.keys, locationOf(scope)), changes);
+  const effective = effectiveChanges(await currentValues(trx, deps.keys, locationOf(scope), changedKeys(changes)), changes);
   if (Object.keys(effective.set).length === 0 && effective.delete.length === 0) return { revision: current, changed: [], deleted: [] };
-  const at = { ...locationOf(scope), projectSlug: scope.project.slug };
-  const changeRequest = await createChangeRequest(trx, deps, at, auth.user, current, effective);
+  const changeRequest = await createChangeRequest(trx, deps, locationOf(scope), auth.user, current, effective);
   await deps.audit.record(trx, {
     ...auditActor(auth),
     action: 'change_request.create',
