@@ -95,7 +95,8 @@ export const writeSecretsRequestSchema = z
   .refine((b) => Object.keys(b.set).length + b.delete.length <= MAX_KEYS_PER_WRITE, {
     message: `at most ${MAX_KEYS_PER_WRITE} keys per write`,
   })
-  .refine((b) => b.delete.every((k) => !(k in b.set)), { message: 'a key cannot be both set and deleted' });
+  // Own properties only: `toString in {}` is true (inherited), and toString is a valid key name.
+  .refine((b) => b.delete.every((k) => !Object.hasOwn(b.set, k)), { message: 'a key cannot be both set and deleted' });
 export type WriteSecretsRequest = z.input<typeof writeSecretsRequestSchema>;
 
 export const appliedWriteSchema = z.object({

@@ -24,7 +24,7 @@ export interface WatchedRun {
 export function parseOnChange(text: string | undefined): OnChange {
   if (text === undefined || text === 'restart') return 'restart';
   const name = /^signal:(SIG[A-Z0-9]+)$/.exec(text)?.[1];
-  if (name && name in constants.signals) return { signal: name as NodeJS.Signals };
+  if (name && Object.hasOwn(constants.signals, name)) return { signal: name as NodeJS.Signals };
   throw new KryptError('usage', `--on-change must be restart or signal:NAME (e.g. signal:SIGHUP), not "${text}"`, { hint: 'run `krypt run --help`' });
 }
 
