@@ -13,7 +13,7 @@ import { formatMasterKey, generateMasterKey, parseMasterKeyText } from './crypto
 import { deriveKeys, type DerivedKeys } from './crypto/value-crypto.js';
 import { markChainKeyed, upgradeAuditChain, verifyAuditChain, type AuditVerification } from './services/audit-chain.js';
 import { createAuditRecorder } from './services/audit-service.js';
-import { bootstrapUser, checkInstanceKey, isInitialised, storeKeyCheck } from './services/instance-service.js';
+import { bootstrapUser, checkInstanceKey, isInitialised, normaliseEmail, storeKeyCheck } from './services/instance-service.js';
 import { ServerStartupError } from './startup-error.js';
 import { openDatabase, type DatabaseOptions, type KryptDatabase } from './store/database.js';
 import type { DB } from './store/schema.js';
@@ -272,6 +272,10 @@ export interface InitResult {
 
 /** Initialises a fresh instance: new master key, key check, first user and API key. */
 export async function initInstance(opts: InitInstanceOptions): Promise<InitResult> {
+  const email = normaliseEmail(opts.email ?? DEFAULT_ADMIN_EMAIL);
+  if (email === undefined) {
+    throw new ServerStartupError('invalid_email', `"${opts.email}" is not an email address`, 'pass the first user\'s email with --email, e.g. you@example.com');
+  }
   const { kdb, owned } = await useDatabase(opts.database);
   try {
     if (await isInitialised(kdb.db)) {
@@ -286,7 +290,7 @@ export async function initInstance(opts: InitInstanceOptions): Promise<InitResul
     await storeKeyCheck(kdb.db, deriveKeys(masterKey), now);
     await markChainKeyed(kdb.db);
     const { user, token } = await bootstrapUser(kdb.db, {
-      email: opts.email ?? DEFAULT_ADMIN_EMAIL,
+      email,
       ...(opts.name ? { name: opts.name } : {}),
       keyName: 'init',
       now,

@@ -12,6 +12,7 @@ export class ServerStartupError extends Error {
       | 'tls_file'
       | 'tls_invalid'
       | 'trusted_proxy'
+      | 'invalid_email'
       | 'database',
     message: string,
     readonly hint?: string,

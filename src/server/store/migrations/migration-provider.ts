@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from 'kysely';
 import { initialMigration } from './0001-initial.js';
 import { teamsMigration } from './0002-teams.js';
 import { auditMigration } from './0003-audit.js';
+import { normaliseEmailsMigration } from './0004-normalise-emails.js';
 
 // In-code migrations (no filesystem scan), so bundles and compiled builds see the same set.
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initialMigration,
   '0002-teams': teamsMigration,
   '0003-audit': auditMigration,
+  '0004-normalise-emails': normaliseEmailsMigration,
 };
 
 export const migrationProvider: MigrationProvider = {
