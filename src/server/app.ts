@@ -10,7 +10,7 @@ import { registerAuth } from './plugins/auth.js';
 import { frameworkErrors, registerErrorHandling } from './plugins/error-handler.js';
 import { applyHttpTimeouts, clientErrorHandler, type HttpTimeouts } from './plugins/http-limits.js';
 import { registerRequestDebugLog } from './plugins/request-debug-log.js';
-import { registerHsts } from './plugins/hsts.js';
+import { httpServerFactory } from './plugins/http-server.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
 import { changeRequestsRoutes } from './routes/change-requests-routes.js';
@@ -88,7 +88,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     { level: deps.logLevel ?? 'info', redact: { paths: REDACT, censor: '[redacted]' } },
     deps.logDestination ?? pino.destination(2),
   );
-  // TLS 1.3 only: a 1.2 client fails the handshake. The cast: Fastify types an https server apart.
+  // The HTTP(S) server comes from httpServerFactory (TLS 1.3 only, HSTS on every response); with
+  // TLS, `https: true` only makes Fastify's "listening at" log line say https. The cast: Fastify
+  // types an https server apart.
   const app = Fastify({
     loggerInstance: logger,
     genReqId: () => randomUUID(),
@@ -98,9 +100,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clientErrorHandler,
     frameworkErrors,
     trustProxy: deps.trustedProxies && deps.trustedProxies.length > 0 ? [...deps.trustedProxies] : false,
-    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' } } : {}),
+    serverFactory: httpServerFactory(deps.tls),
+    ...(deps.tls ? { https: true } : {}),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
-  registerHsts(app);
   applyHttpTimeouts(app.server, deps.timeouts);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
