@@ -9,6 +9,7 @@ import type { DerivedKeys } from './crypto/value-crypto.js';
 import { registerAuth } from './plugins/auth.js';
 import { frameworkErrors, registerErrorHandling } from './plugins/error-handler.js';
 import { applyHttpTimeouts, clientErrorHandler, type HttpTimeouts } from './plugins/http-limits.js';
+import { registerJsonBody } from './plugins/json-body.js';
 import { registerRequestDebugLog } from './plugins/request-debug-log.js';
 import { httpServerFactory } from './plugins/http-server.js';
 import { accountRoutes } from './routes/account-routes.js';
@@ -109,14 +110,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerErrorHandling(app);
   registerRequestDebugLog(app);
 
-  // JSON is the only body type (anything else is 415).
-  // An empty body with a JSON content type (common on DELETE) means "no body", not a parse error.
-  const defaultJson = app.getDefaultJsonParser('error', 'error');
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if (body === '' || body === undefined) return done(null, undefined);
-    return defaultJson(req, body as string, done);
-  });
+  registerJsonBody(app);
 
   app.decorateRequest('auth', null);
   app.addHook('onRequest', async (req, reply) => {
