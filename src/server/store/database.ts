@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations/migration-provider.js';
 import type { DB, Dialect } from './schema.js';
+import { KryptSqliteDialect } from './sqlite-dialect.js';
 
 // Opens the store: SQLite on disk (WAL) or in memory, or a PostgreSQL pool; migrates to the latest schema.
 
@@ -24,7 +25,7 @@ function openSqlite(file: string): Kysely<DB> {
   if (file !== ':memory:') sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  return new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return new Kysely<DB>({ dialect: new KryptSqliteDialect(sqlite) });
 }
 
 function openPostgres(url: string): Kysely<DB> {
