@@ -33,12 +33,16 @@ import { createMembersService } from './services/members-service.js';
 import { createProjectsService } from './services/projects-service.js';
 import { createFailureLimiter, limitFailures, type FailureLimitOptions } from './services/rate-limit-service.js';
 import { createSecretsService } from './services/secrets-service.js';
+import { createStreamAccess, type StreamAccessOptions } from './services/stream-access.js';
 import type { ServiceDeps } from './services/service-deps.js';
 import type { DB, Dialect } from './store/schema.js';
 
 // Server wiring: the one composition root. Builds the Fastify instance; main.ts listens.
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
+
+/** Change stream options: the route's timings and the limits on who keeps a stream open. */
+export type EventsOptions = EventsRouteOptions & StreamAccessOptions;
 
 export interface AppDeps {
   db: Kysely<DB>;
@@ -53,8 +57,8 @@ export interface AppDeps {
   version?: string;
   /** PostgreSQL: a new client outside the pool, for the change feed's LISTEN (KryptDatabase.newClient). */
   newClient?: () => pg.Client;
-  /** Change stream timings (heartbeat, longest stream). */
-  events?: EventsRouteOptions;
+  /** Change stream timings (heartbeat, longest stream, access re-check) and streams per key. */
+  events?: EventsOptions;
   /** Failed credentials (API keys, invite codes) allowed per client address before 429. */
   failureLimit?: FailureLimitOptions;
   /** How long a client may take to send a request; idle and keep-alive limits. */
@@ -135,7 +139,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const failures = createFailureLimiter(deps.failureLimit);
   const authService = createAuthService(serviceDeps);
   const auth = { authenticate: limitFailures(failures, (_header, client) => client.ip, authService.authenticate) };
-  const apiKeys = createApiKeysService(serviceDeps);
+  const streamAccess = createStreamAccess(serviceDeps, deps.events, (err) => app.log.warn({ err }, 'change stream access check failed'));
+  app.addHook('onClose', async () => streamAccess.close());
+  const apiKeys = createApiKeysService(serviceDeps, streamAccess);
   const projects = createProjectsService(serviceDeps);
   const secrets = createSecretsService(serviceDeps);
   const history = createHistoryService(serviceDeps);
@@ -143,7 +149,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const invites = createInvitesService(serviceDeps);
   const changeRequests = createChangeRequestsService(serviceDeps);
   const auditLog = createAuditService(serviceDeps);
-  const changeFeed = createChangeFeedService(serviceDeps, changes);
+  const changeFeed = createChangeFeedService(serviceDeps, changes, streamAccess);
 
   healthRoutes(app);
   await app.register(

@@ -4,8 +4,7 @@ import { createSecureContext } from 'node:tls';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { DestinationStream, Level } from 'pino';
-import { buildApp } from './app.js';
-import type { EventsRouteOptions } from './routes/events-routes.js';
+import { buildApp, type EventsOptions } from './app.js';
 import type { HttpTimeouts } from './plugins/http-limits.js';
 import type { FailureLimitOptions } from './services/rate-limit-service.js';
 import { formatMasterKey, generateMasterKey, parseMasterKeyText } from './crypto/master-key.js';
@@ -45,8 +44,8 @@ export interface StartServerOptions {
   logDestination?: DestinationStream;
   logLevel?: Level;
   bodyLimit?: number;
-  /** Change stream timings (heartbeat, longest stream); the defaults suit production. */
-  events?: EventsRouteOptions;
+  /** Change stream timings (heartbeat, longest stream, access re-check) and streams per key; the defaults suit production. */
+  events?: EventsOptions;
   /** Failed API keys / invite codes per client address before 429 (default 20 a minute). */
   failureLimit?: FailureLimitOptions;
   /** Request, header, keep-alive and idle timeouts (defaults 30 s, 10 s, 72 s, 120 s). */
