@@ -10,8 +10,9 @@ import type { DerivedKeys } from './crypto/value-crypto.js';
 import { registerAuth } from './plugins/auth.js';
 import { frameworkErrors, registerErrorHandling } from './plugins/error-handler.js';
 import { applyHttpTimeouts, clientErrorHandler, type HttpTimeouts } from './plugins/http-limits.js';
+import { registerJsonBody } from './plugins/json-body.js';
 import { registerRequestDebugLog } from './plugins/request-debug-log.js';
-import { registerHsts } from './plugins/hsts.js';
+import { httpServerFactory } from './plugins/http-server.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
 import { changeRequestsRoutes } from './routes/change-requests-routes.js';
@@ -33,12 +34,16 @@ import { createMembersService } from './services/members-service.js';
 import { createProjectsService } from './services/projects-service.js';
 import { createFailureLimiter, limitFailures, type FailureLimitOptions } from './services/rate-limit-service.js';
 import { createSecretsService } from './services/secrets-service.js';
+import { createStreamAccess, type StreamAccessOptions } from './services/stream-access.js';
 import type { ServiceDeps } from './services/service-deps.js';
 import type { DB, Dialect } from './store/schema.js';
 
 // Server wiring: the one composition root. Builds the Fastify instance; main.ts listens.
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
+
+/** Change stream options: the route's timings and the limits on who keeps a stream open. */
+export type EventsOptions = EventsRouteOptions & StreamAccessOptions;
 
 export interface AppDeps {
   db: Kysely<DB>;
@@ -53,8 +58,8 @@ export interface AppDeps {
   version?: string;
   /** PostgreSQL: a new client outside the pool, for the change feed's LISTEN (KryptDatabase.newClient). */
   newClient?: () => pg.Client;
-  /** Change stream timings (heartbeat, longest stream). */
-  events?: EventsRouteOptions;
+  /** Change stream timings (heartbeat, longest stream, access re-check) and streams per key. */
+  events?: EventsOptions;
   /** Failed credentials (API keys, invite codes) allowed per client address before 429. */
   failureLimit?: FailureLimitOptions;
   /** How long a client may take to send a request; idle and keep-alive limits. */
@@ -89,7 +94,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     { level: deps.logLevel ?? 'info', redact: { paths: REDACT, censor: '[redacted]' } },
     deps.logDestination ?? pino.destination(2),
   );
-  // TLS 1.3 only: a 1.2 client fails the handshake. The cast: Fastify types an https server apart.
+  // The HTTP(S) server comes from httpServerFactory (TLS 1.3 only, HSTS on every response); with
+  // TLS, `https: true` only makes Fastify's "listening at" log line say https. The cast: Fastify
+  // types an https server apart.
   const app = Fastify({
     loggerInstance: logger,
     genReqId: () => randomUUID(),
@@ -101,23 +108,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clientErrorHandler,
     frameworkErrors,
     trustProxy: deps.trustedProxies && deps.trustedProxies.length > 0 ? [...deps.trustedProxies] : false,
-    ...(deps.tls ? { https: { cert: deps.tls.cert, key: deps.tls.key, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' } } : {}),
+    serverFactory: httpServerFactory(deps.tls),
+    ...(deps.tls ? { https: true } : {}),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
-  registerHsts(app);
   applyHttpTimeouts(app.server, deps.timeouts);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
   registerRequestDebugLog(app);
 
-  // JSON is the only body type (anything else is 415).
-  // An empty body with a JSON content type (common on DELETE) means "no body", not a parse error.
-  const defaultJson = app.getDefaultJsonParser('error', 'error');
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if (body === '' || body === undefined) return done(null, undefined);
-    return defaultJson(req, body as string, done);
-  });
+  registerJsonBody(app);
 
   app.decorateRequest('auth', null);
   app.addHook('onRequest', async (req, reply) => {
@@ -142,7 +142,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const failures = createFailureLimiter(deps.failureLimit);
   const authService = createAuthService(serviceDeps);
   const auth = { authenticate: limitFailures(failures, (_header, client) => client.ip, authService.authenticate) };
-  const apiKeys = createApiKeysService(serviceDeps);
+  const streamAccess = createStreamAccess(serviceDeps, deps.events, (err) => app.log.warn({ err }, 'change stream access check failed'));
+  app.addHook('onClose', async () => streamAccess.close());
+  const apiKeys = createApiKeysService(serviceDeps, streamAccess);
   const projects = createProjectsService(serviceDeps);
   const secrets = createSecretsService(serviceDeps);
   const history = createHistoryService(serviceDeps);
@@ -150,7 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const invites = createInvitesService(serviceDeps);
   const changeRequests = createChangeRequestsService(serviceDeps);
   const auditLog = createAuditService(serviceDeps);
-  const changeFeed = createChangeFeedService(serviceDeps, changes);
+  const changeFeed = createChangeFeedService(serviceDeps, changes, streamAccess);
 
   healthRoutes(app);
   await app.register(

@@ -1,12 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isIP, type AddressInfo } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DestinationStream, Level } from 'pino';
-import { buildApp } from './app.js';
-import type { EventsRouteOptions } from './routes/events-routes.js';
+import { buildApp, type EventsOptions } from './app.js';
 import type { HttpTimeouts } from './plugins/http-limits.js';
 import type { FailureLimitOptions } from './services/rate-limit-service.js';
 import { formatMasterKey, generateMasterKey, parseMasterKeyText } from './crypto/master-key.js';
@@ -47,12 +46,14 @@ export interface StartServerOptions {
   logDestination?: DestinationStream;
   logLevel?: Level;
   bodyLimit?: number;
-  /** Change stream timings (heartbeat, longest stream); the defaults suit production. */
-  events?: EventsRouteOptions;
+  /** Change stream timings (heartbeat, longest stream, access re-check) and streams per key; the defaults suit production. */
+  events?: EventsOptions;
   /** Failed API keys / invite codes per client address before 429 (default 20 a minute). */
   failureLimit?: FailureLimitOptions;
   /** Request, header, keep-alive and idle timeouts (defaults 30 s, 10 s, 72 s, 120 s). */
   timeouts?: HttpTimeouts;
+  /** Hears what opening the store fixed (e.g. database files tightened to 0600); default: nothing. */
+  warn?: (message: string) => void;
 }
 
 export interface RunningServer {
@@ -83,15 +84,20 @@ export function parseMasterKey(text: string): Buffer {
   }
 }
 
-/** Reads and parses a master key file. */
-export function readMasterKeyFile(path: string): Buffer {
+/** Reads and parses a master key file; `warn` hears when group or others may read it (it is read anyway). */
+export function readMasterKeyFile(path: string, warn: (message: string) => void = () => undefined): Buffer {
   let text: string;
+  let mode: number;
   try {
     text = readFileSync(path, 'utf8');
+    mode = statSync(path).mode & 0o777;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : `cannot be read (${code ?? 'error'})`;
     throw new ServerStartupError('master_key_file', `master key file ${path} ${why}`, 'check the --master-key-file path');
+  }
+  if ((mode & 0o044) !== 0) {
+    warn(`the master key file ${path} is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}): restrict it with \`chmod 600 ${path}\``);
   }
   return parseMasterKey(text);
 }
@@ -156,9 +162,12 @@ export function parseTrustedProxies(values: readonly string[]): string[] {
   return list;
 }
 
-async function useDatabase(database: DatabaseOptions | KryptDatabase): Promise<{ kdb: KryptDatabase; owned: boolean }> {
+async function useDatabase(
+  database: DatabaseOptions | KryptDatabase,
+  warn?: (message: string) => void,
+): Promise<{ kdb: KryptDatabase; owned: boolean }> {
   if ('db' in database) return { kdb: database, owned: false };
-  return { kdb: await openDatabase(database), owned: true };
+  return { kdb: await openDatabase(database, warn ? { warn } : {}), owned: true };
 }
 
 /** Opens the store, verifies the master key against the key check, and listens. */
@@ -167,7 +176,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   assertHostAllowed(host, (opts.behindTlsProxy ?? false) || opts.tls !== undefined);
   if (opts.tls) assertTlsPair(opts.tls);
   const keys = deriveKeys(opts.masterKey);
-  const { kdb, owned } = await useDatabase(opts.database);
+  const { kdb, owned } = await useDatabase(opts.database, opts.warn);
   const closeDb = async () => {
     if (owned) await kdb.destroy();
   };
@@ -261,6 +270,8 @@ export interface InitInstanceOptions {
   database: DatabaseOptions | KryptDatabase;
   email?: string;
   name?: string;
+  /** Hears what opening the store fixed (e.g. database files tightened to 0600). */
+  warn?: (message: string) => void;
 }
 
 export interface InitResult {
@@ -276,7 +287,7 @@ export async function initInstance(opts: InitInstanceOptions): Promise<InitResul
   if (email === undefined) {
     throw new ServerStartupError('invalid_email', `"${opts.email}" is not an email address`, 'pass the first user\'s email with --email, e.g. you@example.com');
   }
-  const { kdb, owned } = await useDatabase(opts.database);
+  const { kdb, owned } = await useDatabase(opts.database, opts.warn);
   try {
     if (await isInitialised(kdb.db)) {
       throw new ServerStartupError(

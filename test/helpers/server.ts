@@ -75,6 +75,8 @@ export interface TestServerOptions {
   failureLimit?: StartServerOptions['failureLimit'];
   /** HTTP timeouts (default: the server's). */
   timeouts?: StartServerOptions['timeouts'];
+  /** Change stream options (default: the server's). */
+  events?: StartServerOptions['events'];
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
@@ -105,6 +107,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
     ...(opts.failureLimit ? { failureLimit: opts.failureLimit } : {}),
     ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
+    ...(opts.events ? { events: opts.events } : {}),
   });
   let closed: Promise<void> | undefined;
   return {

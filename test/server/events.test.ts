@@ -1,66 +1,13 @@
-import { request, type IncomingHttpHeaders } from 'node:http';
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initInstance, openDatabase, parseMasterKey, startServer } from '../../src/server/main.js';
 import { watchRevisions } from '../../src/lib/watch/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { openStream, type Stream } from '../helpers/sse.js';
 
 // The change stream (GET .../environments/:env/events, Server-Sent Events) over real HTTP on SQLite
 // and PostgreSQL: the exact wire format, every committed write path, authorization, shutdown.
-
-interface Stream {
-  status: number;
-  headers: IncomingHttpHeaders;
-  /** Everything received so far. */
-  text(): string;
-  /** Resolves once the received text matches (generous timeout: events are asynchronous). */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
-  /** Resolves when the server ends the response. */
-  ended: Promise<void>;
-  close(): void;
-}
-
-function openStream(base: string, path: string, token: string | null): Promise<Stream> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { accept: 'text/event-stream' };
-    if (token) headers.authorization = `Bearer ${token}`;
-    const req = request(new URL(path, base), { headers }, (res) => {
-      let text = '';
-      const waiters = new Set<() => void>();
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        text += chunk;
-        for (const w of [...waiters]) w();
-      });
-      const ended = new Promise<void>((r) => res.on('close', () => r()));
-      resolve({
-        status: res.statusCode ?? 0,
-        headers: res.headers,
-        text: () => text,
-        ended,
-        close: () => req.destroy(),
-        waitFor: (pattern, timeoutMs = 10_000) =>
-          new Promise((ok, fail) => {
-            const check = (): void => {
-              if (!pattern.test(text)) return;
-              waiters.delete(check);
-              clearTimeout(timer);
-              ok(text);
-            };
-            const timer = setTimeout(() => {
-              waiters.delete(check);
-              fail(new Error(`no ${pattern} in stream; got ${JSON.stringify(text)}`));
-            }, timeoutMs);
-            waiters.add(check);
-            check();
-          }),
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 const event = (revision: number) => `event: revision\ndata: {"revision":${revision}}\n\n`;
 

@@ -29,7 +29,7 @@ export default class ServerInit extends KryptCommand<InitResult> {
     const { flags } = await this.parse(ServerInit);
     const database = resolveStorage(flags, this.deps.env);
     const out = flags['master-key-out'] ? resolve(this.deps.cwd, flags['master-key-out']) : undefined;
-    const init = await initInstance({ database, email: flags.email, ...(flags.name ? { name: flags.name } : {}) });
+    const init = await initInstance({ database, email: flags.email, ...(flags.name ? { name: flags.name } : {}), warn: (message) => this.warn(message) });
     if (out) {
       try {
         writeFileSync(out, init.masterKey + '\n', { mode: 0o600, flag: 'wx' });

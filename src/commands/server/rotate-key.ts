@@ -47,7 +47,7 @@ export default class ServerRotateKey extends KryptCommand<RotateResult | void> {
     if (out && existsSync(out)) throw new KryptError('usage', `${out} already exists`, { hint: 'choose a new --new-master-key-out path; it is never overwritten' });
 
     const masterKey = flags['master-key-file']
-      ? readMasterKeyFile(flags['master-key-file'])
+      ? readMasterKeyFile(flags['master-key-file'], (message) => this.warn(message))
       : parseMasterKey(await readMasterKeyText(this.deps, 'Current master key:'));
     const counts = await rotateMasterKey({
       database,

@@ -73,6 +73,7 @@ export default class ServerStart extends KryptCommand<void> {
       ...(tls ? { tls } : {}),
       trustedProxies,
       logLevel,
+      warn: (message) => this.warn(message),
     });
     masterKey.fill(0);
     this.deps.stderr.write(`Krypt server listening on ${server.url}\n`);
@@ -80,7 +81,7 @@ export default class ServerStart extends KryptCommand<void> {
   }
 
   private async masterKey(file: string | undefined): Promise<Buffer> {
-    if (file) return readMasterKeyFile(file);
+    if (file) return readMasterKeyFile(file, (message) => this.warn(message));
     return parseMasterKey(await readMasterKeyText(this.deps));
   }
 

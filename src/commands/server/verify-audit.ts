@@ -37,7 +37,7 @@ export default class ServerVerifyAudit extends KryptCommand<VerifyResult> {
     }
     assertNoMasterKeyInEnv(this.deps.env);
     const database = resolveStorage(flags, this.deps.env);
-    const masterKey = flags['master-key-file'] ? readMasterKeyFile(flags['master-key-file']) : parseMasterKey(await readMasterKeyText(this.deps));
+    const masterKey = flags['master-key-file'] ? readMasterKeyFile(flags['master-key-file'], (message) => this.warn(message)) : parseMasterKey(await readMasterKeyText(this.deps));
     const report = await verifyAudit(database, masterKey);
     masterKey.fill(0);
     const result: VerifyResult = {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ApiError, ApiErrorCode } from '../../contract/index.js';
+import { HSTS_HEADER } from './hsts.js';
 
 // Connection-level limits: how long a client may take to send a request, and how errors the HTTP
 // parser raises before Fastify sees a request (slow or oversized headers, garbage) are answered.
@@ -55,7 +56,7 @@ const PARSER_ERRORS: Record<string, { status: number; code: ApiErrorCode; messag
 
 /**
  * Fastify's clientErrorHandler: answers with the API's error envelope (Fastify's default sends its
- * own JSON shape) and closes the socket. No request exists yet, so the request id is fresh.
+ * own JSON shape) and HSTS, and closes the socket. No request exists yet, so the request id is fresh.
  */
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
@@ -65,7 +66,7 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${mapped.status} ${STATUS_CODES[mapped.status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+        `Content-Length: ${Buffer.byteLength(text)}\r\nStrict-Transport-Security: ${HSTS_HEADER}\r\nConnection: close\r\n\r\n${text}`,
     );
   }
   socket.destroy();

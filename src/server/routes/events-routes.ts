@@ -9,7 +9,8 @@ export interface EventsRouteOptions {
   heartbeatMs?: number;
   /**
    * The server ends a stream after this long (default 5 min); the client reconnects at once and is
-   * authenticated and authorized again, so a revoked key or membership stops receiving events.
+   * authenticated and authorized again. (A revoked or expired key, or lost read access, ends it
+   * sooner: see StreamAccessOptions.)
    */
   maxStreamMs?: number;
 }
@@ -78,6 +79,8 @@ export function eventsRoutes(app: FastifyInstance, feed: ChangeFeedService, opts
       const expiry = setTimeout(end, opts.maxStreamMs ?? 5 * 60_000);
       open.add(end);
       res.on('close', cleanup);
+      // The key was revoked or expired, or its user may no longer read this environment.
+      void watch.revoked.then(end);
       return reply;
     },
   );

@@ -60,8 +60,16 @@ export async function issueApiKey(
   return { key: toApiKeyInfo({ ...row, service_project_slug: service?.projectSlug ?? null }), token };
 }
 
-/** Creates the service for the caller's own identity, personal API keys and service tokens. */
-export function createApiKeysService(deps: ServiceDeps) {
+/** Told about a key revoked through this server, once the revocation has committed. */
+export interface KeyRevocationListener {
+  keyRevoked(keyId: string): void;
+}
+
+/**
+ * Creates the service for the caller's own identity, personal API keys and service tokens;
+ * `revocations` hears each revocation (the open change streams of that key end).
+ */
+export function createApiKeysService(deps: ServiceDeps, revocations: KeyRevocationListener = { keyRevoked: () => undefined }) {
   const transaction = <T>(fn: (trx: Transaction<DB>) => Promise<T>) => deps.db.transaction().execute(fn);
 
   async function ownKey(db: Executor, auth: AuthContext, id: string): Promise<ApiKeyWithScope> {
@@ -110,14 +118,16 @@ export function createApiKeysService(deps: ServiceDeps) {
     /** Revokes one of the caller's keys (`current` = the key making the request); idempotent. A service token may revoke only itself. */
     async revoke(auth: AuthContext, id: string): Promise<void> {
       if (auth.service && id !== 'current' && id !== auth.keyId) requirePersonalKey(auth.service);
-      await transaction(async (trx) => {
+      const keyId = await transaction(async (trx) => {
         const row = await ownKey(trx, auth, id);
-        if (row.revoked_at !== null) return;
+        if (row.revoked_at !== null) return row.id;
         await revokeApiKey(trx, row.id, deps.now().toISOString());
         const info = toApiKeyInfo(row);
         const project = row.service_project_id && row.service_project_slug ? { id: row.service_project_id, slug: row.service_project_slug } : null;
         await deps.audit.record(trx, keyAudit(auth, 'key.revoke', info, project));
+        return row.id;
       });
+      revocations.keyRevoked(keyId);
     },
   };
 }

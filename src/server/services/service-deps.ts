@@ -29,6 +29,8 @@ export interface ClientInfo {
 export interface AuthContext {
   user: { id: string; email: string; name: string };
   keyId: string;
+  /** When the key stops working (ISO 8601), or null if it never expires. */
+  keyExpiresAt: string | null;
   /** Set when the key is a read-only service token limited to one project and environment. */
   service: { projectId: string; projectSlug: string; environment: Environment } | null;
   client: ClientInfo;

@@ -52,3 +52,40 @@ export async function touchApiKey(db: Executor, id: string, at: string, since: s
     .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', since)]))
     .execute();
 }
+
+/** A key's state and its user's role in one project (null when not a member); see findKeyAccess. */
+export interface KeyAccessRow {
+  key_id: string;
+  revoked_at: string | null;
+  expires_at: string | null;
+  project_id: string | null;
+  role: string | null;
+}
+
+// (key, project) pairs per query: at most 1,000 bound parameters, well under SQLite's limit.
+const ACCESS_CHUNK = 500;
+
+/**
+ * For the keys and projects of `pairs`: each existing key's revocation and expiry, once per project
+ * of those its user belongs to (with the role), or once with a null project when none. One query
+ * per 500 pairs.
+ */
+export async function findKeyAccess(db: Executor, pairs: { keyId: string; projectId: string }[]): Promise<KeyAccessRow[]> {
+  const rows: KeyAccessRow[] = [];
+  for (let i = 0; i < pairs.length; i += ACCESS_CHUNK) {
+    const chunk = pairs.slice(i, i + ACCESS_CHUNK);
+    const keyIds = [...new Set(chunk.map((p) => p.keyId))];
+    const projectIds = [...new Set(chunk.map((p) => p.projectId))];
+    rows.push(
+      ...(await db
+        .selectFrom('api_keys')
+        .leftJoin('memberships', (join) =>
+          join.onRef('memberships.user_id', '=', 'api_keys.user_id').on('memberships.project_id', 'in', projectIds),
+        )
+        .select(['api_keys.id as key_id', 'api_keys.revoked_at', 'api_keys.expires_at', 'memberships.project_id', 'memberships.role'])
+        .where('api_keys.id', 'in', keyIds)
+        .execute()),
+    );
+  }
+  return rows;
+}

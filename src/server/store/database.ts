@@ -1,10 +1,11 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations/migration-provider.js';
 import type { DB, Dialect } from './schema.js';
+import { KryptSqliteDialect } from './sqlite-dialect.js';
 
 // Opens the store: SQLite on disk (WAL) or in memory, or a PostgreSQL pool; migrates to the latest schema.
 
@@ -19,12 +20,52 @@ export interface KryptDatabase {
   destroy(): Promise<void>;
 }
 
-function openSqlite(file: string): Kysely<DB> {
+/** How opening the store reports what it fixed on the way (e.g. file permissions). */
+export interface OpenDatabaseNotices {
+  warn?: (message: string) => void;
+}
+
+const octal = (mode: number) => mode.toString(8).padStart(4, '0');
+
+/**
+ * The database file is created 0600 before SQLite opens it: SQLite gives its -wal and -shm files
+ * the main file's mode, and the data directory may be readable by others (an operator's 0755).
+ * An existing file with looser bits is tightened, with its -wal/-shm, and reported.
+ */
+function restrictSqliteFiles(file: string, warn: (message: string) => void): void {
+  try {
+    closeSync(openSync(file, 'wx', 0o600));
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const loose = [file, `${file}-wal`, `${file}-shm`]
+    .filter((f) => existsSync(f))
+    .map((f) => ({ file: f, mode: statSync(f).mode & 0o777 }))
+    .filter((f) => (f.mode & 0o077) !== 0);
+  if (loose.length === 0) return;
+  const failed: string[] = [];
+  for (const f of loose) {
+    try {
+      chmodSync(f.file, 0o600);
+    } catch (err) {
+      failed.push(`${basename(f.file)} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  const names = loose.map((f) => basename(f.file)).join(', ');
+  const modes = [...new Set(loose.map((f) => octal(f.mode)))].join(', ');
+  const outcome = failed.length === 0 ? 'tightened to 0600' : `could not tighten ${failed.join(', ')}: run chmod 600 on them`;
+  const subject = loose.length === 1 ? `file ${names} in ${dirname(file)} was` : `files ${names} in ${dirname(file)} were`;
+  warn(`the SQLite ${subject} accessible to other users (mode ${modes}); ${outcome}`);
+}
+
+function openSqlite(file: string, notices: OpenDatabaseNotices = {}): Kysely<DB> {
+  if (file !== ':memory:') restrictSqliteFiles(file, notices.warn ?? (() => undefined));
   const sqlite = new SqliteDatabase(file);
   if (file !== ':memory:') sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  return new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return new Kysely<DB>({ dialect: new KryptSqliteDialect(sqlite) });
 }
 
 function openPostgres(url: string): Kysely<DB> {
@@ -35,8 +76,8 @@ function openPostgres(url: string): Kysely<DB> {
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 
-/** Opens the database described by the options and runs pending migrations. */
-export async function openDatabase(opts: DatabaseOptions): Promise<KryptDatabase> {
+/** Opens the database described by the options and runs pending migrations; `notices.warn` hears what was fixed. */
+export async function openDatabase(opts: DatabaseOptions, notices: OpenDatabaseNotices = {}): Promise<KryptDatabase> {
   let db: Kysely<DB>;
   let dialect: Dialect;
   let newClient: (() => pg.Client) | undefined;
@@ -52,7 +93,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<KryptDatabase
       new pg.Client({ connectionString, application_name: 'krypt-change-feed', keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
   } else if ('dataDir' in opts) {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-    db = openSqlite(join(opts.dataDir, 'krypt.db'));
+    db = openSqlite(join(opts.dataDir, 'krypt.db'), notices);
     dialect = 'sqlite';
   } else {
     db = openSqlite(':memory:');
