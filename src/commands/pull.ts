@@ -6,9 +6,10 @@ import { contextFlags } from '../cli/flags.js';
 import { loadEnvironment } from '../cli/hot/context.js';
 import { OFFLINE_FLAGS } from '../cli/hot/flag-specs.js';
 import { toOclifFlags } from '../cli/hot/oclif-flags.js';
-import { ENV_FORMATS, parseSerialized, serializeEnv, type EnvFormat } from '../lib/envfile/index.js';
+import { ENV_FORMATS, envFilePosition, parseSerialized, serializeEnv, type EnvFormat } from '../lib/envfile/index.js';
 import { KryptError } from '../lib/errors.js';
 import { writeFileAtomic } from '../lib/files/atomic-write.js';
+import { decodeUtf8, fileSource } from '../lib/files/text-decoding.js';
 import { isGitIgnored } from '../lib/sync/git.js';
 import { diffEnv, isEmptyDiff, type EnvDiff } from '../lib/sync/diff.js';
 
@@ -57,7 +58,7 @@ export default class Pull extends KryptCommand<PullResult> {
   private check(file: string, format: EnvFormat, remote: Record<string, string>, base: PullResult): PullResult {
     let local: Record<string, string> = {};
     try {
-      local = parseSerialized(readFileSync(file, 'utf8'), format, file);
+      local = parseSerialized(decodeUtf8(readFileSync(file), fileSource(file, format === 'env' ? envFilePosition : undefined)), format, file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }

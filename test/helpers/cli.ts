@@ -16,7 +16,8 @@ export interface CliResult {
 export interface CliOptions {
   cwd: string;
   env?: Record<string, string | undefined>;
-  input?: string;
+  /** Written to stdin, then closed; bytes are passed through untouched. */
+  input?: string | Buffer;
   timeoutMs?: number;
 }
 

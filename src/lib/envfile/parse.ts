@@ -3,6 +3,7 @@ import { yaml } from './yaml-loader.js';
 import { KryptError } from '../errors.js';
 import { keyNameProblem } from './keys.js';
 import type { EnvFormat } from './serialize.js';
+import { nulValueMessage } from './values.js';
 
 // dotenv 18.0.10's LINE regex (dist/index.cjs, the default parser), copied verbatim so we can see
 // what dotenv.parse skips; the `d` flag only adds group indices. Keep in step with dotenv upgrades.
@@ -13,6 +14,7 @@ const REGEX_LINE_BREAK = /[\n\u2028\u2029]/;
 const QUOTES = `'"\``;
 
 const MALFORMED_HINT = 'each line must be KEY=VALUE, a # comment or blank; quote values containing # or newlines';
+const NUL_HINT = 'remove the NUL character from the value: environment variables cannot hold it';
 
 function lineAt(src: string, offset: number): number {
   let line = 1;
@@ -31,11 +33,8 @@ function leadingSpace(s: string): number {
  */
 export function parseEnvFile(text: string, fileLabel: string): Record<string, string> {
   const src = text.replace(/\r\n?/g, '\n'); // dotenv normalises line endings the same way first
-  const fail = (offset: number, reason: string): never => {
-    throw new KryptError('envfile_malformed', `${fileLabel}:${lineAt(src, offset)}: ${reason}`, {
-      hint: MALFORMED_HINT,
-      kind: 'local',
-    });
+  const fail = (offset: number, reason: string, hint = MALFORMED_HINT): never => {
+    throw new KryptError('envfile_malformed', `${fileLabel}:${lineAt(src, offset)}: ${reason}`, { hint, kind: 'local' });
   };
   const checkGap = (from: number, to: number): void => {
     let offset = from;
@@ -79,6 +78,7 @@ export function parseEnvFile(text: string, fileLabel: string): Record<string, st
     if (!quoted && glued && src[valueEnd] === '#') {
       fail(entryStart, `the value of ${key} contains an unquoted "#", which starts a comment: quote the value`);
     }
+    if (valueSpan !== undefined && src.slice(valueSpan[0], valueSpan[1]).includes('\0')) fail(entryStart, nulValueMessage([key]), NUL_HINT);
     keys.add(key);
   }
   checkGap(consumed, src.length);
@@ -93,6 +93,24 @@ export function parseEnvFile(text: string, fileLabel: string): Record<string, st
     });
   }
   return { ...parsed };
+}
+
+/**
+ * What the character at `index` of a .env text is part of — "the value of NAME" or "a comment" —
+ * or undefined when it cannot be told (a key name, a stray line). For messages about that character.
+ */
+export function envFilePosition(text: string, index: number): string | undefined {
+  const src = text.replace(/\r\n?/g, '\n');
+  const at = text.slice(0, index).replace(/\r\n?/g, '\n').length;
+  for (const m of src.matchAll(LINE)) {
+    const end = m.index + m[0].length;
+    if (at < m.index || at >= end) continue;
+    const valueSpan = m.indices?.[2];
+    if (valueSpan !== undefined && at >= valueSpan[0] && at < valueSpan[1]) return `the value of ${m[1]}`;
+    return at >= (valueSpan?.[1] ?? m.indices?.[1]?.[1] ?? end) ? 'a comment' : undefined;
+  }
+  const lineStart = src.lastIndexOf('\n', at - 1) + 1;
+  return src.slice(lineStart).trimStart().startsWith('#') ? 'a comment' : undefined;
 }
 
 function malformed(message: string): KryptError {
