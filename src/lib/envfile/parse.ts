@@ -26,21 +26,38 @@ function leadingSpace(s: string): number {
   return s.length - s.trimStart().length;
 }
 
+/** A .env file as read, with what its values alone do not keep (for `krypt pull` before it overwrites one). */
+export interface EnvFileContents {
+  values: Record<string, string>;
+  /** Comment lines, and comments after an entry. */
+  comments: number;
+  /** Keys written with an `export ` prefix, in file order. */
+  exported: string[];
+}
+
 /**
  * Reads a .env file exactly as dotenv.parse does, but refuses what dotenv would silently drop or
  * cut short: stray lines, entries split across lines, keys that are not portable names, and an
  * unquoted value cut at "#". Errors name the file, line and key, never a value.
  */
 export function parseEnvFile(text: string, fileLabel: string): Record<string, string> {
+  return readEnvFile(text, fileLabel).values;
+}
+
+/** parseEnvFile, also counting the comments and `export` prefixes that the values do not carry. */
+export function readEnvFile(text: string, fileLabel: string): EnvFileContents {
   const src = text.replace(/\r\n?/g, '\n'); // dotenv normalises line endings the same way first
   const fail = (offset: number, reason: string, hint = MALFORMED_HINT): never => {
     throw new KryptError('envfile_malformed', `${fileLabel}:${lineAt(src, offset)}: ${reason}`, { hint, kind: 'local' });
   };
+  let comments = 0;
+  const exported: string[] = [];
   const checkGap = (from: number, to: number): void => {
     let offset = from;
     for (const piece of src.slice(from, to).split(REGEX_LINE_BREAK)) {
       const rest = piece.trimStart();
       if (rest !== '' && !rest.startsWith('#')) fail(offset + leadingSpace(piece), 'not a KEY=VALUE line');
+      if (rest.startsWith('#')) comments += 1;
       offset += piece.length + 1;
     }
   };
@@ -79,6 +96,8 @@ export function parseEnvFile(text: string, fileLabel: string): Record<string, st
       fail(entryStart, `the value of ${key} contains an unquoted "#", which starts a comment: quote the value`);
     }
     if (valueSpan !== undefined && src.slice(valueSpan[0], valueSpan[1]).includes('\0')) fail(entryStart, nulValueMessage([key]), NUL_HINT);
+    if (src.slice(valueSpan?.[1] ?? keySpan[1], consumed).includes('#')) comments += 1;
+    if (/^\s*export\s/.test(m[0])) exported.push(key);
     keys.add(key);
   }
   checkGap(consumed, src.length);
@@ -92,7 +111,7 @@ export function parseEnvFile(text: string, fileLabel: string): Record<string, st
       kind: 'local',
     });
   }
-  return { ...parsed };
+  return { values: { ...parsed }, comments, exported };
 }
 
 /**
