@@ -1,4 +1,5 @@
 import { Command, Errors } from '@oclif/core';
+import { tlsOverrideWarning } from '../lib/api/tls.js';
 import { KryptError } from '../lib/errors.js';
 import { createCliDeps, type CliDeps } from './deps.js';
 import { writeError } from './error-output.js';
@@ -13,6 +14,13 @@ export abstract class KryptCommand<T> extends Command {
   protected deps: CliDeps = createCliDeps();
 
   abstract override run(): Promise<T>;
+
+  override async init(): Promise<void> {
+    await super.init();
+    // Once per command, before anything connects (run and get warn in their own start-up path).
+    const tlsWarning = tlsOverrideWarning(this.deps.env);
+    if (tlsWarning !== undefined) this.warn(tlsWarning);
+  }
 
   /** Progress and human text: always stderr, silent in --json mode. */
   protected say(message: string): void {

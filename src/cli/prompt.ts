@@ -30,11 +30,16 @@ export async function readMasterKeyText(deps: CliDeps, label = 'Master key:'): P
   return deps.stdin.isTTY ? promptSecret(deps, label) : readStdin(deps);
 }
 
-/** Reads all of stdin as UTF-8. */
-export async function readStdin(deps: CliDeps): Promise<string> {
+/** Reads all of stdin as bytes (for input that must be checked before it is decoded). */
+export async function readStdinBytes(deps: CliDeps): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of deps.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** Reads all of stdin as UTF-8. */
+export async function readStdin(deps: CliDeps): Promise<string> {
+  return (await readStdinBytes(deps)).toString('utf8');
 }
 
 /**

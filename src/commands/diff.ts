@@ -5,7 +5,7 @@ import { contextFlags } from '../cli/flags.js';
 import { renderChanges } from '../cli/render.js';
 import { openProjectSession } from '../cli/session.js';
 import { parseEnvironment } from '../lib/config/context.js';
-import { parseEnvFile } from '../lib/envfile/index.js';
+import { envFilePosition, parseEnvFile } from '../lib/envfile/index.js';
 import { KryptError } from '../lib/errors.js';
 import { readUserFile } from '../lib/files/read-text.js';
 import { diffEntries } from '../lib/sync/diff.js';
@@ -44,7 +44,7 @@ export default class Diff extends KryptCommand<DiffResult> {
       throw new KryptError('usage', 'name two environments, or none to compare with the local file', { hint: 'run `krypt diff staging production` or `krypt diff --file .env`' });
     }
     const envs = args.envA !== undefined && args.envB !== undefined ? [parseEnvironment(args.envA), parseEnvironment(args.envB)] : undefined;
-    const local = envs ? undefined : parseEnvFile(readUserFile(resolve(this.deps.cwd, flags.file), flags.file, 'pass --file PATH, or run `krypt pull`'), flags.file);
+    const local = envs ? undefined : parseEnvFile(readUserFile(resolve(this.deps.cwd, flags.file), flags.file, 'pass --file PATH, or run `krypt pull`', envFilePosition), flags.file);
     const { client, context } = openProjectSession(this.deps, flags, 'diff');
     const [fromEnv, toEnv] = envs ?? [context.environment, undefined];
     const from = (await client.getSecrets(context.project, fromEnv!)).secrets;

@@ -11,10 +11,12 @@ interface InitResult {
   environment: string;
   file: string;
   gitignoreUpdated: boolean;
+  /** What was added to .gitignore: `.krypt` and `.env` unless already ignored. */
+  gitignoreAdded: string[];
 }
 
 export default class Init extends KryptCommand<InitResult> {
-  static override description = 'Bind this directory to a project: writes .krypt and adds it to .gitignore.';
+  static override description = 'Bind this directory to a project: writes .krypt and adds it and .env (where `krypt pull` writes values) to .gitignore, unless already ignored.';
   static override examples = ['<%= config.bin %> init --project my-app', '<%= config.bin %> init -p my-app -e staging'];
   static override flags = { ...contextFlags };
 
@@ -40,7 +42,8 @@ export default class Init extends KryptCommand<InitResult> {
       });
     }
     const written = writeKryptFile(this.deps.cwd, project, environment);
-    this.say(`Bound ${this.deps.cwd} to ${project} (${environment}).${written.gitignoreUpdated ? ' Added .krypt to .gitignore.' : ''}`);
-    return { project, environment, file: written.path, gitignoreUpdated: written.gitignoreUpdated };
+    const added = written.gitignoreAdded.length > 0 ? ` Added ${written.gitignoreAdded.join(' and ')} to .gitignore.` : '';
+    this.say(`Bound ${this.deps.cwd} to ${project} (${environment}).${added}`);
+    return { project, environment, file: written.path, gitignoreUpdated: written.gitignoreUpdated, gitignoreAdded: written.gitignoreAdded };
   }
 }

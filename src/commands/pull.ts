@@ -6,12 +6,15 @@ import { contextFlags } from '../cli/flags.js';
 import { loadEnvironment } from '../cli/hot/context.js';
 import { OFFLINE_FLAGS } from '../cli/hot/flag-specs.js';
 import { toOclifFlags } from '../cli/hot/oclif-flags.js';
-import { ENV_FORMATS, parseSerialized, serializeEnv, type EnvFormat } from '../lib/envfile/index.js';
+import { promptConfirm } from '../cli/prompt.js';
+import { ENV_FORMATS, envFilePosition, parseSerialized, serializeEnv, type EnvFormat } from '../lib/envfile/index.js';
 import { KryptError } from '../lib/errors.js';
 import { writeFileAtomic } from '../lib/files/atomic-write.js';
 import { requireIntact } from '../lib/sync/fetch-environment.js';
+import { decodeUtf8, fileSource } from '../lib/files/text-decoding.js';
 import { isGitIgnored } from '../lib/sync/git.js';
 import { diffEnv, isEmptyDiff, type EnvDiff } from '../lib/sync/diff.js';
+import { describeLoss, overwriteLoss, type OverwriteLoss } from '../lib/sync/overwrite.js';
 
 interface PullResult {
   project: string;
@@ -22,11 +25,17 @@ interface PullResult {
   keys: number;
   inSync?: boolean;
   diff?: EnvDiff;
+  /** What the overwritten file had that the server does not (after --force or a confirmation). */
+  dropped?: OverwriteLoss;
 }
 
 export default class Pull extends KryptCommand<PullResult> {
-  static override description = 'Write the environment to .env (or --out FILE, or --stdout) in the chosen format; the file is 0600 and written atomically.';
-  static override examples = ['<%= config.bin %> pull', '<%= config.bin %> pull --env staging --format json --out config/staging.json', '<%= config.bin %> pull --check'];
+  static override description = [
+    'Write the environment to .env (or --out FILE, or --stdout) in the chosen format; the file is 0600 and written atomically.',
+    'Before replacing a file, pull checks what it would drop (keys only in the file, comments, export prefixes, or a',
+    'file it cannot read): it asks on a terminal, and refuses otherwise unless --force.',
+  ].join('\n');
+  static override examples = ['<%= config.bin %> pull', '<%= config.bin %> pull --env staging --format json --out config/staging.json', '<%= config.bin %> pull --check', '<%= config.bin %> pull --force'];
   static override flags = {
     ...contextFlags,
     ...toOclifFlags(OFFLINE_FLAGS),
@@ -34,6 +43,7 @@ export default class Pull extends KryptCommand<PullResult> {
     stdout: Flags.boolean({ description: 'print to stdout instead of writing a file', exclusive: ['out', 'check'] }),
     format: Flags.string({ char: 'f', description: 'output format', options: [...ENV_FORMATS], default: 'env' }),
     check: Flags.boolean({ description: 'only compare the file with the server: exit 1 when they differ, write nothing' }),
+    force: Flags.boolean({ description: 'replace the file even if it has keys, comments or export prefixes that the pulled file drops' }),
   };
 
   async run(): Promise<PullResult> {
@@ -50,16 +60,36 @@ export default class Pull extends KryptCommand<PullResult> {
     }
     const file = resolve(this.deps.cwd, flags.out);
     if (flags.check) return this.check(file, format, remote.secrets, base);
+    const existing = readExisting(file);
+    const dropped = existing && existing.length > 0 ? overwriteLoss(existing, format, remote.secrets, flags.out) : undefined;
+    if (dropped) await this.confirmLoss(dropped, format, flags.out, `${context.project}/${context.environment}`, flags.force);
     writeFileAtomic(file, text, 0o600);
     this.say(`Wrote ${base.keys} keys from ${context.project}/${context.environment} to ${flags.out} (revision ${remote.revision}).`);
+    if (dropped && flags.force) this.warn(`replaced ${flags.out}, dropping ${describeLoss(dropped, format).join('; ')}`);
+    if (text === '' && existing && existing.length > 0) this.warn(`${context.project}/${context.environment} has no keys: ${flags.out} (${existing.length} bytes before) is now empty`);
     if (isGitIgnored(file) === false) this.warn(`${flags.out} is not git-ignored; add it to .gitignore so secrets are never committed`);
-    return { ...base, file };
+    return { ...base, file, ...(dropped ? { dropped } : {}) };
+  }
+
+  /** --force goes ahead; a terminal shows the loss (key names only) and asks; anything else is refused. */
+  private async confirmLoss(loss: OverwriteLoss, format: EnvFormat, out: string, where: string, force: boolean): Promise<void> {
+    if (force) return;
+    const lost = describeLoss(loss, format);
+    if (!this.interactive) {
+      throw new KryptError('would_lose_local_data', `${out} has what ${where} does not, and pulling would drop it: ${lost.join('; ')}`, {
+        hint: `send the file's keys first with \`krypt push --file ${out}\`, or pass --force to replace ${out} anyway`,
+      });
+    }
+    this.deps.stderr.write(`Pulling ${where} over ${out} would drop (values not shown):\n${lost.map((l) => `  ${l}\n`).join('')}`);
+    if (!(await promptConfirm(this.deps, `Replace ${out}?`))) {
+      throw new KryptError('cancelled', `pull cancelled; ${out} unchanged`, { kind: 'cancelled' });
+    }
   }
 
   private check(file: string, format: EnvFormat, remote: Record<string, string>, base: PullResult): PullResult {
     let local: Record<string, string> = {};
     try {
-      local = parseSerialized(readFileSync(file, 'utf8'), format, file);
+      local = parseSerialized(decodeUtf8(readFileSync(file), fileSource(file, format === 'env' ? envFilePosition : undefined)), format, file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
@@ -71,5 +101,16 @@ export default class Pull extends KryptCommand<PullResult> {
     }
     this.say(`${file} matches ${base.project}/${base.environment} (revision ${base.revision}).`);
     return { ...base, file, inSync: true, diff };
+  }
+}
+
+/** The bytes of the file pull is about to replace; undefined when there is none. */
+function readExisting(file: string): Buffer | undefined {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    throw new KryptError('file_unreadable', `cannot read ${file} to see what replacing it would drop (${code})`, { hint: 'check its permissions, or pass --out with another file' });
   }
 }

@@ -8,7 +8,7 @@ import { pendingLines } from '../cli/change-requests.js';
 import { openProjectSession } from '../cli/session.js';
 import type { ChangeRequest } from '../contract/index.js';
 import { ConflictError, isPendingWrite } from '../lib/api/client.js';
-import { parseEnvFile } from '../lib/envfile/index.js';
+import { envFilePosition, parseEnvFile } from '../lib/envfile/index.js';
 import { KryptError } from '../lib/errors.js';
 import { readUserFile } from '../lib/files/read-text.js';
 import { diffEnv, isEmptyDiff, type EnvDiff } from '../lib/sync/diff.js';
@@ -36,7 +36,7 @@ export default class Push extends KryptCommand<PushResult> {
 
   async run(): Promise<PushResult> {
     const { flags } = await this.parse(Push);
-    const local = parseEnvFile(readUserFile(resolve(this.deps.cwd, flags.file), flags.file, 'pass --file PATH, or run `krypt pull` to create it'), flags.file);
+    const local = parseEnvFile(readUserFile(resolve(this.deps.cwd, flags.file), flags.file, 'pass --file PATH, or run `krypt pull` to create it', envFilePosition), flags.file);
     const { client, context } = openProjectSession(this.deps, flags, 'push');
     const where = `${context.project}/${context.environment}`;
     const remote = await client.getSecrets(context.project, context.environment);

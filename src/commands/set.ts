@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { KryptCommand } from '../cli/base-command.js';
 import { contextFlags } from '../cli/flags.js';
-import { readStdin } from '../cli/prompt.js';
+import { readStdinBytes } from '../cli/prompt.js';
 import { pendingLines } from '../cli/change-requests.js';
 import { openProjectSession } from '../cli/session.js';
 import type { ChangeRequest } from '../contract/index.js';
@@ -27,8 +27,8 @@ export default class SetCommand extends KryptCommand<SetResult> {
 
   async run(): Promise<SetResult> {
     const { argv, flags } = await this.parse(SetCommand);
-    const stdinValue = flags.stdin ? await readStdin(this.deps) : undefined;
-    const values = parseAssignments(argv as string[], stdinValue);
+    const stdinBytes = flags.stdin ? await readStdinBytes(this.deps) : undefined;
+    const values = parseAssignments(argv as string[], stdinBytes);
     const { client, context } = openProjectSession(this.deps, flags, 'set');
     const result = await client.writeSecrets(context.project, context.environment, { set: values });
     if (isPendingWrite(result)) {

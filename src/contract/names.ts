@@ -35,4 +35,8 @@ export const secretValueSchema = z
   .string()
   .refine((v) => Buffer.byteLength(v, 'utf8') <= MAX_VALUE_BYTES, {
     message: `values are at most ${MAX_VALUE_BYTES} bytes`,
+  })
+  // execve() takes NUL-terminated strings: such a value could never reach a program's environment.
+  .refine((v) => !v.includes('\0'), {
+    message: 'values cannot contain a NUL character (U+0000): no program can receive it in its environment',
   });

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { krypt, makeSandbox } from '../helpers/cli.js';
+import { BIN, krypt, makeSandbox, sh } from '../helpers/cli.js';
+import { createTestPgDatabase } from '../helpers/pg.js';
 import { killServerProcesses, startServerProcess } from '../helpers/server-process.js';
 
 // `krypt server init` and `krypt server start` through the real binary: where the master key may
@@ -105,5 +106,83 @@ describe('krypt server init / start (SQLite data dir)', () => {
     expect(JSON.parse(who.stdout).user.email).toBe('dev@krypt.local');
     dev.child.kill('SIGTERM');
     expect(await dev.exited).toBe(0);
+  });
+});
+
+describe('krypt server init --master-key-out', () => {
+  it('creates the key file before the instance: an unwritable path fails (exit 1) and creates nothing', async () => {
+    const box = makeSandbox();
+    const dataDir = join(box.home, 'data');
+    const missing = join(box.home, 'missing', 'master.key');
+    for (const json of [false, true]) {
+      const res = await krypt(['server', 'init', '--data-dir', dataDir, '--master-key-out', missing, ...(json ? ['--json'] : [])], { cwd: box.cwd, env: box.env });
+      expect(res.code).toBe(1);
+      expect(res.stdout).toBe('');
+      const message = `cannot create the master key file ${missing}: its directory does not exist`;
+      if (json) expect(JSON.parse(res.stderr).error).toMatchObject({ code: 'master_key_out_unwritable', message });
+      else expect(res.stderr).toMatch(new RegExp(`^Error: ${message.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\nHint: `));
+      expect(res.stderr).not.toMatch(/master key (written|instead)|Initialised/i);
+      expect(existsSync(missing)).toBe(false);
+    }
+    // An existing file is never overwritten, and refused before the instance exists too.
+    const taken = join(box.home, 'taken.key');
+    writeFileSync(taken, 'keep me\n');
+    const exists = await krypt(['server', 'init', '--data-dir', dataDir, '--master-key-out', taken], { cwd: box.cwd, env: box.env });
+    expect(exists.code).toBe(1);
+    expect(exists.stderr).toMatch(/^Error: cannot create the master key file .*taken\.key: it already exists/m);
+    expect(readFileSync(taken, 'utf8')).toBe('keep me\n');
+
+    // No instance was created: a second init on the same data directory works.
+    const keyFile = join(box.home, 'master.key');
+    const ok = await krypt(['server', 'init', '--data-dir', dataDir, '--master-key-out', keyFile, '--json'], { cwd: box.cwd, env: box.env });
+    expect(ok.code).toBe(0);
+    const result = JSON.parse(ok.stdout);
+    expect(result).toMatchObject({ masterKeyFile: keyFile, token: expect.stringMatching(/^krypt_/) });
+    expect(result.masterKey).toBeUndefined();
+    expect(readFileSync(keyFile, 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    // A failed init removes the file it created for the key.
+    const other = join(box.home, 'other.key');
+    const again = await krypt(['server', 'init', '--data-dir', dataDir, '--master-key-out', other], { cwd: box.cwd, env: box.env });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already initialised/);
+    expect(existsSync(other)).toBe(false);
+  });
+
+  it('prints the key once, truthfully, when writing it fails after the instance exists', async () => {
+    // ulimit -f 0: the key file can be created but not written (EFBIG). PostgreSQL storage, so the
+    // instance itself needs no local file.
+    for (const json of [true, false]) {
+      const pg = await createTestPgDatabase();
+      try {
+        const box = makeSandbox();
+        const keyFile = join(box.home, 'master.key');
+        const res = await sh(`ulimit -f 0; exec '${process.execPath}' '${BIN}' server init --database-url '${pg.url}' --master-key-out '${keyFile}'${json ? ' --json' : ''}`, { cwd: box.cwd, env: box.env });
+        expect(res.code, res.stderr).toBe(1);
+        expect(res.stderr).toMatch(new RegExp(`could not write the master key to ${keyFile.replace(/[.]/g, '\\.')} \\(EFBIG\\)`));
+        expect(res.stderr).not.toMatch(/Master key written/);
+        expect(existsSync(keyFile)).toBe(false);
+        let key: string;
+        if (json) {
+          const result = JSON.parse(res.stdout); // exactly one JSON document
+          expect(result).toMatchObject({ masterKey: expect.stringMatching(/^[0-9a-f]{64}$/), masterKeyOutError: { file: keyFile, code: 'EFBIG' }, token: expect.stringMatching(/^krypt_/) });
+          expect(result.masterKeyFile).toBeUndefined();
+          key = result.masterKey;
+          expect(res.stderr).not.toContain(key);
+        } else {
+          const keys = [...res.stdout.matchAll(/^master-key: ([0-9a-f]{64})$/gm)];
+          expect(keys).toHaveLength(1);
+          expect(res.stdout).toMatch(/^api-key: krypt_\S+$/m);
+          key = keys[0]![1]!;
+          expect(res.stderr).not.toContain(key);
+        }
+        // The printed key is the instance's key: a wrong one is refused at start-up.
+        const server = await startServerProcess(['--database-url', pg.url, '--port', '0'], box.env, key + '\n');
+        expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+        await server.stop();
+      } finally {
+        await pg.drop();
+      }
+    }
   });
 });

@@ -164,6 +164,26 @@ describe('the CLI over TLS', () => {
     expect(login.stderr).toMatch(/is not trusted/);
   });
 
+  it('ignores NODE_TLS_REJECT_UNAUTHORIZED=0: an untrusted certificate is still refused (exit 2), with one warning per command', async () => {
+    const box = makeSandbox();
+    const env = { ...box.env, KRYPT_API_URL: url, KRYPT_TOKEN: token, KRYPT_PROJECT: 'svc', NODE_TLS_REJECT_UNAUTHORIZED: '0' };
+    const WARNING = 'Warning: NODE_TLS_REJECT_UNAUTHORIZED=0 is set; Krypt ignores it and still verifies certificates (use --ca-file for a private CA)\n';
+    const warnings = (stderr: string) => stderr.split(WARNING).length - 1;
+    // The start-up path (get, run, run --watch) and oclif commands.
+    for (const args of [['get', 'DB_PASSWORD'], ['run', '--', 'true'], ['run', '--watch', '--', 'true'], ['whoami'], ['pull', '--stdout'], ['secrets', 'list']]) {
+      const res = await krypt(args, { cwd: box.cwd, env });
+      expect(res.code, args.join(' ')).toBe(2);
+      expect(res.stdout).toBe('');
+      expect(res.stderr).toMatch(/^Error: the certificate of https:\/\/127\.0\.0\.1:\d+ is not trusted/m);
+      expect(warnings(res.stderr), res.stderr).toBe(1);
+    }
+    const trusted = await krypt(['get', 'DB_PASSWORD', '--ca-file', pki.caFile], { cwd: box.cwd, env });
+    expect(trusted).toMatchObject({ code: 0, stdout: 'tls-secret-value\n' });
+    expect(warnings(trusted.stderr)).toBe(1);
+    const quiet = await krypt(['get', 'DB_PASSWORD', '--ca-file', pki.caFile], { cwd: box.cwd, env: { ...env, NODE_TLS_REJECT_UNAUTHORIZED: '1' } });
+    expect(quiet).toMatchObject({ code: 0, stderr: '' });
+  });
+
   it('explains a server that cannot speak TLS 1.3, and a missing CA file', async () => {
     const old = createHttpsServer({ cert: pki.cert, key: pki.key, maxVersion: 'TLSv1.2' }, (_req, res) => res.end('{}'));
     await new Promise<void>((r) => old.listen(0, '127.0.0.1', r));

@@ -16,7 +16,8 @@ export interface CliResult {
 export interface CliOptions {
   cwd: string;
   env?: Record<string, string | undefined>;
-  input?: string;
+  /** Written to stdin, then closed; bytes are passed through untouched. */
+  input?: string | Buffer;
   timeoutMs?: number;
 }
 
@@ -64,5 +65,34 @@ export function sh(script: string, options: CliOptions): Promise<CliResult> {
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.on('error', reject);
     child.on('close', (code, signal) => resolvePromise({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+  });
+}
+
+/**
+ * Runs `krypt ARGS` on a real pseudo-terminal (util-linux `script`), so stdin.isTTY is true and
+ * prompts are shown: once `prompt` appears in the output, `answer` is typed. Output is the
+ * terminal's (stdout and stderr together, with escape sequences).
+ */
+export function kryptOnTerminal(args: string[], options: CliOptions & { prompt: string; answer: string }): Promise<{ code: number | null; output: string }> {
+  const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+  const command = [process.execPath, BIN, ...args].map(quote).join(' ');
+  return new Promise((resolvePromise, reject) => {
+    const env = Object.fromEntries(Object.entries(options.env ?? {}).filter(([, v]) => v !== undefined)) as Record<string, string>;
+    const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    let answered = false;
+    child.stdout.on('data', (c: Buffer) => {
+      output += c.toString('utf8');
+      if (!answered && output.includes(options.prompt)) {
+        answered = true;
+        child.stdin.write(options.answer);
+      }
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, output });
+    });
   });
 }

@@ -1,4 +1,5 @@
 import { KryptError } from '../../lib/errors.js';
+import { tlsOverrideWarning } from '../../lib/api/tls.js';
 import { elapsedMs } from '../../lib/debug/debug-log.js';
 import { createCliDeps, type CliDeps } from '../deps.js';
 import { writeError } from '../error-output.js';
@@ -13,6 +14,8 @@ export type HotCommand = 'run' | 'get';
 /** Runs `krypt run|get ARGV` and returns the exit code; errors are rendered exactly as oclif commands render them. */
 export async function main(command: HotCommand, argv: readonly string[], deps: CliDeps = createCliDeps()): Promise<number> {
   const started = deps.debug ? performance.now() : 0;
+  const tlsWarning = tlsOverrideWarning(deps.env);
+  if (tlsWarning !== undefined) deps.stderr.write(`Warning: ${tlsWarning}\n`);
   try {
     const code = command === 'run' ? await runCommand(argv, deps) : await getCommand(argv, deps);
     deps.debug?.(`${command} finished with exit code ${code} in ${elapsedMs(started)}`);

@@ -1,4 +1,5 @@
 import { KryptError } from '../../lib/errors.js';
+import { keysWithNul, nulValueMessage } from '../../lib/envfile/values.js';
 import { buildChildEnv } from '../../lib/process/child-env.js';
 import { runChild } from '../../lib/process/run-child.js';
 import { elapsedMs } from '../../lib/debug/debug-log.js';
@@ -29,17 +30,19 @@ export async function runCommand(argv: readonly string[], deps: CliDeps): Promis
   if (onChange !== undefined && flags.watch !== true) throw new KryptError('usage', '--on-change needs --watch', { hint: 'run `krypt run --watch --on-change signal:SIGHUP -- CMD`' });
   if (flags.watch === true) parseOnChange(onChange);
   const childEnv = (secrets: Record<string, string>) => {
+    const selected = selectOnly(secrets, only);
     const built = buildChildEnv({
       inherited: deps.env,
-      secrets: selectOnly(secrets, only),
+      secrets: selected,
       preserveEnv: typeof preserve === 'string' ? splitList(preserve) : preserve === true,
       allowReserved: flags['allow-reserved'] === true,
     });
+    refuseNulValues(keysWithNul(selected).filter((key) => built.env[key] === selected[key]));
     // Only owners and admins can set these; still, say which ones the command is about to receive.
     if (built.privileged.length > 0) {
       deps.stderr.write(`krypt: injecting privileged variables (they make programs load or run code): ${built.privileged.join(', ')}\n`);
     }
-    return { ...built, masked: Object.values(selectOnly(secrets, only)) };
+    return { ...built, masked: Object.values(selected) };
   };
   const loaded = await loadEnvironment(flags, deps, 'run');
   requireIntact(loaded, only === undefined ? undefined : splitList(only));
@@ -74,6 +77,19 @@ export async function runCommand(argv: readonly string[], deps: CliDeps): Promis
   const code = await runChild({ ...target, env: built.env, ...(flags.mask === true ? { maskValues: built.masked } : {}) });
   deps.debug?.(`child exited with ${code} after ${elapsedMs(started)}`);
   return code;
+}
+
+/**
+ * Values stored before the server refused NUL would make the spawn fail for the whole environment
+ * (ERR_INVALID_ARG_VALUE, no key named): refuse before spawning, naming the keys actually injected.
+ */
+function refuseNulValues(keys: string[]): void {
+  if (keys.length === 0) return;
+  const hint =
+    keys.length === 1
+      ? `replace it: run \`krypt set ${keys[0]} --stdin\` with a value without NUL, or leave it out with --only`
+      : `replace them: run \`krypt set KEY --stdin\` for each of ${keys.join(', ')} with a value without NUL, or leave them out with --only`;
+  throw new KryptError('nul_in_value', nulValueMessage(keys), { hint });
 }
 
 function splitList(text: string): string[] {

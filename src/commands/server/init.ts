@@ -1,13 +1,16 @@
 import { Flags } from '@oclif/core';
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { KryptCommand } from '../../cli/base-command.js';
 import { resolveStorage, storageFlags } from '../../cli/storage.js';
+import { KryptError } from '../../lib/errors.js';
+import { createNewFile } from '../../lib/files/new-file.js';
 import { DEFAULT_ADMIN_EMAIL, initInstance } from '../../server/main.js';
 
 interface InitResult {
   masterKey?: string;
   masterKeyFile?: string;
+  /** Set when --master-key-out could not be written after the instance was created: masterKey holds the key instead. */
+  masterKeyOutError?: { file: string; code: string };
   token: string;
   user: { id: string; email: string; name: string };
 }
@@ -16,6 +19,7 @@ export default class ServerInit extends KryptCommand<InitResult> {
   static override description = [
     'Create a fresh instance: generates the master key (printed once, or written to --master-key-out with mode 0600)',
     'and the first user with an API key (printed once). Neither can be recovered later.',
+    'The --master-key-out file is created (never overwritten) before the instance, so a bad path creates nothing.',
   ].join('\n');
   static override examples = ['<%= config.bin %> server init --data-dir /var/lib/krypt --master-key-out /run/secrets/krypt-master-key --email you@example.com'];
   static override flags = {
@@ -29,21 +33,39 @@ export default class ServerInit extends KryptCommand<InitResult> {
     const { flags } = await this.parse(ServerInit);
     const database = resolveStorage(flags, this.deps.env);
     const out = flags['master-key-out'] ? resolve(this.deps.cwd, flags['master-key-out']) : undefined;
-    const init = await initInstance({ database, email: flags.email, ...(flags.name ? { name: flags.name } : {}), warn: (message) => this.warn(message) });
-    if (out) {
-      try {
-        writeFileSync(out, init.masterKey + '\n', { mode: 0o600, flag: 'wx' });
-      } catch (err) {
-        // The instance exists now; the key must not be lost, so show it rather than fail silently.
-        this.deps.stderr.write(`Could not write ${out} (${(err as NodeJS.ErrnoException).code}); here is the master key instead:\n`);
-        this.deps.stdout.write(`master-key: ${init.masterKey}\n`);
-      }
+    // Before the instance exists: a path that cannot be written must not leave an instance whose key is lost.
+    const keyFile = out
+      ? createNewFile(out, { mode: 0o600, what: 'the master key file', code: 'master_key_out_unwritable', hint: 'name a new file in an existing, writable directory (it is never overwritten), or leave out --master-key-out to print the key' })
+      : undefined;
+    let init: Awaited<ReturnType<typeof initInstance>>;
+    try {
+      init = await initInstance({ database, email: flags.email, ...(flags.name ? { name: flags.name } : {}), warn: (message) => this.warn(message) });
+    } catch (err) {
+      keyFile?.discard();
+      throw err;
     }
-    this.say(`Initialised. First user: ${init.user.email}. Both keys below are shown once and cannot be recovered.`);
-    if (!out) this.print(`master-key: ${init.masterKey}\n`);
-    else this.say(`Master key written to ${out} (mode 0600).`);
+    let writeError: string | undefined;
+    try {
+      keyFile?.write(init.masterKey + '\n');
+    } catch (err) {
+      writeError = (err as NodeJS.ErrnoException).code ?? 'error';
+    }
+    const saved = keyFile !== undefined && writeError === undefined;
+    this.say(`Initialised. First user: ${init.user.email}. ${saved ? 'The API key below is' : 'Both keys below are'} shown once and cannot be recovered.`);
+    if (!saved) this.print(`master-key: ${init.masterKey}\n`);
     this.print(`api-key: ${init.token}\n`);
+    if (saved) this.say(`Master key written to ${out} (mode 0600).`);
     this.say('Start the server with `krypt server start --master-key-file FILE ...`, then `krypt login --api-url URL`.');
-    return { ...(out ? { masterKeyFile: out } : { masterKey: init.masterKey }), token: init.token, user: init.user };
+    const base = { token: init.token, user: init.user };
+    if (saved) return { masterKeyFile: out, ...base };
+    if (out === undefined || writeError === undefined) return { masterKey: init.masterKey, ...base };
+    // Rare (disk full, quota): the instance exists, so the key is shown, once, rather than lost.
+    const where = this.jsonEnabled() ? 'is in the JSON result (masterKey)' : 'is printed on stdout';
+    this.failWithResult(
+      { masterKey: init.masterKey, masterKeyOutError: { file: out, code: writeError }, ...base },
+      new KryptError('master_key_out_failed', `could not write the master key to ${out} (${writeError}); the instance exists and its master key ${where} instead: store it now`, {
+        hint: 'save the key in a file only the server can read, then run `krypt server start --master-key-file FILE`',
+      }),
+    );
   }
 }

@@ -1,20 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { KryptError } from '../errors.js';
 
-// TLS policy of every CLI request: TLS 1.3 at least, certificates always verified (Node's default),
-// and an optional private CA added to Node's roots. NODE_EXTRA_CA_CERTS is honoured by Node itself
-// whenever no CA file is given. On the start-up path of `krypt run`: node:tls is imported only when
-// a CA file is set, and the file is read only when an https request is about to be sent.
+// TLS policy of every CLI request: TLS 1.3 at least, certificates always verified, and an optional
+// private CA added to Node's roots. NODE_EXTRA_CA_CERTS is honoured by Node itself whenever no CA
+// file is given. On the start-up path of `krypt run`: node:tls is imported only when a CA file is
+// set, and the file is read only when an https request is about to be sent.
 
 export interface TlsRequestOptions {
   minVersion: 'TLSv1.3';
+  /**
+   * Always true, explicitly: Node's default comes from NODE_TLS_REJECT_UNAUTHORIZED, and "0" there
+   * (often left set from debugging) would silently hand every secret to whoever answers.
+   */
+  rejectUnauthorized: true;
   /** Node's bundled roots plus the private CA; absent = Node's default store (with NODE_EXTRA_CA_CERTS). */
   ca?: string[];
 }
 
 /** The TLS options of one https request; `caFile` comes from --ca-file / KRYPT_CA_FILE / the config file. */
 export async function tlsRequestOptions(caFile: string | undefined): Promise<TlsRequestOptions> {
-  if (caFile === undefined) return { minVersion: 'TLSv1.3' };
+  if (caFile === undefined) return { minVersion: 'TLSv1.3', rejectUnauthorized: true };
   let pem: string;
   try {
     pem = readFileSync(caFile, 'utf8');
@@ -29,7 +34,13 @@ export async function tlsRequestOptions(caFile: string | undefined): Promise<Tls
     });
   }
   const { rootCertificates } = await import('node:tls');
-  return { minVersion: 'TLSv1.3', ca: [...rootCertificates, pem] };
+  return { minVersion: 'TLSv1.3', rejectUnauthorized: true, ca: [...rootCertificates, pem] };
+}
+
+/** The warning to print once per command when NODE_TLS_REJECT_UNAUTHORIZED=0 is set (which Krypt overrides), else undefined. */
+export function tlsOverrideWarning(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.NODE_TLS_REJECT_UNAUTHORIZED !== '0') return undefined;
+  return 'NODE_TLS_REJECT_UNAUTHORIZED=0 is set; Krypt ignores it and still verifies certificates (use --ca-file for a private CA)';
 }
 
 // OpenSSL's verification failures, as Node reports them in err.code.

@@ -55,7 +55,7 @@ export function isLoopbackHost(hostname: string): boolean {
 /** Sends one request; network and TLS failures become remote KryptErrors naming the host, never the body. */
 export async function send(req: HttpRequest): Promise<HttpResponse> {
   const mod = req.url.protocol === 'https:' ? await import('node:https') : await import('node:http');
-  const options: RequestOptions & { minVersion?: 'TLSv1.3'; ca?: string[] } = {
+  const options: RequestOptions & { minVersion?: 'TLSv1.3'; ca?: string[]; rejectUnauthorized?: boolean } = {
     method: req.method,
     headers: req.headers,
     timeout: req.timeoutMs,

@@ -3,6 +3,7 @@ import { yaml } from './yaml-loader.js';
 import { KryptError } from '../errors.js';
 import { keyNameProblem } from './keys.js';
 import type { EnvFormat } from './serialize.js';
+import { nulValueMessage } from './values.js';
 
 // dotenv 18.0.10's LINE regex (dist/index.cjs, the default parser), copied verbatim so we can see
 // what dotenv.parse skips; the `d` flag only adds group indices. Keep in step with dotenv upgrades.
@@ -13,6 +14,7 @@ const REGEX_LINE_BREAK = /[\n\u2028\u2029]/;
 const QUOTES = `'"\``;
 
 const MALFORMED_HINT = 'each line must be KEY=VALUE, a # comment or blank; quote values containing # or newlines';
+const NUL_HINT = 'remove the NUL character from the value: environment variables cannot hold it';
 
 function lineAt(src: string, offset: number): number {
   let line = 1;
@@ -24,24 +26,38 @@ function leadingSpace(s: string): number {
   return s.length - s.trimStart().length;
 }
 
+/** A .env file as read, with what its values alone do not keep (for `krypt pull` before it overwrites one). */
+export interface EnvFileContents {
+  values: Record<string, string>;
+  /** Comment lines, and comments after an entry. */
+  comments: number;
+  /** Keys written with an `export ` prefix, in file order. */
+  exported: string[];
+}
+
 /**
  * Reads a .env file exactly as dotenv.parse does, but refuses what dotenv would silently drop or
  * cut short: stray lines, entries split across lines, keys that are not portable names, and an
  * unquoted value cut at "#". Errors name the file, line and key, never a value.
  */
 export function parseEnvFile(text: string, fileLabel: string): Record<string, string> {
+  return readEnvFile(text, fileLabel).values;
+}
+
+/** parseEnvFile, also counting the comments and `export` prefixes that the values do not carry. */
+export function readEnvFile(text: string, fileLabel: string): EnvFileContents {
   const src = text.replace(/\r\n?/g, '\n'); // dotenv normalises line endings the same way first
-  const fail = (offset: number, reason: string): never => {
-    throw new KryptError('envfile_malformed', `${fileLabel}:${lineAt(src, offset)}: ${reason}`, {
-      hint: MALFORMED_HINT,
-      kind: 'local',
-    });
+  const fail = (offset: number, reason: string, hint = MALFORMED_HINT): never => {
+    throw new KryptError('envfile_malformed', `${fileLabel}:${lineAt(src, offset)}: ${reason}`, { hint, kind: 'local' });
   };
+  let comments = 0;
+  const exported: string[] = [];
   const checkGap = (from: number, to: number): void => {
     let offset = from;
     for (const piece of src.slice(from, to).split(REGEX_LINE_BREAK)) {
       const rest = piece.trimStart();
       if (rest !== '' && !rest.startsWith('#')) fail(offset + leadingSpace(piece), 'not a KEY=VALUE line');
+      if (rest.startsWith('#')) comments += 1;
       offset += piece.length + 1;
     }
   };
@@ -79,6 +95,9 @@ export function parseEnvFile(text: string, fileLabel: string): Record<string, st
     if (!quoted && glued && src[valueEnd] === '#') {
       fail(entryStart, `the value of ${key} contains an unquoted "#", which starts a comment: quote the value`);
     }
+    if (valueSpan !== undefined && src.slice(valueSpan[0], valueSpan[1]).includes('\0')) fail(entryStart, nulValueMessage([key]), NUL_HINT);
+    if (src.slice(valueSpan?.[1] ?? keySpan[1], consumed).includes('#')) comments += 1;
+    if (/^\s*export\s/.test(m[0])) exported.push(key);
     keys.add(key);
   }
   checkGap(consumed, src.length);
@@ -92,7 +111,25 @@ export function parseEnvFile(text: string, fileLabel: string): Record<string, st
       kind: 'local',
     });
   }
-  return { ...parsed };
+  return { values: { ...parsed }, comments, exported };
+}
+
+/**
+ * What the character at `index` of a .env text is part of — "the value of NAME" or "a comment" —
+ * or undefined when it cannot be told (a key name, a stray line). For messages about that character.
+ */
+export function envFilePosition(text: string, index: number): string | undefined {
+  const src = text.replace(/\r\n?/g, '\n');
+  const at = text.slice(0, index).replace(/\r\n?/g, '\n').length;
+  for (const m of src.matchAll(LINE)) {
+    const end = m.index + m[0].length;
+    if (at < m.index || at >= end) continue;
+    const valueSpan = m.indices?.[2];
+    if (valueSpan !== undefined && at >= valueSpan[0] && at < valueSpan[1]) return `the value of ${m[1]}`;
+    return at >= (valueSpan?.[1] ?? m.indices?.[1]?.[1] ?? end) ? 'a comment' : undefined;
+  }
+  const lineStart = src.lastIndexOf('\n', at - 1) + 1;
+  return src.slice(lineStart).trimStart().startsWith('#') ? 'a comment' : undefined;
 }
 
 function malformed(message: string): KryptError {

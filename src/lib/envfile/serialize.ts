@@ -23,6 +23,8 @@ const CR_REASON = 'it contains a carriage return (\\r), which readers of this fo
 
 // .env for dotenv.parse (STACK.md "Writing .env files"); each branch is proven by the round-trip test.
 function envLine(key: string, value: string): string {
+  // parseEnvFile (push, diff) refuses a NUL: a file we could not read back is not written.
+  if (value.includes('\0')) refuse(key, 'env', NUL_REASON);
   if (value.includes('\r')) refuse(key, 'env', CR_REASON);
   const trailingBackslash = value.endsWith('\\');
   // Single quotes: dotenv takes the content literally; only a ' or a final \ can end it early.
