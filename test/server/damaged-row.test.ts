@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deriveKeys, encryptValue } from '../../src/server/crypto/value-crypto.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 // One stored ciphertext altered outside Krypt: the key is named (error and log), reads of the other
@@ -68,5 +69,28 @@ describe.each(['sqlite', 'postgres'] as const)('a damaged row on %s', (dialect) 
     expect(del.status, del.text).toBe(200);
     expect(del.json.deleted).toEqual(['OTHER']);
     expect((await srv.call('GET', `${env()}/secrets`)).json).toMatchObject({ secrets: { BAD: 'bad-replaced', GOOD: 'good-value' } });
+  });
+});
+
+describe.each(['sqlite', 'postgres'] as const)('a stored NUL value on %s', (dialect) => {
+  let srv: TestServer;
+  afterAll(async () => {
+    await srv?.close();
+  });
+
+  it('cannot be reinstated by a rollback (an older server accepted NUL)', async () => {
+    srv = await startTestServer({ dialect });
+    expect((await srv.call('POST', '/v1/projects', { body: { slug: 'nul' } })).status).toBe(201);
+    const path = '/v1/projects/nul/environments/development/secrets';
+    expect((await srv.call('PATCH', path, { body: { set: { K: 'first' } } })).status).toBe(200);
+    expect((await srv.call('PATCH', path, { body: { set: { K: 'second' } } })).status).toBe(200);
+    // version 1 rewritten as a NUL value, encrypted exactly as the server stores values
+    const env = await srv.db.selectFrom('environments').innerJoin('projects', 'projects.id', 'environments.project_id').select(['environments.id', 'projects.id as pid']).where('projects.slug', '=', 'nul').where('environments.name', '=', 'development').executeTakeFirstOrThrow();
+    const stored = encryptValue(deriveKeys(Buffer.from(srv.masterKey, 'hex')), { projectId: env.pid, environment: 'development', key: 'K', version: 1 }, 'a\0b');
+    await srv.db.updateTable('secret_versions').set(stored).where('environment_id', '=', env.id).where('key', '=', 'K').where('version', '=', 1).execute();
+    const r = await srv.call('POST', `${path}/K/rollback`, { body: { version: 1 } });
+    expect(r.status, r.text).toBe(400);
+    expect(r.json.error.message).toBe('K: values cannot contain a NUL character (U+0000): no program can receive it in its environment');
+    expect((await srv.call('GET', `${path}/K`)).json.value).toBe('second');
   });
 });

@@ -35,6 +35,11 @@ export async function performWrite(
 ): Promise<WriteSecretsResponse> {
   const env = scope.env.name;
   const vias = [authorize(scope, 'write', env)];
+  // The request schema refuses NUL; a rollback re-applies a stored version, which older servers accepted.
+  const withNul = Object.keys(changes.set).filter((k) => (changes.set[k] as string).includes('\0')).sort();
+  if (withNul.length > 0) {
+    throw new ServiceError('validation', `${withNul.join(', ')}: values cannot contain a NUL character (U+0000): no program can receive it in its environment`, withNul);
+  }
   const privileged = Object.keys(changes.set).filter(isPrivilegedVariable).sort();
   if (privileged.length > 0) {
     const decision = decide(scope.subject, 'write-privileged', { projectId: scope.project.id, environment: env });
