@@ -79,16 +79,15 @@ export interface TestServerOptions {
   events?: StartServerOptions['events'];
 }
 
+/** A fresh, migrated database: in-memory SQLite, or a new PostgreSQL database (dropped by `drop`). */
+export async function openTestDatabase(dialect: 'sqlite' | 'postgres'): Promise<{ kdb: KryptDatabase; pgDb: TestPgDatabase | undefined }> {
+  if (dialect === 'sqlite') return { kdb: await openDatabase({ memory: true }), pgDb: undefined };
+  const pgDb = await createTestPgDatabase();
+  return { kdb: await openDatabase({ databaseUrl: pgDb.url }), pgDb };
+}
+
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
-  const dialect = opts.dialect ?? 'sqlite';
-  let pgDb: TestPgDatabase | undefined;
-  let kdb: KryptDatabase;
-  if (dialect === 'postgres') {
-    pgDb = await createTestPgDatabase();
-    kdb = await openDatabase({ databaseUrl: pgDb.url });
-  } else {
-    kdb = await openDatabase({ memory: true });
-  }
+  const { kdb, pgDb } = await openTestDatabase(opts.dialect ?? 'sqlite');
   const chunks: string[] = [];
   const logDestination = new Writable({
     write(chunk: Buffer | string, _enc, cb) {

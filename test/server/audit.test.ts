@@ -10,8 +10,8 @@ import { GENESIS_HASH, keyedHasher, legacyHasher, verifyAuditChain } from '../..
 import { createAuditRecorder } from '../../src/server/services/audit-service.js';
 import { auditEntriesAfter, type AuditRow } from '../../src/server/store/audit-store.js';
 import { appendAuditEvents, auditEvent } from '../helpers/audit.js';
-import { createTestPgDatabase, type TestPgDatabase } from '../helpers/pg.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import type { TestPgDatabase } from '../helpers/pg.js';
+import { openTestDatabase, startTestServer, type TestServer } from '../helpers/server.js';
 
 // The hash-chained audit log on SQLite and PostgreSQL: appends, tamper detection, concurrency,
 // and GET /v1/projects/:slug/audit.
@@ -408,13 +408,9 @@ describe.each(['sqlite', 'postgres'] as const)('a chain written before keying, o
 
   /** An initialised instance whose chain was written the old way: plain SHA-256, no audit_chain meta. */
   async function legacyInstance(events: number) {
-    let kdb: KryptDatabase;
-    if (dialect === 'postgres') {
-      pgDb = await createTestPgDatabase();
-      kdb = await openDatabase({ databaseUrl: pgDb.url });
-    } else {
-      kdb = await openDatabase({ memory: true });
-    }
+    const opened = await openTestDatabase(dialect);
+    const kdb = opened.kdb;
+    pgDb = opened.pgDb;
     const init = await initInstance({ database: kdb });
     const masterKey = parseMasterKey(init.masterKey);
     await appendAuditEvents(kdb.db, dialect, deriveKeys(masterKey).auditKey, Array.from({ length: events }, () => ({})));

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { initInstance, openDatabase, parseMasterKey, startServer, type KryptDatabase } from '../../src/server/main.js';
+import { initInstance, parseMasterKey, startServer, type KryptDatabase } from '../../src/server/main.js';
 import { normaliseEmailsMigration } from '../../src/server/store/migrations/0004-normalise-emails.js';
 import { krypt, makeSandbox } from '../helpers/cli.js';
-import { createTestPgDatabase, type TestPgDatabase } from '../helpers/pg.js';
+import type { TestPgDatabase } from '../helpers/pg.js';
+import { openTestDatabase } from '../helpers/server.js';
 
 // Emails are normalised (trimmed, lowercase) everywhere, the first user's included, so the
 // account can be found by the email others type (invites, members, accepting an invite).
@@ -18,11 +19,9 @@ describe.each(['sqlite', 'postgres'] as const)('emails on %s', (dialect) => {
     pgDb = undefined;
   });
   async function open(): Promise<KryptDatabase> {
-    if (dialect === 'postgres') {
-      pgDb = await createTestPgDatabase();
-      return (kdb = await openDatabase({ databaseUrl: pgDb.url }));
-    }
-    return (kdb = await openDatabase({ memory: true }));
+    const opened = await openTestDatabase(dialect);
+    pgDb = opened.pgDb;
+    return (kdb = opened.kdb);
   }
 
   it('the first user is stored normalised and can accept an invite to their lowercase email', async () => {
