@@ -1,10 +1,13 @@
 import type { Readable, Writable } from 'node:stream';
+import { configDir } from '../lib/config/config-file.js';
 import { createDebugLog, isDebugEnabled, type DebugLog } from '../lib/debug/debug-log.js';
 
 /** Everything a command touches of the outside world, so tests and callers can substitute it. */
 export interface CliDeps {
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Where the CLI keeps its config and offline copies (KRYPT_CONFIG_DIR, else ~/.krypt). */
+  configDir: string;
   stdin: Readable & { isTTY?: boolean };
   stdout: Writable & { isTTY?: boolean };
   stderr: Writable & { isTTY?: boolean };
@@ -18,6 +21,7 @@ export function createCliDeps(): CliDeps {
   return {
     env: process.env,
     cwd: process.cwd(),
+    configDir: configDir(process.env),
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,

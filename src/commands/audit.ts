@@ -1,5 +1,4 @@
-import { Flags } from '@oclif/core';
-import { KryptCommand } from '../cli/base-command.js';
+import { defineCommand, flag } from '../cli/command.js';
 import { apiFlags, projectFlag } from '../cli/flags.js';
 import { renderTable } from '../cli/render.js';
 import { openSession } from '../cli/session.js';
@@ -10,28 +9,27 @@ import { KryptError } from '../lib/errors.js';
 import { parseEmail } from '../lib/teams/email.js';
 import { parseSince } from '../lib/time/duration.js';
 
-export default class Audit extends KryptCommand<{ project: string; entries: AuditEntry[] }> {
-  static override description = 'Show the project\'s audit log, newest first: who read or changed what, when, from where (never values).';
-  static override examples = ['<%= config.bin %> audit --since 24h', '<%= config.bin %> audit --env prod --actor ana@example.com --limit 20', '<%= config.bin %> audit --json'];
-  static override flags = {
+export default defineCommand({
+  id: 'audit',
+  description: 'Show the project\'s audit log, newest first: who read or changed what, when, from where (never values).',
+  examples: ['<%= config.bin %> audit --since 24h', '<%= config.bin %> audit --env prod --actor ana@example.com --limit 20', '<%= config.bin %> audit --json'],
+  flags: {
     ...apiFlags,
     ...projectFlag,
-    env: Flags.string({ char: 'e', description: 'only this environment (dev, stg, prod accepted)' }),
-    actor: Flags.string({ description: 'only entries by this user (email)' }),
-    since: Flags.string({ description: 'only entries after this: a duration back from now (24h, 7d) or an ISO date' }),
-    limit: Flags.integer({ description: 'at most this many entries (1-1000)', default: 100 }),
-  };
-
-  async run(): Promise<{ project: string; entries: AuditEntry[] }> {
-    const { flags } = await this.parse(Audit);
+    env: flag.string({ char: 'e', description: 'only this environment (dev, stg, prod accepted)' }),
+    actor: flag.string({ description: 'only entries by this user (email)' }),
+    since: flag.string({ description: 'only entries after this: a duration back from now (24h, 7d) or an ISO date' }),
+    limit: flag.integer({ description: 'at most this many entries (1-1000)', default: 100 }),
+  },
+  async run(ctx, { flags }): Promise<{ project: string; entries: AuditEntry[] }> {
     if (flags.limit < 1 || flags.limit > 1000) throw new KryptError('usage', '--limit must be between 1 and 1000', { hint: 'run `krypt audit --limit 100`' });
     const filter: AuditFilter = { limit: flags.limit };
     if (flags.env !== undefined) filter.environment = parseEnvironment(flags.env);
     if (flags.actor !== undefined) filter.actor = parseEmail(flags.actor);
-    if (flags.since !== undefined) filter.since = parseSince(flags.since, this.deps.now());
-    const project = resolveProject(flags, this.deps.env, this.deps.cwd);
-    const { entries } = await openSession(this.deps, flags, 'audit').client.listAudit(project, filter);
-    if (entries.length === 0) this.say(`No audit entries in ${project} match.`);
+    if (flags.since !== undefined) filter.since = parseSince(flags.since, ctx.deps.now());
+    const project = resolveProject(flags, ctx.deps.env, ctx.deps.cwd);
+    const { entries } = await openSession(ctx.deps, flags, 'audit').client.listAudit(project, filter);
+    if (entries.length === 0) ctx.say(`No audit entries in ${project} match.`);
     const rows = entries.map((e) => [
       String(e.id),
       e.at,
@@ -43,7 +41,7 @@ export default class Audit extends KryptCommand<{ project: string; entries: Audi
       e.command ?? '-',
       e.ip ?? '-',
     ]);
-    this.print(renderTable(['id', 'time', 'actor', 'action', 'env', 'keys', 'details', 'command', 'ip'], rows, Boolean(this.deps.stdout.isTTY)));
+    ctx.print(renderTable(['id', 'time', 'actor', 'action', 'env', 'keys', 'details', 'command', 'ip'], rows, Boolean(ctx.deps.stdout.isTTY)));
     return { project, entries };
-  }
-}
+  },
+});

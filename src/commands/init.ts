@@ -1,4 +1,4 @@
-import { KryptCommand } from '../cli/base-command.js';
+import { defineCommand } from '../cli/command.js';
 import { contextFlags } from '../cli/flags.js';
 import { promptSelect } from '../cli/prompt.js';
 import { openSession } from '../cli/session.js';
@@ -15,25 +15,24 @@ interface InitResult {
   gitignoreAdded: string[];
 }
 
-export default class Init extends KryptCommand<InitResult> {
-  static override description = 'Bind this directory to a project: writes .krypt and adds it and .env (where `krypt pull` writes values) to .gitignore, unless already ignored.';
-  static override examples = ['<%= config.bin %> init --project my-app', '<%= config.bin %> init -p my-app -e staging'];
-  static override flags = { ...contextFlags };
-
-  async run(): Promise<InitResult> {
-    const { flags } = await this.parse(Init);
-    const session = openSession(this.deps, flags, 'init');
-    const environment = parseEnvironment(flags.env ?? this.deps.env.KRYPT_ENV ?? 'development');
+export default defineCommand({
+  id: 'init',
+  description: 'Bind this directory to a project: writes .krypt and adds it and .env (where `krypt pull` writes values) to .gitignore, unless already ignored.',
+  examples: ['<%= config.bin %> init --project my-app', '<%= config.bin %> init -p my-app -e staging'],
+  flags: { ...contextFlags },
+  async run(ctx, { flags }): Promise<InitResult> {
+    const session = openSession(ctx.deps, flags, 'init');
+    const environment = parseEnvironment(flags.env ?? ctx.deps.env.KRYPT_ENV ?? 'development');
     const { projects } = await session.client.listProjects();
-    let project = flags.project ?? this.deps.env.KRYPT_PROJECT;
+    let project = flags.project ?? ctx.deps.env.KRYPT_PROJECT;
     if (!project) {
-      if (!this.interactive) {
+      if (!ctx.interactive) {
         throw new KryptError('no_project', 'no project given and stdin is not a terminal', { hint: 'run `krypt init --project SLUG`' });
       }
       if (projects.length === 0) {
         throw new KryptError('no_projects', 'you belong to no project yet', { hint: 'run `krypt projects create SLUG`' });
       }
-      project = await promptSelect(this.deps, 'Project', projects.map((p) => ({ name: `${p.slug} (${p.role})`, value: p.slug })));
+      project = await promptSelect(ctx.deps, 'Project', projects.map((p) => ({ name: `${p.slug} (${p.role})`, value: p.slug })));
     }
     if (!projects.some((p) => p.slug === project)) {
       throw new KryptError('not_found', `project "${project}" not found among your projects`, {
@@ -41,9 +40,9 @@ export default class Init extends KryptCommand<InitResult> {
         hint: `run \`krypt list\` to see yours, or \`krypt projects create ${project}\``,
       });
     }
-    const written = writeKryptFile(this.deps.cwd, project, environment);
+    const written = writeKryptFile(ctx.deps.cwd, project, environment);
     const added = written.gitignoreAdded.length > 0 ? ` Added ${written.gitignoreAdded.join(' and ')} to .gitignore.` : '';
-    this.say(`Bound ${this.deps.cwd} to ${project} (${environment}).${added}`);
+    ctx.say(`Bound ${ctx.deps.cwd} to ${project} (${environment}).${added}`);
     return { project, environment, file: written.path, gitignoreUpdated: written.gitignoreUpdated, gitignoreAdded: written.gitignoreAdded };
-  }
-}
+  },
+});

@@ -1,11 +1,8 @@
-import { Flags } from '@oclif/core';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { KryptCommand } from '../cli/base-command.js';
-import { contextFlags } from '../cli/flags.js';
-import { loadEnvironment } from '../cli/hot/context.js';
-import { OFFLINE_FLAGS } from '../cli/hot/flag-specs.js';
-import { toOclifFlags } from '../cli/hot/oclif-flags.js';
+import { defineCommand, flag, type CommandContext } from '../cli/command.js';
+import { contextFlags, offlineFlags } from '../cli/flags.js';
+import { loadEnvironment } from '../cli/environment.js';
 import { promptConfirm } from '../cli/prompt.js';
 import { ENV_FORMATS, envFilePosition, parseSerialized, serializeEnv, type EnvFormat } from '../lib/envfile/index.js';
 import { KryptError } from '../lib/errors.js';
@@ -29,79 +26,79 @@ interface PullResult {
   dropped?: OverwriteLoss;
 }
 
-export default class Pull extends KryptCommand<PullResult> {
-  static override description = [
+export default defineCommand({
+  id: 'pull',
+  description: [
     'Write the environment to .env (or --out FILE, or --stdout) in the chosen format; the file is 0600 and written atomically.',
     'Before replacing a file, pull checks what it would drop (keys only in the file, comments, export prefixes, or a',
     'file it cannot read): it asks on a terminal, and refuses otherwise unless --force.',
-  ].join('\n');
-  static override examples = ['<%= config.bin %> pull', '<%= config.bin %> pull --env staging --format json --out config/staging.json', '<%= config.bin %> pull --check', '<%= config.bin %> pull --force'];
-  static override flags = {
+  ].join('\n'),
+  examples: ['<%= config.bin %> pull', '<%= config.bin %> pull --env staging --format json --out config/staging.json', '<%= config.bin %> pull --check', '<%= config.bin %> pull --force'],
+  flags: {
     ...contextFlags,
-    ...toOclifFlags(OFFLINE_FLAGS),
-    out: Flags.string({ char: 'o', description: 'file to write', default: '.env' }),
-    stdout: Flags.boolean({ description: 'print to stdout instead of writing a file', exclusive: ['out', 'check'] }),
-    format: Flags.string({ char: 'f', description: 'output format', options: [...ENV_FORMATS], default: 'env' }),
-    check: Flags.boolean({ description: 'only compare the file with the server: exit 1 when they differ, write nothing' }),
-    force: Flags.boolean({ description: 'replace the file even if it has keys, comments or export prefixes that the pulled file drops' }),
-  };
-
-  async run(): Promise<PullResult> {
-    const { flags } = await this.parse(Pull);
+    ...offlineFlags,
+    out: flag.string({ char: 'o', description: 'file to write', default: '.env' }),
+    stdout: flag.boolean({ description: 'print to stdout instead of writing a file', exclusive: ['out', 'check'] }),
+    format: flag.string({ char: 'f', description: 'output format', options: [...ENV_FORMATS], default: 'env' }),
+    check: flag.boolean({ description: 'only compare the file with the server: exit 1 when they differ, write nothing' }),
+    force: flag.boolean({ description: 'replace the file even if it has keys, comments or export prefixes that the pulled file drops' }),
+  },
+  async run(ctx, { flags }): Promise<PullResult> {
     const format = flags.format as EnvFormat;
-    const remote = await loadEnvironment(flags, this.deps, 'pull');
+    const remote = await loadEnvironment(flags, ctx.deps, 'pull');
     requireIntact(remote);
     const context = { project: remote.project, environment: remote.environment };
     const text = serializeEnv(remote.secrets, format);
     const base = { project: context.project, environment: context.environment, revision: remote.revision, format, keys: Object.keys(remote.secrets).length };
     if (flags.stdout) {
-      this.print(text);
+      ctx.print(text);
       return base;
     }
-    const file = resolve(this.deps.cwd, flags.out);
-    if (flags.check) return this.check(file, format, remote.secrets, base);
+    const file = resolve(ctx.deps.cwd, flags.out);
+    if (flags.check) return check(ctx, file, format, remote.secrets, base);
     const existing = readExisting(file);
     const dropped = existing && existing.length > 0 ? overwriteLoss(existing, format, remote.secrets, flags.out) : undefined;
-    if (dropped) await this.confirmLoss(dropped, format, flags.out, `${context.project}/${context.environment}`, flags.force);
+    if (dropped) await confirmLoss(ctx, dropped, format, flags.out, `${context.project}/${context.environment}`, flags.force);
     writeFileAtomic(file, text, 0o600);
-    this.say(`Wrote ${base.keys} keys from ${context.project}/${context.environment} to ${flags.out} (revision ${remote.revision}).`);
-    if (dropped && flags.force) this.warn(`replaced ${flags.out}, dropping ${describeLoss(dropped, format).join('; ')}`);
-    if (text === '' && existing && existing.length > 0) this.warn(`${context.project}/${context.environment} has no keys: ${flags.out} (${existing.length} bytes before) is now empty`);
-    if (isGitIgnored(file) === false) this.warn(`${flags.out} is not git-ignored; add it to .gitignore so secrets are never committed`);
+    ctx.say(`Wrote ${base.keys} keys from ${context.project}/${context.environment} to ${flags.out} (revision ${remote.revision}).`);
+    if (dropped && flags.force) ctx.warn(`replaced ${flags.out}, dropping ${describeLoss(dropped, format).join('; ')}`);
+    if (text === '' && existing && existing.length > 0) ctx.warn(`${context.project}/${context.environment} has no keys: ${flags.out} (${existing.length} bytes before) is now empty`);
+    if (isGitIgnored(file) === false) ctx.warn(`${flags.out} is not git-ignored; add it to .gitignore so secrets are never committed`);
     return { ...base, file, ...(dropped ? { dropped } : {}) };
-  }
+  },
+});
 
-  /** --force goes ahead; a terminal shows the loss (key names only) and asks; anything else is refused. */
-  private async confirmLoss(loss: OverwriteLoss, format: EnvFormat, out: string, where: string, force: boolean): Promise<void> {
-    if (force) return;
-    const lost = describeLoss(loss, format);
-    if (!this.interactive) {
-      throw new KryptError('would_lose_local_data', `${out} has what ${where} does not, and pulling would drop it: ${lost.join('; ')}`, {
-        hint: `send the file's keys first with \`krypt push --file ${out}\`, or pass --force to replace ${out} anyway`,
-      });
-    }
-    this.deps.stderr.write(`Pulling ${where} over ${out} would drop (values not shown):\n${lost.map((l) => `  ${l}\n`).join('')}`);
-    if (!(await promptConfirm(this.deps, `Replace ${out}?`))) {
-      throw new KryptError('cancelled', `pull cancelled; ${out} unchanged`, { kind: 'cancelled' });
-    }
-  }
 
-  private check(file: string, format: EnvFormat, remote: Record<string, string>, base: PullResult): PullResult {
-    let local: Record<string, string> = {};
-    try {
-      local = parseSerialized(decodeUtf8(readFileSync(file), fileSource(file, format === 'env' ? envFilePosition : undefined)), format, file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    const diff = diffEnv(remote, local);
-    if (!isEmptyDiff(diff)) {
-      throw new KryptError('out_of_date', `${file} differs from the server: ${diff.added.length} missing, ${diff.changed.length} changed, ${diff.removed.length} extra`, {
-        hint: 'run `krypt pull` to update it',
-      });
-    }
-    this.say(`${file} matches ${base.project}/${base.environment} (revision ${base.revision}).`);
-    return { ...base, file, inSync: true, diff };
+/** --force goes ahead; a terminal shows the loss (key names only) and asks; anything else is refused. */
+async function confirmLoss(ctx: CommandContext, loss: OverwriteLoss, format: EnvFormat, out: string, where: string, force: boolean): Promise<void> {
+  if (force) return;
+  const lost = describeLoss(loss, format);
+  if (!ctx.interactive) {
+    throw new KryptError('would_lose_local_data', `${out} has what ${where} does not, and pulling would drop it: ${lost.join('; ')}`, {
+      hint: `send the file's keys first with \`krypt push --file ${out}\`, or pass --force to replace ${out} anyway`,
+    });
   }
+  ctx.deps.stderr.write(`Pulling ${where} over ${out} would drop (values not shown):\n${lost.map((l) => `  ${l}\n`).join('')}`);
+  if (!(await promptConfirm(ctx.deps, `Replace ${out}?`))) {
+    throw new KryptError('cancelled', `pull cancelled; ${out} unchanged`, { kind: 'cancelled' });
+  }
+}
+
+function check(ctx: CommandContext, file: string, format: EnvFormat, remote: Record<string, string>, base: PullResult): PullResult {
+  let local: Record<string, string> = {};
+  try {
+    local = parseSerialized(decodeUtf8(readFileSync(file), fileSource(file, format === 'env' ? envFilePosition : undefined)), format, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const diff = diffEnv(remote, local);
+  if (!isEmptyDiff(diff)) {
+    throw new KryptError('out_of_date', `${file} differs from the server: ${diff.added.length} missing, ${diff.changed.length} changed, ${diff.removed.length} extra`, {
+      hint: 'run `krypt pull` to update it',
+    });
+  }
+  ctx.say(`${file} matches ${base.project}/${base.environment} (revision ${base.revision}).`);
+  return { ...base, file, inSync: true, diff };
 }
 
 /** The bytes of the file pull is about to replace; undefined when there is none. */

@@ -1,8 +1,7 @@
-import { Flags } from '@oclif/core';
 import { resolve } from 'node:path';
-import { KryptCommand } from '../cli/base-command.js';
+import { defineCommand, flag } from '../cli/command.js';
 import { contextFlags, yesFlag } from '../cli/flags.js';
-import { promptConfirm } from '../cli/prompt.js';
+import { confirmAction } from '../cli/prompt.js';
 import { renderDiff } from '../cli/render.js';
 import { pendingLines } from '../cli/change-requests.js';
 import { openProjectSession } from '../cli/session.js';
@@ -23,42 +22,41 @@ interface PushResult {
   changeRequest?: ChangeRequest;
 }
 
-export default class Push extends KryptCommand<PushResult> {
-  static override description = 'Push a .env file: shows the masked diff, asks to confirm, then applies only the keys that changed.';
-  static override examples = ['<%= config.bin %> push', '<%= config.bin %> push --file .env.staging --env staging --yes', '<%= config.bin %> push --prune --dry-run'];
-  static override flags = {
+export default defineCommand({
+  id: 'push',
+  description: 'Push a .env file: shows the masked diff, asks to confirm, then applies only the keys that changed.',
+  examples: ['<%= config.bin %> push', '<%= config.bin %> push --file .env.staging --env staging --yes', '<%= config.bin %> push --prune --dry-run'],
+  flags: {
     ...contextFlags,
     ...yesFlag,
-    file: Flags.string({ description: 'file to read', default: '.env' }),
-    prune: Flags.boolean({ description: 'also delete remote keys that are absent from the file' }),
-    'dry-run': Flags.boolean({ description: 'show what would change, change nothing' }),
-  };
-
-  async run(): Promise<PushResult> {
-    const { flags } = await this.parse(Push);
-    const local = parseEnvFile(readUserFile(resolve(this.deps.cwd, flags.file), flags.file, 'pass --file PATH, or run `krypt pull` to create it', envFilePosition), flags.file);
-    const { client, context } = openProjectSession(this.deps, flags, 'push');
+    file: flag.string({ description: 'file to read', default: '.env' }),
+    prune: flag.boolean({ description: 'also delete remote keys that are absent from the file' }),
+    'dry-run': flag.boolean({ description: 'show what would change, change nothing' }),
+  },
+  async run(ctx, { flags }): Promise<PushResult> {
+    const local = parseEnvFile(readUserFile(resolve(ctx.deps.cwd, flags.file), flags.file, 'pass --file PATH, or run `krypt pull` to create it', envFilePosition), flags.file);
+    const { client, context } = openProjectSession(ctx.deps, flags, 'push');
     const where = `${context.project}/${context.environment}`;
     const remote = await client.getSecrets(context.project, context.environment);
     const full = diffEnv(local, remote.secrets);
     const diff = flags.prune ? full : { ...full, removed: [] };
     const result = { project: context.project, environment: context.environment, revision: remote.revision, applied: false, diff };
-    if (!flags.prune && full.removed.length > 0) this.say(`${full.removed.length} key(s) on the server are not in ${flags.file}; kept (use --prune to delete them).`);
+    if (!flags.prune && full.removed.length > 0) ctx.say(`${full.removed.length} key(s) on the server are not in ${flags.file}; kept (use --prune to delete them).`);
     if (isEmptyDiff(diff)) {
-      this.say(`${where} is already up to date with ${flags.file}.`);
+      ctx.say(`${where} is already up to date with ${flags.file}.`);
       return result;
     }
-    this.deps.stderr.write(`Changes to ${where} (values hidden):\n${renderDiff(diff)}`);
+    ctx.deps.stderr.write(`Changes to ${where} (values hidden):\n${renderDiff(diff)}`);
     if (flags['dry-run']) return result;
-    await this.confirm(flags.yes, where);
+    await confirmAction(ctx.deps, flags.yes, `Apply these changes to ${where}?`, 'push');
     const set = Object.fromEntries([...diff.added, ...diff.changed].map((k) => [k, local[k] as string]));
     try {
       const written = await client.writeSecrets(context.project, context.environment, { baseRevision: remote.revision, set, delete: diff.removed });
       if (isPendingWrite(written)) {
-        pendingLines(written.changeRequest).forEach((line) => this.say(line));
+        pendingLines(written.changeRequest).forEach((line) => ctx.say(line));
         return { ...result, changeRequest: written.changeRequest };
       }
-      this.say(`Pushed to ${where}: ${diff.added.length} added, ${diff.changed.length} changed, ${diff.removed.length} deleted (revision ${written.revision}).`);
+      ctx.say(`Pushed to ${where}: ${diff.added.length} added, ${diff.changed.length} changed, ${diff.removed.length} deleted (revision ${written.revision}).`);
       return { ...result, revision: written.revision, applied: true };
     } catch (err) {
       if (err instanceof ConflictError) {
@@ -69,15 +67,5 @@ export default class Push extends KryptCommand<PushResult> {
       }
       throw err;
     }
-  }
-
-  private async confirm(yes: boolean, where: string): Promise<void> {
-    if (yes) return;
-    if (!this.interactive) {
-      throw new KryptError('confirmation_required', 'refusing to push without confirmation: stdin is not a terminal', { hint: 'pass --yes' });
-    }
-    if (!(await promptConfirm(this.deps, `Apply these changes to ${where}?`))) {
-      throw new KryptError('cancelled', 'push cancelled; nothing changed', { kind: 'cancelled' });
-    }
-  }
-}
+  },
+});

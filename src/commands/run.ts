@@ -1,32 +1,38 @@
-import { Command } from '@oclif/core';
-import { createCliDeps } from '../cli/deps.js';
-import { RUN_FLAGS } from '../cli/hot/flag-specs.js';
-import { main } from '../cli/hot/main.js';
-import { toOclifFlags } from '../cli/hot/oclif-flags.js';
+import { defineCommand, flag } from '../cli/command.js';
+import { contextFlags, offlineFlags } from '../cli/flags.js';
+import { runCommand } from '../cli/hot/run-command.js';
 
-// bin/run.js runs `krypt run` without oclif (src/cli/hot); this class gives it help, manifest and
-// README entries from the same flag definitions, and runs the same code when oclif dispatches.
-export default class Run extends Command {
-  static override description = [
+/** `krypt run -- CMD ARGS...`: the child gets the secrets in its environment; krypt exits with the child's code. */
+export default defineCommand({
+  id: 'run',
+  description: [
     "Run a command with the environment's secrets in its environment.",
     "Exit code is the child's (128+n when killed by signal n). Secrets override inherited variables,",
     'except PATH, HOME, SHELL, USER and PWD (--allow-reserved); KRYPT_TOKEN never reaches the child.',
     'When the server is unreachable, an encrypted offline copy younger than --max-stale (24h) stands in.',
-  ].join('\n');
-  static override examples = [
+  ].join('\n'),
+  examples: [
     '<%= config.bin %> run -- npm start',
     '<%= config.bin %> run --env production -- node server.js',
     '<%= config.bin %> run --command "echo $PORT"',
     '<%= config.bin %> run --mask --only DATABASE_URL -- ./migrate.sh',
-  ];
-  static override strict = false;
-  static override usage = 'run [FLAGS] -- CMD [ARGS...]';
-  static override flags = toOclifFlags(RUN_FLAGS);
-
-  async run(): Promise<void> {
-    // Parsing happens in main(), with the same parser as the start-up path.
-    this.parsed = true;
-    const code = await main('run', this.argv, createCliDeps());
-    if (code !== 0) this.exit(code);
-  }
-}
+  ],
+  usage: 'run [FLAGS] -- CMD [ARGS...]',
+  flags: {
+    ...contextFlags,
+    command: flag.string({ char: 'c', description: 'run this string through your shell instead of CMD ARGS...' }),
+    'preserve-env': flag.string({ optionalValue: true, description: 'inherited variables win over secrets: all of them, or only those named (--preserve-env=A,B)' }),
+    'allow-reserved': flag.boolean({ description: 'let secrets override PATH, HOME, SHELL, USER and PWD' }),
+    only: flag.string({ description: 'inject only these comma-separated keys' }),
+    mask: flag.boolean({ description: "replace injected secret values in the child's output with *****" }),
+    watch: flag.boolean({ description: 'restart the command when the environment changes on the server' }),
+    'on-change': flag.string({ description: 'with --watch: restart (default) or signal:NAME (e.g. signal:SIGHUP)' }),
+    ...offlineFlags,
+  },
+  // Words before `--` are refused by run itself, with a hint about where the command goes.
+  variadic: true,
+  passthrough: true,
+  output: 'self',
+  run: ({ deps }, { flags, argv, rest }) => runCommand(deps, flags, argv, rest),
+  exitCode: (code) => code,
+});

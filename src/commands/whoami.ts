@@ -1,4 +1,4 @@
-import { KryptCommand } from '../cli/base-command.js';
+import { defineCommand } from '../cli/command.js';
 import { apiFlags } from '../cli/flags.js';
 import { renderTable } from '../cli/render.js';
 import { openSession } from '../cli/session.js';
@@ -10,13 +10,12 @@ interface WhoamiResult {
   sources: { apiUrl: string; token: string };
 }
 
-export default class Whoami extends KryptCommand<WhoamiResult> {
-  static override description = 'Show the user, API key and API URL in use, and where each came from (flag, env, file).';
-  static override flags = { ...apiFlags };
-
-  async run(): Promise<WhoamiResult> {
-    const { flags } = await this.parse(Whoami);
-    const session = openSession(this.deps, flags, 'whoami');
+export default defineCommand({
+  id: 'whoami',
+  description: 'Show the user, API key and API URL in use, and where each came from (flag, env, file).',
+  flags: { ...apiFlags },
+  async run(ctx, { flags }): Promise<WhoamiResult> {
+    const session = openSession(ctx.deps, flags, 'whoami');
     const me = await session.client.me();
     const sources = { apiUrl: session.settings.apiUrlSource ?? 'default', token: session.settings.tokenSource ?? 'default' };
     const rows = [
@@ -24,10 +23,11 @@ export default class Whoami extends KryptCommand<WhoamiResult> {
       ['key', `${me.key.name} (${me.key.prefix}…)`, sourceLabel(sources.token, 'KRYPT_TOKEN')],
       ['api url', session.apiUrl, sourceLabel(sources.apiUrl, 'KRYPT_API_URL')],
     ];
-    this.print(renderTable(['', 'value', 'from'], rows, Boolean(this.deps.stdout.isTTY)));
+    ctx.print(renderTable(['', 'value', 'from'], rows, Boolean(ctx.deps.stdout.isTTY)));
     return { user: me.user, key: me.key, apiUrl: session.apiUrl, sources };
-  }
-}
+  },
+});
+
 
 function sourceLabel(source: string, envName: string): string {
   if (source === 'env') return `env ${envName}`;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { api, json, person } from './team-fixture.js';
+import { api, json, personInProcess } from './team-fixture.js';
 
 // `krypt audit`: the project's log with filters, as a table, TSV or JSON.
 
@@ -16,12 +16,12 @@ interface EntryDoc {
 
 describe('krypt audit', () => {
   let server: TestServer;
-  let owner: ReturnType<typeof person>;
+  let owner: ReturnType<typeof personInProcess>;
   const P = ['-p', 'audit-app'];
 
   beforeAll(async () => {
     server = await startTestServer();
-    owner = person(server, server.token);
+    owner = personInProcess(server, server.token);
     await api(server, server.token).createProject('audit-app');
     expect((await owner.run(['set', ...P, '-e', 'dev', 'A=1', 'B=2'])).code).toBe(0);
     expect((await owner.run(['set', ...P, '-e', 'prod', 'A=secret-prod-value'])).code).toBe(0);

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { api, join, json, person } from './team-fixture.js';
+import { api, join, json, personInProcess } from './team-fixture.js';
 
 // A Member's production writes become change requests; Owners/Admins decide them with
 // `krypt change-requests` (alias `krypt cr`), through the real binary.
@@ -19,17 +19,17 @@ interface CrDoc {
 
 describe('krypt change-requests / cr', () => {
   let server: TestServer;
-  let owner: ReturnType<typeof person>;
-  let member: ReturnType<typeof person>;
-  let viewer: ReturnType<typeof person>;
+  let owner: ReturnType<typeof personInProcess>;
+  let member: ReturnType<typeof personInProcess>;
+  let viewer: ReturnType<typeof personInProcess>;
   const P = ['-p', 'cr-app'];
 
   beforeAll(async () => {
     server = await startTestServer();
-    owner = person(server, server.token);
+    owner = personInProcess(server, server.token);
     await api(server, server.token).createProject('cr-app');
-    member = person(server, await join(server, server.token, 'cr-app', 'mia@example.com', 'member'));
-    viewer = person(server, await join(server, server.token, 'cr-app', 'vic@example.com', 'viewer'));
+    member = personInProcess(server, await join(server, server.token, 'cr-app', 'mia@example.com', 'member'));
+    viewer = personInProcess(server, await join(server, server.token, 'cr-app', 'vic@example.com', 'viewer'));
     expect((await owner.run(['set', ...P, '-e', 'prod', 'API_URL=https://v1.example.com', 'TOKEN=t1'])).code).toBe(0);
   });
   afterAll(async () => {

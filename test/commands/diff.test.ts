@@ -2,18 +2,18 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { api, json, person } from './team-fixture.js';
+import { api, json, personInProcess } from './team-fixture.js';
 
 // `krypt diff` (local file vs remote) and `krypt diff ENV_A ENV_B`: masked, exit 0 equal / 1 different.
 
 describe('krypt diff', () => {
   let server: TestServer;
-  let owner: ReturnType<typeof person>;
+  let owner: ReturnType<typeof personInProcess>;
   const P = ['-p', 'diff-app'];
 
   beforeAll(async () => {
     server = await startTestServer();
-    owner = person(server, server.token);
+    owner = personInProcess(server, server.token);
     const client = api(server, server.token);
     await client.createProject('diff-app');
     await client.writeSecrets('diff-app', 'staging', { set: { SAME: 's', CHANGED: 'staging-value', ONLY_STAGING: 'x' } });

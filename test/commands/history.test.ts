@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { api, join, json, person } from './team-fixture.js';
+import { api, join, json, personInProcess } from './team-fixture.js';
 
 // `krypt secrets history KEY` and `krypt secrets rollback KEY --version N`.
 
@@ -13,12 +13,12 @@ interface VersionDoc {
 
 describe('krypt secrets history / rollback', () => {
   let server: TestServer;
-  let owner: ReturnType<typeof person>;
+  let owner: ReturnType<typeof personInProcess>;
   const P = ['-p', 'hist-app'];
 
   beforeAll(async () => {
     server = await startTestServer();
-    owner = person(server, server.token);
+    owner = personInProcess(server, server.token);
     await api(server, server.token).createProject('hist-app');
     for (const v of ['first', 'second', 'third']) expect((await owner.run(['set', ...P, '-e', 'prod', `API_KEY=${v}`])).code).toBe(0);
   });
@@ -52,12 +52,12 @@ describe('krypt secrets history / rollback', () => {
   });
 
   it('a Member\'s production rollback becomes a change request; a Viewer sees history without values', async () => {
-    const member = person(server, await join(server, server.token, 'hist-app', 'max@example.com', 'member'));
+    const member = personInProcess(server, await join(server, server.token, 'hist-app', 'max@example.com', 'member'));
     const res = await member.run(['secrets', 'rollback', 'API_KEY', '--version', '2', ...P, '-e', 'prod', '--json']);
     expect(res.code).toBe(0);
     expect(json(res)).toMatchObject({ key: 'API_KEY', version: 2, changeRequest: { status: 'pending', changes: [{ key: 'API_KEY', action: 'set' }] } });
     expect((await owner.run(['get', 'API_KEY', ...P, '-e', 'prod'])).stdout).toBe('first\n');
-    const viewer = person(server, await join(server, server.token, 'hist-app', 'val@example.com', 'viewer'));
+    const viewer = personInProcess(server, await join(server, server.token, 'hist-app', 'val@example.com', 'viewer'));
     expect((await viewer.run(['secrets', 'history', 'API_KEY', ...P, '-e', 'prod'])).code).toBe(0);
     expect((await viewer.run(['secrets', 'history', 'API_KEY', ...P, '-e', 'prod', '--reveal'])).code).toBe(4);
   });

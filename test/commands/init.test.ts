@@ -1,8 +1,9 @@
+import { kryptInProcess } from '../helpers/in-process.js';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { krypt, makeSandbox } from '../helpers/cli.js';
+import { makeSandbox } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 // `krypt init` keeps both files that must never be committed out of git: .krypt and .env, which
@@ -20,7 +21,7 @@ describe('krypt init and .gitignore', () => {
     if (gitignore !== undefined) writeFileSync(join(path, '.gitignore'), gitignore);
     return path;
   };
-  const init = (cwd: string, json = false) => krypt(['init', '--project', 'ign', ...(json ? ['--json'] : [])], { cwd, env });
+  const init = (cwd: string, json = false) => kryptInProcess(['init', '--project', 'ign', ...(json ? ['--json'] : [])], { cwd, env });
   const gitignore = (cwd: string) => readFileSync(join(cwd, '.gitignore'), 'utf8');
 
   beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { api, join, json, person } from './team-fixture.js';
+import { api, join, json, person, personInProcess } from './team-fixture.js';
 
 // `krypt keys create|list|revoke`, personal keys and read-only service tokens, through the real binary.
 
@@ -15,11 +15,11 @@ interface KeyDoc {
 
 describe('krypt keys', () => {
   let server: TestServer;
-  let owner: ReturnType<typeof person>;
+  let owner: ReturnType<typeof personInProcess>;
 
   beforeAll(async () => {
     server = await startTestServer();
-    owner = person(server, server.token);
+    owner = personInProcess(server, server.token);
     await api(server, server.token).createProject('ci-app');
     await api(server, server.token).writeSecrets('ci-app', 'development', { set: { DB_URL: 'postgres://dev', PORT: '3000' } });
     await api(server, server.token).writeSecrets('ci-app', 'production', { set: { DB_URL: 'postgres://prod' } });
@@ -35,7 +35,7 @@ describe('krypt keys', () => {
     const token = res.stdout.trim();
     expect(res.stderr).toMatch(/Created personal key "laptop" \(\S+…, expires \d{4}-/);
     expect(res.stderr).not.toContain(token);
-    const who = await person(server, token).run(['whoami', '--json']);
+    const who = await personInProcess(server, token).run(['whoami', '--json']);
     expect(json(who)).toMatchObject({ user: { email: 'admin@krypt.local' }, key: { name: 'laptop' } });
 
     const list = await owner.run(['keys', 'list']);
@@ -62,7 +62,7 @@ describe('krypt keys', () => {
     expect(res.code).toBe(0);
     const created = json<{ key: KeyDoc; token: string }>(res);
     expect(created.key).toMatchObject({ name: 'ci ci-app/development', service: { project: 'ci-app', environment: 'development' } });
-    const ci = person(server, created.token);
+    const ci = person(server, created.token); // runs children: the real binary
     const run = await ci.run(['run', '-p', 'ci-app', '-e', 'development', '--', process.execPath, '-e', 'process.stdout.write(process.env.DB_URL + " " + process.env.PORT)']);
     expect(run.stdout).toBe('postgres://dev 3000');
     expect(run.code).toBe(0);
@@ -79,7 +79,7 @@ describe('krypt keys', () => {
   });
 
   it('a Member may create service tokens for development and staging only', async () => {
-    const member = person(server, await join(server, server.token, 'ci-app', 'mo@example.com', 'member'));
+    const member = personInProcess(server, await join(server, server.token, 'ci-app', 'mo@example.com', 'member'));
     expect((await member.run(['keys', 'create', '--service', '-p', 'ci-app', '-e', 'staging'])).code).toBe(0);
     expect((await member.run(['keys', 'create', '--service', '-p', 'ci-app', '-e', 'production'])).code).toBe(4);
   });
@@ -89,7 +89,7 @@ describe('krypt keys', () => {
     const res = await owner.run(['keys', 'revoke', created.key.id]);
     expect(res.stderr).toContain(`Revoked key ${created.key.id}.`);
     expect(res.code).toBe(0);
-    const who = await person(server, created.token).run(['whoami']);
+    const who = await personInProcess(server, created.token).run(['whoami']);
     expect(who.code).toBe(4);
     const missing = await owner.run(['keys', 'revoke', 'no-such-key']);
     expect(missing.code).toBe(2);

@@ -3,17 +3,17 @@ import { join as joinPath } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { krypt, makeSandbox } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { api, join, json, person } from './team-fixture.js';
+import { api, join, json, personInProcess } from './team-fixture.js';
 
 // `krypt members ...` and `krypt login --invite` through the real binary against a real server.
 
 describe('krypt members and login --invite', () => {
   let server: TestServer;
-  let owner: ReturnType<typeof person>;
+  let owner: ReturnType<typeof personInProcess>;
 
   beforeAll(async () => {
     server = await startTestServer();
-    owner = person(server, server.token);
+    owner = personInProcess(server, server.token);
     await api(server, server.token).createProject('team-app');
   });
   afterAll(async () => {
@@ -75,7 +75,7 @@ describe('krypt members and login --invite', () => {
 
   it('changes roles; a member manages nobody (exit 4)', async () => {
     const bobToken = await join(server, server.token, 'team-app', 'bob@example.com', 'viewer');
-    const bob = person(server, bobToken);
+    const bob = personInProcess(server, bobToken);
     const refused = await bob.run(['members', 'invite', 'eve@example.com', '--role', 'admin', '-p', 'team-app']);
     expect(refused.code).toBe(4);
     expect(refused.stderr).toMatch(/^Error: .+\nHint: /);
@@ -108,7 +108,7 @@ describe('krypt members and login --invite', () => {
     const res = await owner.run(['members', 'transfer-ownership', 'carol@example.com', '-p', 'team-app', '--yes']);
     expect(res.stderr).toContain('carol@example.com is now the Owner of team-app; admin@krypt.local is admin.');
     expect(res.code).toBe(0);
-    const carol = person(server, carolToken);
+    const carol = personInProcess(server, carolToken);
     const list = await carol.run(['members', 'list', '-p', 'team-app']);
     expect(list.stdout).toMatch(/^carol@example\.com\t[^\t]*\towner\t/m);
     expect(list.stdout).toMatch(/^admin@krypt\.local\t[^\t]*\tadmin\t/m);

@@ -1,4 +1,5 @@
 import { krypt, makeSandbox, type CliResult } from '../helpers/cli.js';
+import { kryptInProcess } from '../helpers/in-process.js';
 import type { TestServer } from '../helpers/server.js';
 import { createApiClient, type AssignableRole } from '../../src/lib/api/client.js';
 
@@ -8,11 +9,23 @@ import { createApiClient, type AssignableRole } from '../../src/lib/api/client.j
 
 export type Krypt = (args: string[], opts?: { input?: string; env?: Record<string, string | undefined> }) => Promise<CliResult>;
 
-/** A person at a terminal: their own sandbox, logged in with `token`. */
+/** A person at a terminal: their own sandbox, logged in with `token`, running the real binary. */
 export function person(server: TestServer, token: string): { run: Krypt; cwd: string; home: string; token: string } {
+  return personWith(krypt, server, token);
+}
+
+/**
+ * The same person, but each command runs inside the test process through the same pipeline
+ * (test/helpers/in-process.ts): for commands where a separate process adds nothing.
+ */
+export function personInProcess(server: TestServer, token: string): { run: Krypt; cwd: string; home: string; token: string } {
+  return personWith(kryptInProcess, server, token);
+}
+
+function personWith(runner: typeof krypt, server: TestServer, token: string) {
   const box = makeSandbox();
   const base = { ...box.env, KRYPT_API_URL: server.url, KRYPT_TOKEN: token };
-  const run: Krypt = (args, opts = {}) => krypt(args, { cwd: box.cwd, env: { ...base, ...opts.env }, input: opts.input });
+  const run: Krypt = (args, opts = {}) => runner(args, { cwd: box.cwd, env: { ...base, ...opts.env }, input: opts.input });
   return { run, cwd: box.cwd, home: box.home, token };
 }
 

@@ -5,16 +5,24 @@ import { runChild } from '../../lib/process/run-child.js';
 import { elapsedMs } from '../../lib/debug/debug-log.js';
 import type { CliDeps } from '../deps.js';
 import { requireIntact } from '../../lib/sync/fetch-environment.js';
-import { loadEnvironment } from './context.js';
-import { RUN_FLAGS } from './flag-specs.js';
-import { parseArgs, stringFlag } from './parse-args.js';
+import { loadEnvironment, type EnvironmentFlags } from '../environment.js';
 import { parseOnChange, runWatched } from './watch-run.js';
 import type { Environment } from '../../contract/constants.js';
 
+/** The flags `krypt run` reads (defined in commands/run.ts). */
+export interface RunFlags extends EnvironmentFlags {
+  command?: string | undefined;
+  'preserve-env'?: string | true | undefined;
+  'allow-reserved': boolean;
+  only?: string | undefined;
+  mask: boolean;
+  watch: boolean;
+  'on-change'?: string | undefined;
+}
+
 /** `krypt run [FLAGS] -- CMD ARGS...`: runs the child with the secrets; returns the child's exit code. */
-export async function runCommand(argv: readonly string[], deps: CliDeps): Promise<number> {
-  const { flags, args, rest: child } = parseArgs('run', RUN_FLAGS, argv);
-  const command = stringFlag(flags, 'command');
+export async function runCommand(deps: CliDeps, flags: RunFlags, args: readonly string[], child: readonly string[]): Promise<number> {
+  const command = flags.command;
   if (args.length > 0) {
     throw new KryptError('usage', `unexpected argument "${args[0]}" before --`, { hint: 'put the command after --: `krypt run -- CMD ARGS...`' });
   }
@@ -25,8 +33,8 @@ export async function runCommand(argv: readonly string[], deps: CliDeps): Promis
     throw new KryptError('usage', 'no command to run', { hint: 'run `krypt run -- CMD ARGS...`' });
   }
   const preserve = flags['preserve-env'];
-  const only = stringFlag(flags, 'only');
-  const onChange = stringFlag(flags, 'on-change');
+  const only = flags.only;
+  const onChange = flags['on-change'];
   if (onChange !== undefined && flags.watch !== true) throw new KryptError('usage', '--on-change needs --watch', { hint: 'run `krypt run --watch --on-change signal:SIGHUP -- CMD`' });
   if (flags.watch === true) parseOnChange(onChange);
   const childEnv = (secrets: Record<string, string>) => {

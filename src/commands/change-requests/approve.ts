@@ -1,5 +1,4 @@
-import { Args, Flags } from '@oclif/core';
-import { KryptCommand } from '../../cli/base-command.js';
+import { arg, defineCommand, flag } from '../../cli/command.js';
 import { parseChangeRequestId } from '../../cli/change-requests.js';
 import { apiFlags, projectFlag } from '../../cli/flags.js';
 import { openSession } from '../../cli/session.js';
@@ -13,25 +12,24 @@ interface ApproveResult {
   revision?: number;
 }
 
-export default class ChangeRequestsApprove extends KryptCommand<ApproveResult> {
-  static override description = [
+export default defineCommand({
+  id: 'change-requests:approve',
+  description: [
     'Approve a pending change request (Owner/Admin): all its changes are applied at once.',
     'Refused as a conflict when any of its keys changed since it was made, unless --force.',
-  ].join('\n');
-  static override aliases = ['cr:approve'];
-  static override examples = ['<%= config.bin %> cr approve 3', '<%= config.bin %> cr approve 3 --force'];
-  static override args = { id: Args.string({ required: true, description: 'change request number' }) };
-  static override flags = {
+  ].join('\n'),
+  aliases: ['cr:approve'],
+  examples: ['<%= config.bin %> cr approve 3', '<%= config.bin %> cr approve 3 --force'],
+  args: { id: arg({ required: true, description: 'change request number' }) },
+  flags: {
     ...apiFlags,
     ...projectFlag,
-    force: Flags.boolean({ description: 'apply even if some of its keys changed since the request was made (overwrites those changes)' }),
-  };
-
-  async run(): Promise<ApproveResult> {
-    const { args, flags } = await this.parse(ChangeRequestsApprove);
+    force: flag.boolean({ description: 'apply even if some of its keys changed since the request was made (overwrites those changes)' }),
+  },
+  async run(ctx, { args, flags }): Promise<ApproveResult> {
     const id = parseChangeRequestId(args.id);
-    const project = resolveProject(flags, this.deps.env, this.deps.cwd);
-    const client = openSession(this.deps, flags, 'change-requests approve').client;
+    const project = resolveProject(flags, ctx.deps.env, ctx.deps.cwd);
+    const client = openSession(ctx.deps, flags, 'change-requests approve').client;
     let result: ApproveResult;
     try {
       result = await client.approveChangeRequest(project, id, flags.force);
@@ -47,7 +45,7 @@ export default class ChangeRequestsApprove extends KryptCommand<ApproveResult> {
     }
     const cr = result.changeRequest;
     const revision = result.revision === undefined ? '' : ` (revision ${result.revision})`;
-    this.say(`Approved change request #${cr.id}: ${cr.changes.length} change(s) applied to ${cr.project}/${cr.environment}${revision}.`);
+    ctx.say(`Approved change request #${cr.id}: ${cr.changes.length} change(s) applied to ${cr.project}/${cr.environment}${revision}.`);
     return result;
-  }
-}
+  },
+});

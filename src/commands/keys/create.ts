@@ -1,6 +1,5 @@
-import { Flags } from '@oclif/core';
 import { hostname } from 'node:os';
-import { KryptCommand } from '../../cli/base-command.js';
+import { defineCommand, flag } from '../../cli/command.js';
 import { contextFlags } from '../../cli/flags.js';
 import { openSession } from '../../cli/session.js';
 import type { ApiKeyInfo } from '../../contract/index.js';
@@ -9,28 +8,27 @@ import { resolveProjectContext } from '../../lib/config/context.js';
 import { KryptError } from '../../lib/errors.js';
 import { parseDuration } from '../../lib/time/duration.js';
 
-export default class KeysCreate extends KryptCommand<{ key: ApiKeyInfo; token: string }> {
-  static override description = [
+export default defineCommand({
+  id: 'keys:create',
+  description: [
     'Create an API key; the key is printed once on stdout and cannot be shown again.',
     'With --service: a read-only token for one project and environment (for CI: `KRYPT_TOKEN=... krypt run -- CMD`).',
-  ].join('\n');
-  static override examples = [
+  ].join('\n'),
+  examples: [
     '<%= config.bin %> keys create --name laptop --expires 90d',
     'KRYPT_TOKEN=$(<%= config.bin %> keys create --service --project my-app --env staging --expires 30d)',
-  ];
-  static override flags = {
+  ],
+  flags: {
     ...contextFlags,
-    name: Flags.string({ char: 'n', description: 'a name to recognise the key by (default: this host, or the service scope)' }),
-    expires: Flags.string({ description: 'lifetime, e.g. 12h, 30d (default: never expires)' }),
-    service: Flags.boolean({ description: 'read-only service token limited to --project and --env' }),
-  };
-
-  async run(): Promise<{ key: ApiKeyInfo; token: string }> {
-    const { flags } = await this.parse(KeysCreate);
+    name: flag.string({ char: 'n', description: 'a name to recognise the key by (default: this host, or the service scope)' }),
+    expires: flag.string({ description: 'lifetime, e.g. 12h, 30d (default: never expires)' }),
+    service: flag.boolean({ description: 'read-only service token limited to --project and --env' }),
+  },
+  async run(ctx, { flags }): Promise<{ key: ApiKeyInfo; token: string }> {
     const body: CreateApiKeyInput = { name: flags.name ?? `krypt cli on ${hostname()}` };
     if (flags.expires !== undefined) body.expiresInSeconds = parseDuration(flags.expires, '--expires');
     if (flags.service) {
-      const context = resolveProjectContext(flags, this.deps.env, this.deps.cwd);
+      const context = resolveProjectContext(flags, ctx.deps.env, ctx.deps.cwd);
       if (context.environmentSource === 'default') {
         throw new KryptError('usage', 'a service token is limited to one environment; name it', { hint: 'pass --env development|staging|production' });
       }
@@ -39,10 +37,10 @@ export default class KeysCreate extends KryptCommand<{ key: ApiKeyInfo; token: s
     } else if (flags.project !== undefined || flags.env !== undefined) {
       throw new KryptError('usage', '--project and --env apply only to --service tokens', { hint: 'add --service, or drop them for a personal key' });
     }
-    const { key, token } = await openSession(this.deps, flags, 'keys create').client.createApiKey(body);
+    const { key, token } = await openSession(ctx.deps, flags, 'keys create').client.createApiKey(body);
     const scope = key.service ? `read-only service token for ${key.service.project}/${key.service.environment}` : 'personal key';
-    this.say(`Created ${scope} "${key.name}" (${key.prefix}…${key.expiresAt ? `, expires ${key.expiresAt}` : ''}). It is shown once:`);
-    this.print(token + '\n');
+    ctx.say(`Created ${scope} "${key.name}" (${key.prefix}…${key.expiresAt ? `, expires ${key.expiresAt}` : ''}). It is shown once:`);
+    ctx.print(token + '\n');
     return { key, token };
-  }
-}
+  },
+});

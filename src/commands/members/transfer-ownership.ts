@@ -1,5 +1,4 @@
-import { Args } from '@oclif/core';
-import { KryptCommand } from '../../cli/base-command.js';
+import { arg, defineCommand } from '../../cli/command.js';
 import { apiFlags, projectFlag, yesFlag } from '../../cli/flags.js';
 import { confirmAction } from '../../cli/prompt.js';
 import { openSession } from '../../cli/session.js';
@@ -13,19 +12,18 @@ interface TransferResult {
   previousOwner: Member;
 }
 
-export default class MembersTransferOwnership extends KryptCommand<TransferResult> {
-  static override description = 'Make another member the Owner (Owner only); you become an Admin. Asks to confirm, or pass --yes.';
-  static override args = { email: Args.string({ required: true, description: 'email of the member who becomes Owner' }) };
-  static override flags = { ...apiFlags, ...projectFlag, ...yesFlag };
-
-  async run(): Promise<TransferResult> {
-    const { args, flags } = await this.parse(MembersTransferOwnership);
+export default defineCommand({
+  id: 'members:transfer-ownership',
+  description: 'Make another member the Owner (Owner only); you become an Admin. Asks to confirm, or pass --yes.',
+  args: { email: arg({ required: true, description: 'email of the member who becomes Owner' }) },
+  flags: { ...apiFlags, ...projectFlag, ...yesFlag },
+  async run(ctx, { args, flags }): Promise<TransferResult> {
     const email = parseEmail(args.email);
-    const project = resolveProject(flags, this.deps.env, this.deps.cwd);
-    const session = openSession(this.deps, flags, 'members transfer-ownership');
-    await confirmAction(this.deps, flags.yes, `Make ${email} the Owner of ${project}? You become an Admin and cannot undo this yourself.`, 'transfer ownership');
+    const project = resolveProject(flags, ctx.deps.env, ctx.deps.cwd);
+    const session = openSession(ctx.deps, flags, 'members transfer-ownership');
+    await confirmAction(ctx.deps, flags.yes, `Make ${email} the Owner of ${project}? You become an Admin and cannot undo this yourself.`, 'transfer ownership');
     const { owner, previousOwner } = await session.client.transferOwnership(project, email);
-    this.say(`${owner.email} is now the Owner of ${project}; ${previousOwner.email} is ${previousOwner.role}.`);
+    ctx.say(`${owner.email} is now the Owner of ${project}; ${previousOwner.email} is ${previousOwner.role}.`);
     return { project, owner, previousOwner };
-  }
-}
+  },
+});

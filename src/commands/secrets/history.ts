@@ -1,5 +1,4 @@
-import { Args, Flags } from '@oclif/core';
-import { KryptCommand } from '../../cli/base-command.js';
+import { arg, defineCommand, flag } from '../../cli/command.js';
 import { contextFlags } from '../../cli/flags.js';
 import { renderTable } from '../../cli/render.js';
 import { openProjectSession } from '../../cli/session.js';
@@ -12,19 +11,18 @@ interface HistoryResult {
   versions: Array<{ version: number; revision: number; createdAt: string; createdBy: string; deleted: boolean; value?: string }>;
 }
 
-export default class SecretsHistory extends KryptCommand<HistoryResult> {
-  static override description = 'Show the versions of a secret, newest first: when and by whom; values only with --reveal.';
-  static override examples = ['<%= config.bin %> secrets history DATABASE_URL', '<%= config.bin %> secrets history API_KEY --env prod --reveal'];
-  static override args = { key: Args.string({ required: true, description: 'secret key' }) };
-  static override flags = {
+export default defineCommand({
+  id: 'secrets:history',
+  description: 'Show the versions of a secret, newest first: when and by whom; values only with --reveal.',
+  examples: ['<%= config.bin %> secrets history DATABASE_URL', '<%= config.bin %> secrets history API_KEY --env prod --reveal'],
+  args: { key: arg({ required: true, description: 'secret key' }) },
+  flags: {
     ...contextFlags,
-    reveal: Flags.boolean({ description: 'include the values of every version (recorded as a read)' }),
-  };
-
-  async run(): Promise<HistoryResult> {
-    const { args, flags } = await this.parse(SecretsHistory);
+    reveal: flag.boolean({ description: 'include the values of every version (recorded as a read)' }),
+  },
+  async run(ctx, { args, flags }): Promise<HistoryResult> {
     const key = checkKey(args.key);
-    const { client, context } = openProjectSession(this.deps, flags, 'secrets history');
+    const { client, context } = openProjectSession(ctx.deps, flags, 'secrets history');
     const history = await client.secretHistory(context.project, context.environment, key, flags.reveal);
     const rows = history.versions.map((v) => [
       String(v.version),
@@ -34,8 +32,8 @@ export default class SecretsHistory extends KryptCommand<HistoryResult> {
       ...(flags.reveal ? [v.deleted ? '(deleted)' : JSON.stringify(v.value ?? '')] : [v.deleted ? 'deleted' : 'set']),
     ]);
     const headers = ['version', 'revision', 'when', 'by', flags.reveal ? 'value' : 'change'];
-    if (rows.length === 0) this.say(`${key} has no history in ${context.project}/${context.environment}.`);
-    this.print(renderTable(headers, rows, Boolean(this.deps.stdout.isTTY)));
+    if (rows.length === 0) ctx.say(`${key} has no history in ${context.project}/${context.environment}.`);
+    ctx.print(renderTable(headers, rows, Boolean(ctx.deps.stdout.isTTY)));
     return { project: history.project, environment: history.environment, key: history.key, versions: history.versions };
-  }
-}
+  },
+});

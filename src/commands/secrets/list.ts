@@ -1,5 +1,4 @@
-import { Flags } from '@oclif/core';
-import { KryptCommand } from '../../cli/base-command.js';
+import { defineCommand, flag } from '../../cli/command.js';
 import { contextFlags } from '../../cli/flags.js';
 import { renderTable } from '../../cli/render.js';
 import { openProjectSession } from '../../cli/session.js';
@@ -11,26 +10,26 @@ interface SecretsListResult {
   secrets: Array<{ key: string; version: number; updatedAt: string; updatedBy: string; value?: string }>;
 }
 
-export default class SecretsList extends KryptCommand<SecretsListResult> {
-  static override description = 'List key names with when and by whom they were last updated; values only with --reveal.';
-  static override flags = {
+export default defineCommand({
+  id: 'secrets:list',
+  description: 'List key names with when and by whom they were last updated; values only with --reveal.',
+  flags: {
     ...contextFlags,
-    reveal: Flags.boolean({ description: 'include the values (recorded as a read)' }),
-  };
-
-  async run(): Promise<SecretsListResult> {
-    const { flags } = await this.parse(SecretsList);
-    const { client, context } = openProjectSession(this.deps, flags, 'secrets list');
+    reveal: flag.boolean({ description: 'include the values (recorded as a read)' }),
+  },
+  async run(ctx, { flags }): Promise<SecretsListResult> {
+    const { client, context } = openProjectSession(ctx.deps, flags, 'secrets list');
     const meta = await client.listKeys(context.project, context.environment);
     const values = flags.reveal ? (await client.getSecrets(context.project, context.environment)).secrets : undefined;
     const secrets: SecretsListResult['secrets'] = meta.keys.map((k) => (values ? { ...k, value: values[k.key] ?? '' } : k));
-    if (secrets.length === 0) this.say(`No secrets in ${context.project}/${context.environment} yet.`);
+    if (secrets.length === 0) ctx.say(`No secrets in ${context.project}/${context.environment} yet.`);
     const headers = ['key', 'version', 'updated', 'by', ...(values ? ['value'] : [])];
     const rows = secrets.map((s) => [s.key, String(s.version), s.updatedAt, s.updatedBy, ...(values ? [oneLine(s.value ?? '')] : [])]);
-    this.print(renderTable(headers, rows, Boolean(this.deps.stdout.isTTY)));
+    ctx.print(renderTable(headers, rows, Boolean(ctx.deps.stdout.isTTY)));
     return { project: context.project, environment: context.environment, revision: meta.revision, secrets };
-  }
-}
+  },
+});
+
 
 /** Multi-line values are shown escaped so each key stays on one row. */
 function oneLine(value: string): string {

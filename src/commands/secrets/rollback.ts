@@ -1,5 +1,4 @@
-import { Args, Flags } from '@oclif/core';
-import { KryptCommand } from '../../cli/base-command.js';
+import { arg, defineCommand, flag } from '../../cli/command.js';
 import { pendingLines } from '../../cli/change-requests.js';
 import { contextFlags } from '../../cli/flags.js';
 import { openProjectSession } from '../../cli/session.js';
@@ -11,30 +10,29 @@ type RollbackResult =
   | { project: string; environment: string; key: string; version: number; revision: number; changed: string[]; deleted: string[] }
   | { project: string; environment: string; key: string; version: number; changeRequest: ChangeRequest };
 
-export default class SecretsRollback extends KryptCommand<RollbackResult> {
-  static override description = [
+export default defineCommand({
+  id: 'secrets:rollback',
+  description: [
     'Restore an earlier version of a secret as a new version (history is never rewritten).',
     'A Member rolling back production creates a change request, like any production write.',
-  ].join('\n');
-  static override examples = ['<%= config.bin %> secrets rollback DATABASE_URL --version 3', '<%= config.bin %> secrets history DATABASE_URL'];
-  static override args = { key: Args.string({ required: true, description: 'secret key' }) };
-  static override flags = {
+  ].join('\n'),
+  examples: ['<%= config.bin %> secrets rollback DATABASE_URL --version 3', '<%= config.bin %> secrets history DATABASE_URL'],
+  args: { key: arg({ required: true, description: 'secret key' }) },
+  flags: {
     ...contextFlags,
-    version: Flags.integer({ description: 'the version to restore (see `krypt secrets history KEY`)', required: true, min: 1 }),
-  };
-
-  async run(): Promise<RollbackResult> {
-    const { args, flags } = await this.parse(SecretsRollback);
+    version: flag.integer({ description: 'the version to restore (see `krypt secrets history KEY`)', required: true, min: 1 }),
+  },
+  async run(ctx, { args, flags }): Promise<RollbackResult> {
     const key = checkKey(args.key);
-    const { client, context } = openProjectSession(this.deps, flags, 'secrets rollback');
+    const { client, context } = openProjectSession(ctx.deps, flags, 'secrets rollback');
     const result = await client.rollbackSecret(context.project, context.environment, key, flags.version);
     const base = { project: context.project, environment: context.environment, key, version: flags.version };
     if (isPendingWrite(result)) {
-      pendingLines(result.changeRequest).forEach((line) => this.say(line));
+      pendingLines(result.changeRequest).forEach((line) => ctx.say(line));
       return { ...base, changeRequest: result.changeRequest };
     }
     const what = result.changed.length + result.deleted.length === 0 ? 'already had that value; nothing changed' : `restored to version ${flags.version}`;
-    this.say(`${key} in ${context.project}/${context.environment} ${what} (revision ${result.revision}).`);
+    ctx.say(`${key} in ${context.project}/${context.environment} ${what} (revision ${result.revision}).`);
     return { ...base, ...result };
-  }
-}
+  },
+});
