@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
+import { CodedError } from '../contract/index.js';
 import { formatMasterKey, generateMasterKey } from './crypto/master-key.js';
 import { deriveKeys } from './crypto/value-crypto.js';
 import { rekeyAuditChain } from './services/audit-chain.js';
@@ -11,21 +12,19 @@ import { snapshotSqlite, SnapshotExistsError, type SqliteSnapshot } from './stor
 
 // Offline maintenance entry points for `krypt server rotate-key` and `krypt server backup`.
 
+export type MaintenanceCode =
+  | 'not_initialised'
+  | 'master_key_mismatch'
+  | 'database_in_use'
+  | 'incomplete_rotation'
+  | 'audit_chain_broken'
+  | 'backup_exists'
+  | 'backup_unsupported';
+
 /** A refused maintenance operation; `code` is stable and `hint` names the next step. */
-export class MaintenanceError extends Error {
-  constructor(
-    readonly code:
-      | 'not_initialised'
-      | 'master_key_mismatch'
-      | 'database_in_use'
-      | 'incomplete_rotation'
-      | 'audit_chain_broken'
-      | 'backup_exists'
-      | 'backup_unsupported',
-    message: string,
-    readonly hint: string,
-  ) {
-    super(message);
+export class MaintenanceError extends CodedError<MaintenanceCode> {
+  constructor(code: MaintenanceCode, message: string, hint: string) {
+    super(code, message, { hint });
     this.name = 'MaintenanceError';
   }
 }
