@@ -1,5 +1,5 @@
 // Lint: typescript-eslint's recommended rules plus the import directions of HOUSE-STYLE.md:
-// commands -> cli -> lib -> contract; server -> contract only; only commands/server touch server/main.
+// commands -> cli -> lib -> contract; server -> contract only; only commands/server touch the server entry (server/entry/index).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -35,14 +35,14 @@ export default tseslint.config(
     layer(['**/store/**', '**/crypto/**', '**/lib/**', '**/cli/**', '**/commands/**'], 'routes delegate to services; they never touch store or crypto'),
   ]),
   restrict(['src/commands/**'], [
-    layer(['**/server/**', '!**/server/main.js'], 'commands reach the server only through server/main'),
+    layer(['**/server/**', '!**/server/entry/', '**/server/entry/*', '!**/server/entry/index.js'], 'commands reach the server only through server/entry/index'),
   ]),
   restrict(['src/commands/!(server)/**', 'src/commands/*.ts'], [
-    layer(['**/server/**'], 'only commands/server/* touch server/main'),
+    layer(['**/server/**'], 'only commands/server/* touch the server entry'),
   ]),
   {
     files: ['src/**'],
-    ignores: ['src/cli/deps.ts', 'src/lib/config/**', 'src/server/main.ts', 'src/lib/process/**'],
+    ignores: ['src/cli/deps.ts', 'src/lib/config/**', 'src/lib/process/**'],
     rules: {
       'no-restricted-properties': ['error',
         { object: 'process', property: 'env', message: 'read process.env only in config code (src/cli/deps.ts, src/lib/config)' },

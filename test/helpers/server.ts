@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import type { Kysely } from 'kysely';
-import { initInstance, openDatabase, parseMasterKey, startServer, type KryptDatabase, type StartServerOptions } from '../../src/server/main.js';
+import { initInstance, openDatabase, parseMasterKey, startServer, type KryptDatabase, type StartServerOptions } from '../../src/server/entry/index.js';
 import { deriveKeys } from '../../src/server/crypto/value-crypto.js';
 import { bootstrapUser } from '../../src/server/services/instance-service.js';
 import type { DB } from '../../src/server/store/schema.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateApiToken } from '../../src/server/crypto/api-token.js';
 import { Writable } from 'node:stream';
-import { initInstance, openDatabase, parseMasterKey, startServer, verifyAudit, type KryptDatabase } from '../../src/server/main.js';
+import { initInstance, openDatabase, parseMasterKey, startServer, verifyAudit, type KryptDatabase } from '../../src/server/entry/index.js';
 import { deriveKeys } from '../../src/server/crypto/value-crypto.js';
 import { GENESIS_HASH, keyedHasher, legacyHasher, verifyAuditChain } from '../../src/server/services/audit-chain.js';
 import { createAuditRecorder } from '../../src/server/services/audit-service.js';

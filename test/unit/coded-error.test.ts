@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { toKryptError } from '../../src/cli/base-command.js';
 import { CodedError, EXIT_CODES } from '../../src/contract/index.js';
 import { KryptError } from '../../src/lib/errors.js';
-import { MaintenanceError, ServerStartupError } from '../../src/server/main.js';
+import { MaintenanceError, ServerStartupError } from '../../src/server/entry/index.js';
 import { RotationIntegrityError } from '../../src/server/services/rotation-service.js';
 import { ServiceError } from '../../src/server/services/service-error.js';
 

@@ -19,8 +19,8 @@ describe('import-direction lint rules', () => {
     ['src/lib/api/x.ts', "import { KryptCommand } from '../../cli/base-command.js'; export const a = KryptCommand;", /lib may import only lib and contract/],
     ['src/cli/x.ts', "import Get from '../commands/get.js'; export const a = Get;", /cli may import only cli, lib and contract/],
     ['src/contract/x.ts', "import { KryptError } from '../lib/errors.js'; export const a = KryptError;", /contract depends on nothing/],
-    ['src/commands/get2.ts', "import { startServer } from '../server/main.js'; export const a = startServer;", /only commands\/server/],
-    ['src/commands/server/x.ts', "import { buildApp } from '../../server/app.js'; export const a = buildApp;", /only through server\/main/],
+    ['src/commands/get2.ts', "import { startServer } from '../server/entry/index.js'; export const a = startServer;", /only commands\/server/],
+    ['src/commands/server/x.ts', "import { buildApp } from '../../server/app.js'; export const a = buildApp;", /only through server\/entry\/index/],
     ['src/lib/x.ts', 'export const a = process.env.HOME;', /read process.env only in config code/],
     ['src/commands/x.ts', 'process.exit(1);', /process.exit only in bin/],
   ])('%s is refused', async (file, code, expected) => {
@@ -29,7 +29,7 @@ describe('import-direction lint rules', () => {
   });
 
   it.each([
-    ['src/commands/server/x.ts', "import { startServer } from '../../server/main.js'; export const a = startServer;"],
+    ['src/commands/server/x.ts', "import { startServer } from '../../server/entry/index.js'; export const a = startServer;"],
     ['src/server/services/x-service.ts', "import { ROLES } from '../../contract/names.js'; export const a = ROLES;"],
     ['src/cli/x.ts', "import { KryptError } from '../lib/errors.js'; export const a = KryptError;"],
   ])('%s is allowed', async (file, code) => {

@@ -13,7 +13,7 @@ import {
   readTlsFiles,
   startDevServer,
   startServer,
-} from '../../server/main.js';
+} from '../../server/entry/index.js';
 
 export default class ServerStart extends KryptCommand<void> {
   static override description = [

@@ -1,4 +1,4 @@
-import { CodedError } from '../contract/index.js';
+import { CodedError } from '../../contract/index.js';
 
 export type ServerStartupCode =
   | 'master_key_in_env'
