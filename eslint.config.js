@@ -1,5 +1,6 @@
 // Lint: typescript-eslint's recommended rules plus the import directions of HOUSE-STYLE.md:
-// commands -> cli -> lib -> contract; server -> contract only; only commands/server touch the server entry (server/entry/index).
+// commands -> cli -> lib -> contract; server -> contract only; only commands/server/* touch the server,
+// and only through its entry (src/server/entry/index.ts).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -28,11 +29,14 @@ export default tseslint.config(
   restrict(['src/cli/**'], [
     layer(['**/commands/**', '**/server/**'], 'cli may import only cli, lib and contract'),
   ]),
+  // The entry (src/server/entry) sits on top of the server: nothing below it imports it back.
   restrict(['src/server/**'], [
     layer(['**/lib/**', '**/cli/**', '**/commands/**'], 'server code imports contract only'),
+    layer(['**/entry/**'], 'only the server entry itself and commands/server/* import src/server/entry'),
   ]),
   restrict(['src/server/routes/**'], [
     layer(['**/store/**', '**/crypto/**', '**/lib/**', '**/cli/**', '**/commands/**'], 'routes delegate to services; they never touch store or crypto'),
+    layer(['**/entry/**'], 'only the server entry itself and commands/server/* import src/server/entry'),
   ]),
   restrict(['src/commands/**'], [
     layer(['**/server/**', '!**/server/entry/', '**/server/entry/*', '!**/server/entry/index.js'], 'commands reach the server only through server/entry/index'),

@@ -7,7 +7,7 @@ import type { DB } from '../../src/server/store/schema.js';
 import { createTestPgDatabase, type TestPgDatabase } from './pg.js';
 
 /**
- * A real Krypt API server for tests, built by the same main/app code as `krypt server start`.
+ * A real Krypt API server for tests, built by the same entry/app code as `krypt server start`.
  *
  *   const srv = await startTestServer({ dialect: 'sqlite' });   // or 'postgres' (fresh database)
  *   srv.url        http://127.0.0.1:<port> (listening on 127.0.0.1:0)
