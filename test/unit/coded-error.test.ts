@@ -19,6 +19,7 @@ describe('the shared coded error', () => {
       new ServiceError('forbidden', 'm'),
     ];
     for (const err of errors) expect(err).toBeInstanceOf(CodedError);
+    expect(errors.map((e) => e.name)).toEqual(['KryptError', 'ServerStartupError', 'MaintenanceError', 'RotationIntegrityError', 'ServiceError']);
   });
 
   it('maps its kind to the exit code family', () => {

@@ -5,8 +5,8 @@ export { startServer, installShutdownHandlers, DEFAULT_PORT, type StartServerOpt
 export { startDevServer, DEV_USER_EMAIL, type DevServerOptions } from './dev.js';
 export { initInstance, DEFAULT_ADMIN_EMAIL, type InitInstanceOptions, type InitResult } from './init.js';
 export { assertHostAllowed, assertNoMasterKeyInEnv, assertTlsPair, parseMasterKey, parseTrustedProxies, readMasterKeyFile, readTlsFiles } from './inputs.js';
-export { backupStore, MaintenanceError, rotateMasterKey, verifyAudit, type MaintenanceCode, type RotateMasterKeyOptions } from './maintenance.js';
-export { ServerStartupError, type ServerStartupCode } from './startup-error.js';
+export { backupStore, rotateMasterKey, verifyAudit, type RotateMasterKeyOptions } from './maintenance.js';
+export { MaintenanceError, ServerStartupError, type MaintenanceCode, type ServerStartupCode } from './errors.js';
 export { openDatabase, type DatabaseOptions, type KryptDatabase } from '../store/database.js';
 export type { AuditProblem, AuditVerification } from '../services/audit-chain.js';
 export type { RotationCounts } from '../services/rotation-service.js';

@@ -4,7 +4,7 @@ import { markChainKeyed } from '../services/audit-chain.js';
 import { bootstrapUser, isInitialised, normaliseEmail, storeKeyCheck } from '../services/instance-service.js';
 import type { DatabaseOptions, KryptDatabase } from '../store/database.js';
 import { useDatabase } from './instance.js';
-import { ServerStartupError } from './startup-error.js';
+import { ServerStartupError } from './errors.js';
 
 // `krypt server init`: a fresh instance with its master key and first user.
 

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { parseMasterKeyText } from '../crypto/master-key.js';
-import { ServerStartupError } from './startup-error.js';
+import { ServerStartupError } from './errors.js';
 
 // What an operator hands `krypt server ...`, checked before anything opens: the master key (file or
 // text, never the environment), the TLS files, the trusted proxies and the listening host.

@@ -1,31 +1,14 @@
 import { sql } from 'kysely';
-import { CodedError } from '../../contract/index.js';
 import { formatMasterKey, generateMasterKey } from '../crypto/master-key.js';
 import { deriveKeys } from '../crypto/value-crypto.js';
 import { rekeyAuditChain, verifyAuditChain, type AuditVerification } from '../services/audit-chain.js';
 import { countStoredValues, reencryptAll, type RotationCounts } from '../services/rotation-service.js';
 import { openDatabase, sqliteFile, type DatabaseOptions, type KryptDatabase } from '../store/database.js';
 import { snapshotSqlite, SnapshotExistsError, type SqliteSnapshot } from '../store/sqlite-backup.js';
+import { MaintenanceError } from './errors.js';
 import { KEY_MISMATCH_MESSAGE, NOT_INITIALISED_MESSAGE, requireInstanceKey, storeExists, type InstanceRefusals } from './instance.js';
 
 // Offline maintenance of an existing instance: `krypt server verify-audit`, `rotate-key` and `backup`.
-
-export type MaintenanceCode =
-  | 'not_initialised'
-  | 'master_key_mismatch'
-  | 'database_in_use'
-  | 'incomplete_rotation'
-  | 'audit_chain_broken'
-  | 'backup_exists'
-  | 'backup_unsupported';
-
-/** A refused maintenance operation; `code` is stable and `hint` names the next step. */
-export class MaintenanceError extends CodedError<MaintenanceCode> {
-  constructor(code: MaintenanceCode, message: string, hint: string) {
-    super(code, message, { hint });
-    this.name = 'MaintenanceError';
-  }
-}
 
 const notInitialised = () => new MaintenanceError('not_initialised', NOT_INITIALISED_MESSAGE, 'check --data-dir or --database-url');
 

@@ -12,7 +12,7 @@ import type { DatabaseOptions, KryptDatabase } from '../store/database.js';
 import type { DB } from '../store/schema.js';
 import { KEY_MISMATCH_MESSAGE, NOT_INITIALISED_MESSAGE, requireInstanceKey, useDatabase } from './instance.js';
 import { assertHostAllowed, assertTlsPair } from './inputs.js';
-import { ServerStartupError } from './startup-error.js';
+import { ServerStartupError } from './errors.js';
 
 // `krypt server start`: open the store, check the master key, key a legacy audit chain, listen,
 // and close gracefully on SIGTERM/SIGINT.
