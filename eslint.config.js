@@ -1,5 +1,6 @@
 // Lint: typescript-eslint's recommended rules plus the import directions of HOUSE-STYLE.md:
-// commands -> cli -> lib -> contract; server -> contract only; only commands/server touch server/main.
+// commands -> cli -> lib -> contract; server -> contract only; only commands/server/* touch the server,
+// and only through its entry (src/server/entry/index.ts).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -28,22 +29,25 @@ export default tseslint.config(
   restrict(['src/cli/**'], [
     layer(['**/commands/**', '**/server/**'], 'cli may import only cli, lib and contract'),
   ]),
+  // The entry (src/server/entry) sits on top of the server: nothing below it imports it back.
   restrict(['src/server/**'], [
     layer(['**/lib/**', '**/cli/**', '**/commands/**'], 'server code imports contract only'),
+    layer(['**/entry/**'], 'only the server entry itself and commands/server/* import src/server/entry'),
   ]),
   restrict(['src/server/routes/**'], [
     layer(['**/store/**', '**/crypto/**', '**/lib/**', '**/cli/**', '**/commands/**'], 'routes delegate to services; they never touch store or crypto'),
+    layer(['**/entry/**'], 'only the server entry itself and commands/server/* import src/server/entry'),
   ]),
   restrict(['src/commands/**'], [
-    layer(['**/server/**', '!**/server/main.js'], 'commands reach the server only through server/main'),
+    layer(['**/server/**', '!**/server/entry/', '**/server/entry/*', '!**/server/entry/index.js'], 'commands reach the server only through server/entry/index'),
   ]),
   restrict(['src/commands/!(server)/**', 'src/commands/*.ts'], [
     // src/server, as a top-level or topic command reaches it (commands/index.ts lists commands/server/*).
-    layer(['../server/**', '../../server/**'], 'only commands/server/* touch server/main'),
+    layer(['../server/**', '../../server/**'], 'only commands/server/* touch the server entry'),
   ]),
   {
     files: ['src/**'],
-    ignores: ['src/cli/deps.ts', 'src/lib/config/**', 'src/server/main.ts', 'src/lib/process/**'],
+    ignores: ['src/cli/deps.ts', 'src/lib/config/**', 'src/lib/process/**'],
     rules: {
       'no-restricted-properties': ['error',
         { object: 'process', property: 'env', message: 'read process.env only in config code (src/cli/deps.ts, src/lib/config)' },

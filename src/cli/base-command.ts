@@ -1,4 +1,5 @@
 import { Command, Errors } from '@oclif/core';
+import { CodedError } from '../contract/coded-error.js';
 import { tlsOverrideWarning } from '../lib/api/tls.js';
 import { KryptError } from '../lib/errors.js';
 import { createCliDeps, type CliDeps } from './deps.js';
@@ -65,10 +66,8 @@ export function toKryptError(err: unknown, commandId: string): KryptError {
   if (e?.name === 'ExitPromptError' || e?.name === 'AbortPromptError') {
     return new KryptError('cancelled', 'cancelled', { kind: 'cancelled' });
   }
-  // Errors from the server's start-up path carry their own stable code and hint.
-  if (e instanceof Error && typeof e.code === 'string' && typeof (e as { hint?: unknown }).hint === 'string') {
-    return new KryptError(e.code, e.message, { hint: (e as unknown as { hint: string }).hint });
-  }
+  // Errors of the server's entry (start-up, maintenance) are the shared coded error too.
+  if (err instanceof CodedError) return new KryptError(err.code, err.message, { hint: err.hint, kind: err.kind });
   const help = `run \`krypt ${commandId.replaceAll(':', ' ')} --help\``.replace('krypt  --help', 'krypt --help');
   if (e instanceof Errors.CLIError || (e && typeof e.message === 'string' && e.constructor?.name?.includes('Error') && 'parse' in e)) {
     return new KryptError('usage', firstLine(e.message), { hint: help });

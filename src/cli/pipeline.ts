@@ -1,3 +1,4 @@
+import { CodedError } from '../contract/coded-error.js';
 import { tlsOverrideWarning } from '../lib/api/tls.js';
 import { elapsedMs } from '../lib/debug/debug-log.js';
 import { KryptError } from '../lib/errors.js';
@@ -74,10 +75,8 @@ export function toKryptError(err: unknown): KryptError {
   if (e?.name === 'ExitPromptError' || e?.name === 'AbortPromptError') {
     return new KryptError('cancelled', 'cancelled', { kind: 'cancelled' });
   }
-  // Errors from the server's start-up path carry their own stable code and hint.
-  if (e instanceof Error && typeof e.code === 'string' && typeof (e as { hint?: unknown }).hint === 'string') {
-    return new KryptError(e.code, e.message, { hint: (e as unknown as { hint: string }).hint });
-  }
+  // Errors of the server's entry points (start-up, maintenance) are the contract's coded errors.
+  if (err instanceof CodedError) return new KryptError(err.code, err.message, { hint: err.hint, kind: err.kind });
   return new KryptError('unexpected', firstLine(e?.message ?? String(err)), { hint: 'run again; if it persists, report it' });
 }
 

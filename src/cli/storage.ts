@@ -4,10 +4,19 @@ import { KryptError } from '../lib/errors.js';
 // Where a `krypt server ...` command finds the instance's data: one flag pair and one resolution
 // rule for start, init, rotate-key, backup and verify-audit.
 
-export const storageFlags = {
-  'data-dir': Flags.string({ description: 'SQLite data directory (embedded storage)', exclusive: ['database-url'] }),
-  'database-url': Flags.string({ description: 'postgres://... URL (or KRYPT_DATABASE_URL, which keeps a password out of argv)' }),
-};
+/** The storage flag pair; `exclusive` names further flags neither may be combined with (e.g. `dev`). */
+export function defineStorageFlags(opts: { exclusive?: string[] } = {}) {
+  const others = opts.exclusive ?? [];
+  return {
+    'data-dir': Flags.string({ description: 'SQLite data directory (embedded storage)', exclusive: ['database-url', ...others] }),
+    'database-url': Flags.string({
+      description: 'postgres://... URL (or KRYPT_DATABASE_URL, which keeps a password out of argv)',
+      ...(others.length > 0 ? { exclusive: others } : {}),
+    }),
+  };
+}
+
+export const storageFlags = defineStorageFlags();
 
 /** The storage to open (structurally the server's DatabaseOptions). */
 export type StorageOptions = { dataDir: string } | { databaseUrl: string };

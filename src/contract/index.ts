@@ -1,4 +1,5 @@
 export * from './names.js';
 export * from './errors.js';
+export * from './coded-error.js';
 export * from './api.js';
 export * from './teams.js';

@@ -38,7 +38,7 @@ import { createStreamAccess, type StreamAccessOptions } from './services/stream-
 import type { ServiceDeps } from './services/service-deps.js';
 import type { DB, Dialect } from './store/schema.js';
 
-// Server wiring: the one composition root. Builds the Fastify instance; main.ts listens.
+// Server wiring: the one composition root. Builds the Fastify instance; entry/start.ts listens.
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
 

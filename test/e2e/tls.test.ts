@@ -7,7 +7,7 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, krypt, makeSandbox } from '../helpers/cli.js';
 import { createTestPki, type TestPki } from '../helpers/tls.js';
-import { initInstance, openDatabase, parseMasterKey, startServer, type RunningServer } from '../../src/server/main.js';
+import { initInstance, openDatabase, parseMasterKey, startServer, type RunningServer } from '../../src/server/entry/index.js';
 
 // Transport security end to end: a real `krypt server start --tls-cert/--tls-key` process with a
 // throw-away CA, and the real CLI binary talking to it.

@@ -1,13 +1,13 @@
 import { Writable } from 'node:stream';
 import type { Kysely } from 'kysely';
-import { initInstance, openDatabase, parseMasterKey, startServer, type KryptDatabase, type StartServerOptions } from '../../src/server/main.js';
+import { initInstance, openDatabase, parseMasterKey, startServer, type KryptDatabase, type StartServerOptions } from '../../src/server/entry/index.js';
 import { deriveKeys } from '../../src/server/crypto/value-crypto.js';
 import { bootstrapUser } from '../../src/server/services/instance-service.js';
 import type { DB } from '../../src/server/store/schema.js';
 import { createTestPgDatabase, type TestPgDatabase } from './pg.js';
 
 /**
- * A real Krypt API server for tests, built by the same main/app code as `krypt server start`.
+ * A real Krypt API server for tests, built by the same entry/app code as `krypt server start`.
  *
  *   const srv = await startTestServer({ dialect: 'sqlite' });   // or 'postgres' (fresh database)
  *   srv.url        http://127.0.0.1:<port> (listening on 127.0.0.1:0)

@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateApiToken } from '../../src/server/crypto/api-token.js';
 import { Writable } from 'node:stream';
-import { initInstance, openDatabase, parseMasterKey, startServer, verifyAudit, type KryptDatabase } from '../../src/server/main.js';
+import { initInstance, openDatabase, parseMasterKey, startServer, verifyAudit, type KryptDatabase } from '../../src/server/entry/index.js';
 import { deriveKeys } from '../../src/server/crypto/value-crypto.js';
 import { GENESIS_HASH, keyedHasher, legacyHasher, verifyAuditChain } from '../../src/server/services/audit-chain.js';
+import { requireProjectScope } from '../../src/server/services/access.js';
 import { createAuditRecorder } from '../../src/server/services/audit-service.js';
+import { ServiceError } from '../../src/server/services/service-error.js';
 import { auditEntriesAfter, type AuditRow } from '../../src/server/store/audit-store.js';
 import { appendAuditEvents, auditEvent } from '../helpers/audit.js';
 import type { TestPgDatabase } from '../helpers/pg.js';
@@ -345,6 +347,40 @@ describe.each(['sqlite', 'postgres'] as const)('audit log on %s', (dialect) => {
       const asService = await call(`/v1/projects/${slug}/audit`, service.token);
       expect(asService.status).toBe(403);
       expect(asService.json.error.code).toBe('forbidden');
+    });
+
+    it("refuses a service token for this project another project's audit log, and the resolver refuses it on its own", async () => {
+      // Project B, owned by the same user who makes the token: a refusal is not a membership 404.
+      const other = `audit-b-${dialect}`;
+      expect((await srv.call('POST', '/v1/projects', { body: { slug: other } })).status).toBe(201);
+      const made = await srv.call('POST', '/v1/keys', { body: { name: `ci-${dialect}`, service: { project: slug, environment: 'development' } } });
+      expect(made.status).toBe(201);
+      const refusal = { code: 'forbidden', message: `service tokens are read-only and limited to ${slug}/development` };
+
+      const asServiceOnB = await call(`/v1/projects/${other}/audit`, made.json.token);
+      expect(asServiceOnB.status).toBe(403);
+      expect(asServiceOnB.json.error).toMatchObject(refusal);
+      expect(asServiceOnB.text).not.toContain(other);
+      // The audit log asks for a personal key first (requirePersonalKey), so the token's own project is refused alike.
+      const asServiceOnA = await call(`/v1/projects/${slug}/audit`, made.json.token);
+      expect(asServiceOnA.status).toBe(403);
+      expect(asServiceOnA.json.error).toMatchObject(refusal);
+      expect((await call(`/v1/projects/${other}/audit`)).status).toBe(200);
+
+      // Behind that check, the one project resolver (services/access.ts) refuses B for A's token without looking B up.
+      const user = await srv.db.selectFrom('users').select(['id', 'email', 'name']).where('email', '=', 'admin@krypt.local').executeTakeFirstOrThrow();
+      const auth = {
+        user,
+        keyId: 'k-service',
+        keyExpiresAt: null,
+        service: { projectId: project.id, projectSlug: slug, environment: 'development' as const },
+        client: { ip: null, userAgent: null, command: null },
+      };
+      const refused = await requireProjectScope(srv.db, auth, other).then(() => undefined, (e: unknown) => e);
+      expect(refused).toBeInstanceOf(ServiceError);
+      expect(refused).toMatchObject(refusal);
+      expect((await requireProjectScope(srv.db, { ...auth, service: null }, other)).project.slug).toBe(other);
+      expect((await requireProjectScope(srv.db, auth, slug)).role).toBe('owner');
     });
 
     it('is in the OpenAPI document', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initInstance, openDatabase, parseMasterKey, startServer, type KryptDatabase, type RunningServer } from '../../src/server/main.js';
+import { initInstance, openDatabase, parseMasterKey, startServer, type KryptDatabase, type RunningServer } from '../../src/server/entry/index.js';
 
 // A full disk on SQLite. SQLITE_FULL rolls the whole transaction back inside SQLite; the error the
 // operator sees must be that one ("database or disk is full"), not the ROLLBACK that follows it

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { initInstance, parseMasterKey, startServer, type KryptDatabase } from '../../src/server/main.js';
+import { initInstance, parseMasterKey, startServer, type KryptDatabase } from '../../src/server/entry/index.js';
 import { normaliseEmailsMigration } from '../../src/server/store/migrations/0004-normalise-emails.js';
 import { krypt, makeSandbox } from '../helpers/cli.js';
 import type { TestPgDatabase } from '../helpers/pg.js';

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import type { KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initInstance, openDatabase, parseMasterKey, startServer, type KryptDatabase, type RunningServer } from '../../src/server/main.js';
+import { initInstance, openDatabase, parseMasterKey, startServer, type KryptDatabase, type RunningServer } from '../../src/server/entry/index.js';
 import { createTestPgDatabase, type TestPgDatabase } from '../helpers/pg.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { openStream, type Stream } from '../helpers/sse.js';

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initInstance, openDatabase, parseMasterKey, startServer } from '../../src/server/main.js';
+import { initInstance, openDatabase, parseMasterKey, startServer } from '../../src/server/entry/index.js';
 import { watchRevisions } from '../../src/lib/watch/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { openStream, type Stream } from '../helpers/sse.js';

@@ -2,7 +2,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initInstance, openDatabase, parseMasterKey, startServer, type KryptDatabase, type RunningServer } from '../../src/server/main.js';
+import { initInstance, openDatabase, parseMasterKey, startServer, type KryptDatabase, type RunningServer } from '../../src/server/entry/index.js';
 import { createTestPki, type TestPki } from '../helpers/tls.js';
 
 // "HSTS on every response" (PRODUCT.md §2), checked on the raw bytes of the responses that bypass

@@ -14,7 +14,7 @@ import {
   startDevServer,
   startServer,
   type DatabaseOptions,
-} from '../../src/server/main.js';
+} from '../../src/server/entry/index.js';
 import { createTestPgDatabase, type TestPgDatabase } from '../helpers/pg.js';
 
 const quiet = { write: () => undefined };

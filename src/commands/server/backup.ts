@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { resolve } from 'node:path';
 import { KryptCommand } from '../../cli/base-command.js';
 import { resolveStorage, storageFlags } from '../../cli/storage.js';
-import { backupStore } from '../../server/main.js';
+import { backupStore } from '../../server/entry/index.js';
 
 interface BackupResult {
   file: string;

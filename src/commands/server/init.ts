@@ -4,7 +4,7 @@ import { KryptCommand } from '../../cli/base-command.js';
 import { resolveStorage, storageFlags } from '../../cli/storage.js';
 import { KryptError } from '../../lib/errors.js';
 import { createNewFile } from '../../lib/files/new-file.js';
-import { DEFAULT_ADMIN_EMAIL, initInstance } from '../../server/main.js';
+import { DEFAULT_ADMIN_EMAIL, initInstance } from '../../server/entry/index.js';
 
 interface InitResult {
   masterKey?: string;

@@ -5,7 +5,7 @@ import { KryptCommand } from '../../cli/base-command.js';
 import { resolveStorage, storageFlags } from '../../cli/storage.js';
 import { readMasterKeyText } from '../../cli/prompt.js';
 import { KryptError } from '../../lib/errors.js';
-import { assertNoMasterKeyInEnv, parseMasterKey, readMasterKeyFile, rotateMasterKey, type RotationCounts } from '../../server/main.js';
+import { assertNoMasterKeyInEnv, parseMasterKey, readMasterKeyFile, rotateMasterKey, type RotationCounts } from '../../server/entry/index.js';
 
 interface RotateResult {
   masterKeyFile: string;

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { KryptCommand } from '../../cli/base-command.js';
-import { resolveStorage } from '../../cli/storage.js';
+import { defineStorageFlags, resolveStorage } from '../../cli/storage.js';
 import { readMasterKeyText } from '../../cli/prompt.js';
 import { KryptError } from '../../lib/errors.js';
 import {
@@ -13,7 +13,7 @@ import {
   readTlsFiles,
   startDevServer,
   startServer,
-} from '../../server/main.js';
+} from '../../server/entry/index.js';
 
 export default class ServerStart extends KryptCommand<void> {
   static override description = [
@@ -33,8 +33,7 @@ export default class ServerStart extends KryptCommand<void> {
     dev: Flags.boolean({ description: 'throw-away dev instance: in-memory SQLite, random in-memory key, 127.0.0.1 only' }),
     host: Flags.string({ description: 'address to listen on (loopback only unless --behind-tls-proxy)', default: '127.0.0.1' }),
     port: Flags.integer({ description: 'port; 0 picks a free one', default: DEFAULT_PORT, min: 0, max: 65535 }),
-    'data-dir': Flags.string({ description: 'SQLite data directory (embedded storage)', exclusive: ['database-url', 'dev'] }),
-    'database-url': Flags.string({ description: 'postgres://... URL (or KRYPT_DATABASE_URL, which keeps a password out of argv)', exclusive: ['dev'] }),
+    ...defineStorageFlags({ exclusive: ['dev'] }),
     'master-key-file': Flags.string({ description: 'file holding the master key (e.g. a mounted secret)', exclusive: ['dev'] }),
     'behind-tls-proxy': Flags.boolean({ description: 'allow a non-loopback --host: a TLS-terminating proxy fronts this server' }),
     'tls-cert': Flags.string({ description: 'PEM certificate chain: serve HTTPS (TLS 1.3 only)', dependsOn: ['tls-key'], exclusive: ['dev'] }),

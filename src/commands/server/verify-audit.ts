@@ -4,7 +4,7 @@ import { KryptCommand } from '../../cli/base-command.js';
 import { readMasterKeyText } from '../../cli/prompt.js';
 import { resolveStorage, storageFlags } from '../../cli/storage.js';
 import { KryptError } from '../../lib/errors.js';
-import { assertNoMasterKeyInEnv, parseMasterKey, readMasterKeyFile, verifyAudit } from '../../server/main.js';
+import { assertNoMasterKeyInEnv, parseMasterKey, readMasterKeyFile, verifyAudit } from '../../server/entry/index.js';
 
 interface VerifyResult {
   ok: boolean;

@@ -3,8 +3,8 @@ import type { AuditEntry, auditQuerySchema } from '../../contract/index.js';
 import { claimAuditId, insertAuditEntry, listAuditEntries, setAuditHeadHash, type AuditRow } from '../store/audit-store.js';
 import type { Dialect, Executor } from '../store/schema.js';
 import { keyedHasher } from './audit-chain.js';
-import { requireAllowed, requirePersonalKey } from './policy.js';
-import { requireProjectAccess } from './projects-service.js';
+import { authorize, requireProjectScope } from './access.js';
+import { requirePersonalKey } from './policy.js';
 import type { AuditEvent, AuditRecorder, AuthContext, ServiceDeps } from './service-deps.js';
 
 // The append-only audit log: recording (inside the audited transaction) and reading a project's
@@ -94,10 +94,10 @@ export function createAuditService(deps: ServiceDeps) {
     /** The project's entries matching the query, newest first; any member may read, service tokens may not. */
     async list(auth: AuthContext, slug: string, query: AuditQuery): Promise<{ entries: AuditEntry[] }> {
       requirePersonalKey(auth.service);
-      const access = await requireProjectAccess(deps.db, auth, slug);
-      requireAllowed({ role: access.role, service: auth.service }, 'read-audit', { projectId: access.project.id });
+      const scope = await requireProjectScope(deps.db, auth, slug);
+      authorize(scope, 'read-audit');
       const rows = await listAuditEntries(deps.db, {
-        projectId: access.project.id,
+        projectId: scope.project.id,
         environment: query.environment,
         actorEmail: query.actor,
         since: query.since === undefined ? undefined : new Date(query.since).toISOString(),

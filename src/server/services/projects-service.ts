@@ -2,24 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { ENVIRONMENTS, type Project } from '../../contract/index.js';
 import {
   deleteProject,
-  findProjectAccess,
   findProjectBySlug,
   insertProject,
   listProjectsForUser,
   type ProjectAccess,
 } from '../store/projects-store.js';
-import type { Executor } from '../store/schema.js';
 import { authorize, requireProjectScope } from './access.js';
 import { requirePersonalKey } from './policy.js';
-import { projectNotFound, ServiceError } from './service-error.js';
+import { ServiceError } from './service-error.js';
 import { auditActor, type AuthContext, type ServiceDeps } from './service-deps.js';
-
-/** The caller's access to a project, or a 404 that does not reveal whether it exists. */
-export async function requireProjectAccess(db: Executor, auth: AuthContext, slug: string): Promise<ProjectAccess> {
-  const access = await findProjectAccess(db, slug, auth.user.id);
-  if (!access) throw projectNotFound(slug);
-  return access;
-}
 
 /** True for a unique-constraint violation on either dialect. */
 export function isUniqueViolation(err: unknown): boolean {

@@ -1,3 +1,4 @@
+import { CodedError } from '../../contract/index.js';
 import { computeKeyCheck, decryptValue, encryptValue, IntegrityError, type DerivedKeys, type ValueContext } from '../crypto/value-crypto.js';
 import { META_KEY_CHECK, setMeta } from '../store/meta-store.js';
 import type { Executor } from '../store/schema.js';
@@ -15,11 +16,11 @@ export interface RotationCounts {
 }
 
 /** A stored value failed its tag under the current key: the rotation stops and its transaction rolls back. */
-export class RotationIntegrityError extends Error {
-  readonly code = 'value_integrity';
-  readonly hint = 'nothing was changed; the row was altered outside Krypt: restore it from a backup (or remove it), then rotate again';
+export class RotationIntegrityError extends CodedError<'value_integrity'> {
   constructor(where: string) {
-    super(`${where} failed its integrity check under the current master key; rotation aborted`);
+    super('value_integrity', `${where} failed its integrity check under the current master key; rotation aborted`, {
+      hint: 'nothing was changed; the row was altered outside Krypt: restore it from a backup (or remove it), then rotate again',
+    });
     this.name = 'RotationIntegrityError';
   }
 }

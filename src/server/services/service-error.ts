@@ -1,13 +1,16 @@
-import type { ApiErrorCode } from '../../contract/index.js';
+import { CodedError, type ApiErrorCode } from '../../contract/index.js';
 
-// The one error type services throw; the error handler turns it into the API envelope.
-export class ServiceError extends Error {
+/**
+ * The one error type services throw; the error handler turns it into the API envelope (status from
+ * STATUS_OF). Its kind is the exit code family the CLI gives the response: auth for 401/403, else remote.
+ */
+export class ServiceError extends CodedError<ApiErrorCode> {
   constructor(
-    readonly code: ApiErrorCode,
+    code: ApiErrorCode,
     message: string,
     readonly keys?: string[],
   ) {
-    super(message);
+    super(code, message, { kind: code === 'unauthorized' || code === 'forbidden' ? 'auth' : 'remote' });
     this.name = 'ServiceError';
   }
 }

@@ -11,6 +11,14 @@ import { KryptSqliteDialect } from './sqlite-dialect.js';
 
 export type DatabaseOptions = { dataDir: string } | { databaseUrl: string } | { memory: true };
 
+/** The SQLite database file's name inside a data directory (a backup restores under this name). */
+export const SQLITE_FILE_NAME = 'krypt.db';
+
+/** The SQLite database file of a data directory. */
+export function sqliteFile(dataDir: string): string {
+  return join(dataDir, SQLITE_FILE_NAME);
+}
+
 export interface KryptDatabase {
   db: Kysely<DB>;
   dialect: Dialect;
@@ -93,7 +101,7 @@ export async function openDatabase(opts: DatabaseOptions, notices: OpenDatabaseN
       new pg.Client({ connectionString, application_name: 'krypt-change-feed', keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
   } else if ('dataDir' in opts) {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-    db = openSqlite(join(opts.dataDir, 'krypt.db'), notices);
+    db = openSqlite(sqliteFile(opts.dataDir), notices);
     dialect = 'sqlite';
   } else {
     db = openSqlite(':memory:');

@@ -1,40 +1,44 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { sql } from 'kysely';
-import { formatMasterKey, generateMasterKey } from './crypto/master-key.js';
-import { deriveKeys } from './crypto/value-crypto.js';
-import { rekeyAuditChain } from './services/audit-chain.js';
-import { checkInstanceKey } from './services/instance-service.js';
-import { countStoredValues, reencryptAll, type RotationCounts } from './services/rotation-service.js';
-import { openDatabase, type DatabaseOptions, type KryptDatabase } from './store/database.js';
-import { snapshotSqlite, SnapshotExistsError, type SqliteSnapshot } from './store/sqlite-backup.js';
+import { formatMasterKey, generateMasterKey } from '../crypto/master-key.js';
+import { deriveKeys } from '../crypto/value-crypto.js';
+import { rekeyAuditChain, verifyAuditChain, type AuditVerification } from '../services/audit-chain.js';
+import { countStoredValues, reencryptAll, type RotationCounts } from '../services/rotation-service.js';
+import { openDatabase, sqliteFile, type DatabaseOptions, type KryptDatabase } from '../store/database.js';
+import { snapshotSqlite, SnapshotExistsError, type SqliteSnapshot } from '../store/sqlite-backup.js';
+import { MaintenanceError } from './errors.js';
+import { KEY_MISMATCH_MESSAGE, NOT_INITIALISED_MESSAGE, requireInstanceKey, storeExists, type InstanceRefusals } from './instance.js';
 
-// Offline maintenance entry points for `krypt server rotate-key` and `krypt server backup`.
+// Offline maintenance of an existing instance: `krypt server verify-audit`, `rotate-key` and `backup`.
 
-/** A refused maintenance operation; `code` is stable and `hint` names the next step. */
-export class MaintenanceError extends Error {
-  constructor(
-    readonly code:
-      | 'not_initialised'
-      | 'master_key_mismatch'
-      | 'database_in_use'
-      | 'incomplete_rotation'
-      | 'audit_chain_broken'
-      | 'backup_exists'
-      | 'backup_unsupported',
-    message: string,
-    readonly hint: string,
-  ) {
-    super(message);
-    this.name = 'MaintenanceError';
-  }
-}
+const notInitialised = () => new MaintenanceError('not_initialised', NOT_INITIALISED_MESSAGE, 'check --data-dir or --database-url');
 
-const notInitialised = () => new MaintenanceError('not_initialised', 'this Krypt instance is not initialised', 'check --data-dir or --database-url');
+/** The key check's refusals; `mismatchHint` says which key to pass instead. */
+const refusals = (mismatchHint: string): InstanceRefusals => ({
+  notInitialised,
+  mismatch: () => new MaintenanceError('master_key_mismatch', KEY_MISMATCH_MESSAGE, mismatchHint),
+});
 
 /** Fails (rather than creating an empty database) when a SQLite data directory holds no store. */
 function assertStoreExists(database: DatabaseOptions): void {
-  if ('dataDir' in database && !existsSync(join(database.dataDir, 'krypt.db'))) throw notInitialised();
+  if (!storeExists(database)) throw notInitialised();
+}
+
+/**
+ * `krypt server verify-audit`: opens the store, checks the master key against the key check,
+ * recomputes every entry's keyed hash and link, and lists every problem; problems[0] is the first
+ * break. An uninitialised instance is an error (never "ok, 0 entries"), and a missing SQLite file
+ * is not created.
+ */
+export async function verifyAudit(database: DatabaseOptions, masterKey: Buffer): Promise<AuditVerification> {
+  assertStoreExists(database);
+  const keys = deriveKeys(masterKey);
+  const kdb = await openDatabase(database);
+  try {
+    await requireInstanceKey(kdb.db, keys, refusals('pass the master key the server starts with'));
+    return await verifyAuditChain(kdb.db, keys.auditKey);
+  } finally {
+    await kdb.destroy();
+  }
 }
 
 const IN_USE_HINT = 'stop every `krypt server start` on this store, run rotate-key, then start the servers with the new key';
@@ -86,21 +90,15 @@ export async function rotateMasterKey(opts: RotateMasterKeyOptions): Promise<Rot
   const kdb = await openDatabase(opts.database);
   try {
     await claimStore(kdb);
-    const mismatch = new MaintenanceError(
-      'master_key_mismatch',
-      'the master key does not match this instance (key check failed)',
-      'pass the master key the server currently starts with',
-    );
-    const state = await checkInstanceKey(kdb.db, oldKeys);
-    if (state === 'uninitialised') throw notInitialised();
-    if (state === 'key-mismatch') throw mismatch;
+    const refused = refusals('pass the master key the server currently starts with');
+    await requireInstanceKey(kdb.db, oldKeys, refused);
     const newKey = generateMasterKey();
     try {
       return await kdb.db.transaction().execute(async (trx) => {
         if (kdb.dialect === 'postgres') {
           // Writers wait (readers do not) until the rotation commits or rolls back.
           await sql`LOCK TABLE meta, secrets, secret_versions, change_request_items IN EXCLUSIVE MODE`.execute(trx);
-          if ((await checkInstanceKey(trx, oldKeys)) !== 'key-matches') throw mismatch;
+          await requireInstanceKey(trx, oldKeys, refused);
         }
         const total = await countStoredValues(trx);
         opts.onStart?.(total);
@@ -143,7 +141,7 @@ export async function backupStore(database: DatabaseOptions, out: string): Promi
   if ('memory' in database) throw notInitialised();
   assertStoreExists(database);
   try {
-    return await snapshotSqlite(join(database.dataDir, 'krypt.db'), out);
+    return await snapshotSqlite(sqliteFile(database.dataDir), out);
   } catch (err) {
     if (err instanceof SnapshotExistsError) {
       throw new MaintenanceError('backup_exists', `${out} already exists; a backup never overwrites a file`, 'choose a new --out path');

@@ -1,0 +1,110 @@
+import { readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { createSecureContext } from 'node:tls';
+import { parseMasterKeyText } from '../crypto/master-key.js';
+import { ServerStartupError } from './errors.js';
+
+// What an operator hands `krypt server ...`, checked before anything opens: the master key (file or
+// text, never the environment), the TLS files, the trusted proxies and the listening host.
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** Refuses to start when KRYPT_MASTER_KEY is set: the master key never travels in the environment. */
+export function assertNoMasterKeyInEnv(env: NodeJS.ProcessEnv): void {
+  if (env.KRYPT_MASTER_KEY !== undefined) {
+    throw new ServerStartupError(
+      'master_key_in_env',
+      'KRYPT_MASTER_KEY is set, but Krypt never reads the master key from an environment variable',
+      'unset KRYPT_MASTER_KEY and pass the key with --master-key-file, on standard input, or at the prompt',
+    );
+  }
+}
+
+/** Parses the text form of a master key (64 hex characters, surrounding whitespace ignored). */
+export function parseMasterKey(text: string): Buffer {
+  try {
+    return parseMasterKeyText(text);
+  } catch (err) {
+    throw new ServerStartupError('master_key_invalid', (err as Error).message, 'use the key printed by `krypt server init`');
+  }
+}
+
+/** Why a file the operator named cannot be read, as the end of a sentence. */
+function unreadable(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : `cannot be read (${code ?? 'error'})`;
+}
+
+/** Reads and parses a master key file; `warn` hears when group or others may read it (it is read anyway). */
+export function readMasterKeyFile(path: string, warn: (message: string) => void = () => undefined): Buffer {
+  let text: string;
+  let mode: number;
+  try {
+    text = readFileSync(path, 'utf8');
+    mode = statSync(path).mode & 0o777;
+  } catch (err) {
+    throw new ServerStartupError('master_key_file', `master key file ${path} ${unreadable(err)}`, 'check the --master-key-file path');
+  }
+  if ((mode & 0o044) !== 0) {
+    warn(`the master key file ${path} is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}): restrict it with \`chmod 600 ${path}\``);
+  }
+  return parseMasterKey(text);
+}
+
+/** Checks that the host is loopback unless the server speaks TLS itself or a TLS-terminating proxy is declared. */
+export function assertHostAllowed(host: string, behindTlsProxy: boolean): void {
+  if (LOOPBACK.has(host) || behindTlsProxy) return;
+  throw new ServerStartupError(
+    'insecure_host',
+    `refusing to listen on ${host} without TLS: only 127.0.0.1, ::1 and localhost are allowed`,
+    'listen on 127.0.0.1, pass --tls-cert and --tls-key, or pass --behind-tls-proxy when a TLS-terminating proxy fronts this server',
+  );
+}
+
+/** Reads the PEM certificate chain and key for `--tls-cert/--tls-key`, and checks that they form a pair. */
+export function readTlsFiles(certPath: string, keyPath: string): { cert: Buffer; key: Buffer } {
+  const read = (path: string, what: string, flag: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new ServerStartupError('tls_file', `TLS ${what} file ${path} ${unreadable(err)}`, `check the ${flag} path and its permissions`);
+    }
+  };
+  const tls = { cert: read(certPath, 'certificate', '--tls-cert'), key: read(keyPath, 'key', '--tls-key') };
+  assertTlsPair(tls);
+  return tls;
+}
+
+/** Refuses a certificate or key that is not PEM, or a key that does not belong to the certificate. */
+export function assertTlsPair(tls: { cert: Buffer; key: Buffer }): void {
+  try {
+    createSecureContext({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.3' });
+  } catch (err) {
+    const reason = (err as Error).message.replace(/^error:[0-9A-F]+:/i, '');
+    throw new ServerStartupError(
+      'tls_invalid',
+      `the TLS certificate and key cannot be used (${reason})`,
+      'pass a PEM certificate chain with --tls-cert and its matching PEM private key with --tls-key',
+    );
+  }
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** `--trusted-proxy` values (repeated and/or comma-separated) -> addresses, CIDRs or loopback/linklocal/uniquelocal. */
+export function parseTrustedProxies(values: readonly string[]): string[] {
+  const list = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  for (const entry of list) {
+    const [addr, bits, extra] = entry.split('/');
+    const family = isIP(addr ?? '');
+    const max = family === 4 ? 32 : 128;
+    const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= max);
+    if (PROXY_NAMES.has(entry) || (family !== 0 && validBits && extra === undefined)) continue;
+    throw new ServerStartupError(
+      'trusted_proxy',
+      `invalid --trusted-proxy "${entry}"`,
+      'give IP addresses or CIDR ranges (e.g. 10.0.0.5, 10.0.0.0/8), or loopback, linklocal, uniquelocal',
+    );
+  }
+  return list;
+}

@@ -1,0 +1,144 @@
+import type { AddressInfo } from 'node:net';
+import type { Kysely } from 'kysely';
+import type { FastifyBaseLogger } from 'fastify';
+import type { DestinationStream, Level } from 'pino';
+import { buildApp, type EventsOptions } from '../app.js';
+import type { HttpTimeouts } from '../plugins/http-limits.js';
+import type { FailureLimitOptions } from '../services/rate-limit-service.js';
+import { deriveKeys, type DerivedKeys } from '../crypto/value-crypto.js';
+import { upgradeAuditChain } from '../services/audit-chain.js';
+import { createAuditRecorder } from '../services/audit-service.js';
+import type { DatabaseOptions, KryptDatabase } from '../store/database.js';
+import type { DB } from '../store/schema.js';
+import { KEY_MISMATCH_MESSAGE, NOT_INITIALISED_MESSAGE, requireInstanceKey, useDatabase } from './instance.js';
+import { assertHostAllowed, assertTlsPair } from './inputs.js';
+import { ServerStartupError } from './errors.js';
+
+// `krypt server start`: open the store, check the master key, key a legacy audit chain, listen,
+// and close gracefully on SIGTERM/SIGINT.
+
+export const DEFAULT_PORT = 8420;
+
+export interface StartServerOptions {
+  /** Where the data lives, or an already opened database (then the caller closes it). */
+  database: DatabaseOptions | KryptDatabase;
+  /** The 32-byte master key (from parseMasterKey / readMasterKeyFile / a prompt). */
+  masterKey: Buffer;
+  host?: string;
+  port?: number;
+  /** Allows a non-loopback host: TLS is terminated by a proxy in front of this server. */
+  behindTlsProxy?: boolean;
+  /** Serve HTTPS (TLS 1.3 only) with this PEM certificate chain and key (see readTlsFiles). */
+  tls?: { cert: Buffer; key: Buffer };
+  /** Addresses/CIDRs whose X-Forwarded-For/-Proto are trusted (see parseTrustedProxies); default none. */
+  trustedProxies?: readonly string[];
+  logDestination?: DestinationStream;
+  logLevel?: Level;
+  bodyLimit?: number;
+  /** Change stream timings (heartbeat, longest stream, access re-check) and streams per key; the defaults suit production. */
+  events?: EventsOptions;
+  /** Failed API keys / invite codes per client address before 429 (default 20 a minute). */
+  failureLimit?: FailureLimitOptions;
+  /** Request, header, keep-alive and idle timeouts (defaults 30 s, 10 s, 72 s, 120 s). */
+  timeouts?: HttpTimeouts;
+  /** Hears what opening the store fixed (e.g. database files tightened to 0600); default: nothing. */
+  warn?: (message: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  db: Kysely<DB>;
+  /** Stops accepting connections, lets in-flight requests finish, then closes the database. */
+  close(): Promise<void>;
+}
+
+/** Opens the store, verifies the master key against the key check, and listens. */
+export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
+  const host = opts.host ?? '127.0.0.1';
+  assertHostAllowed(host, (opts.behindTlsProxy ?? false) || opts.tls !== undefined);
+  if (opts.tls) assertTlsPair(opts.tls);
+  const keys = deriveKeys(opts.masterKey);
+  const { kdb, owned } = await useDatabase(opts.database, opts.warn);
+  const closeDb = async () => {
+    if (owned) await kdb.destroy();
+  };
+  try {
+    await requireInstanceKey(kdb.db, keys, {
+      notInitialised: () => new ServerStartupError('not_initialised', NOT_INITIALISED_MESSAGE, 'run `krypt server init` first'),
+      mismatch: () =>
+        new ServerStartupError('master_key_mismatch', KEY_MISMATCH_MESSAGE, 'use the master key printed by `krypt server init` for this data directory or database'),
+    });
+    const app = await buildApp({
+      db: kdb.db,
+      dialect: kdb.dialect,
+      keys,
+      ...(kdb.newClient ? { newClient: kdb.newClient } : {}),
+      ...(opts.logDestination ? { logDestination: opts.logDestination } : {}),
+      ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
+      ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
+      ...(opts.events ? { events: opts.events } : {}),
+      ...(opts.failureLimit ? { failureLimit: opts.failureLimit } : {}),
+      ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
+      ...(opts.tls ? { tls: opts.tls } : {}),
+      ...(opts.trustedProxies ? { trustedProxies: opts.trustedProxies } : {}),
+    });
+    try {
+      await keyAuditChain(kdb, keys, app.log);
+      await app.listen({ host, port: opts.port ?? DEFAULT_PORT });
+    } catch (err) {
+      // The app holds the change feed's LISTEN connection: release it, or the process would linger.
+      await app.close();
+      throw err;
+    }
+    const { port } = app.server.address() as AddressInfo;
+    const urlHost = host.includes(':') ? `[${host}]` : host;
+    let closing: Promise<void> | undefined;
+    return {
+      url: `${opts.tls ? 'https' : 'http'}://${urlHost}:${port}`,
+      port,
+      db: kdb.db,
+      close: () => (closing ??= app.close().then(closeDb)),
+    };
+  } catch (err) {
+    await closeDb();
+    throw err;
+  }
+}
+
+/**
+ * Keys an audit chain written before keying (once, at the first start with the master key) and
+ * records that in the chain; a legacy chain found broken is keyed anyway, so the server starts, and
+ * the entry and a warning on the log say where it was broken.
+ */
+async function keyAuditChain(kdb: KryptDatabase, keys: DerivedKeys, log: FastifyBaseLogger): Promise<void> {
+  const upgrade = await upgradeAuditChain(kdb.db, keys.auditKey);
+  if (!upgrade.upgraded) return;
+  const first = upgrade.previous.problems[0];
+  const recorder = createAuditRecorder({ dialect: kdb.dialect, now: () => new Date(), auditKey: keys.auditKey });
+  await recorder.record(kdb.db, {
+    action: 'audit.chain_keyed',
+    actor: null,
+    client: { ip: null, userAgent: null, command: 'server start' },
+    project: null,
+    environment: null,
+    details: { entries: upgrade.entries, previousChainIntact: upgrade.previous.ok, ...(first ? { firstProblem: first.message } : {}) },
+  });
+  if (first) log.warn({ entries: upgrade.entries, problems: upgrade.previous.problems.length }, `audit chain keyed with the master key; it was already broken before: ${first.message}`);
+  else log.info({ entries: upgrade.entries }, 'audit chain keyed with the master key');
+}
+
+/** On SIGTERM/SIGINT, closes the server gracefully once; returns a function removing the handlers. */
+export function installShutdownHandlers(
+  server: Pick<RunningServer, 'close'>,
+  onClosed: (err?: unknown) => void = () => undefined,
+  signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'],
+): () => void {
+  const handler = () => {
+    remove();
+    server.close().then(() => onClosed(), onClosed);
+  };
+  const remove = () => signals.forEach((s) => process.off(s, handler));
+  signals.forEach((s) => process.once(s, handler));
+  return remove;
+}
