@@ -1,5 +1,5 @@
-import { Flags } from '@oclif/core';
 import { KryptError } from '../lib/errors.js';
+import { flag } from './command.js';
 
 // Where a `krypt server ...` command finds the instance's data: one flag pair and one resolution
 // rule for start, init, rotate-key, backup and verify-audit.
@@ -8,8 +8,8 @@ import { KryptError } from '../lib/errors.js';
 export function defineStorageFlags(opts: { exclusive?: string[] } = {}) {
   const others = opts.exclusive ?? [];
   return {
-    'data-dir': Flags.string({ description: 'SQLite data directory (embedded storage)', exclusive: ['database-url', ...others] }),
-    'database-url': Flags.string({
+    'data-dir': flag.string({ description: 'SQLite data directory (embedded storage)', exclusive: ['database-url', ...others] }),
+    'database-url': flag.string({
       description: 'postgres://... URL (or KRYPT_DATABASE_URL, which keeps a password out of argv)',
       ...(others.length > 0 ? { exclusive: others } : {}),
     }),

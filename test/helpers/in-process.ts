@@ -15,7 +15,6 @@ import type { CliOptions, CliResult } from './cli.js';
 
 const SPECS = new Map<string, AnyCommand>();
 for (const [id, command] of Object.entries(COMMANDS)) {
-  if (typeof command === 'function') continue; // a command still written as an oclif class (server commands)
   SPECS.set(id, command);
   for (const alias of command.aliases ?? []) SPECS.set(alias, command);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toKryptError } from '../../src/cli/base-command.js';
+import { toKryptError } from '../../src/cli/pipeline.js';
 import { CodedError, EXIT_CODES } from '../../src/contract/index.js';
 import { KryptError } from '../../src/lib/errors.js';
 import { MaintenanceError, ServerStartupError } from '../../src/server/entry/index.js';
@@ -32,7 +32,7 @@ describe('the shared coded error', () => {
   });
 
   it('reaches the CLI with its code, message and hint', () => {
-    const startup = toKryptError(new ServerStartupError('insecure_host', 'refusing to listen', 'listen on 127.0.0.1'), 'server:start');
+    const startup = toKryptError(new ServerStartupError('insecure_host', 'refusing to listen', 'listen on 127.0.0.1'));
     expect(startup).toBeInstanceOf(KryptError);
     expect({ code: startup.code, message: startup.message, hint: startup.hint, exit: startup.exitCode }).toEqual({
       code: 'insecure_host',
@@ -40,14 +40,14 @@ describe('the shared coded error', () => {
       hint: 'listen on 127.0.0.1',
       exit: 1,
     });
-    const rotation = toKryptError(new RotationIntegrityError('secret A'), 'server:rotate-key');
+    const rotation = toKryptError(new RotationIntegrityError('secret A'));
     expect(rotation.code).toBe('value_integrity');
     expect(rotation.hint).toMatch(/^nothing was changed/);
-    expect(toKryptError(new MaintenanceError('database_in_use', 'in use', 'stop it'), 'server:backup')).toMatchObject({ code: 'database_in_use', hint: 'stop it' });
+    expect(toKryptError(new MaintenanceError('database_in_use', 'in use', 'stop it'))).toMatchObject({ code: 'database_in_use', hint: 'stop it' });
   });
 
   it('is recognised by type, not by shape', () => {
     const lookalike = Object.assign(new Error('looks coded'), { code: 'EACCES', hint: 'a string' });
-    expect(toKryptError(lookalike, 'pull')).toMatchObject({ code: 'unexpected', message: 'looks coded' });
+    expect(toKryptError(lookalike)).toMatchObject({ code: 'unexpected', message: 'looks coded' });
   });
 });

@@ -9,7 +9,7 @@ import ServerVerifyAudit from '../../src/commands/server/verify-audit.js';
 // Every `krypt server ...` command takes --data-dir/--database-url from one definition
 // (src/cli/storage.ts); `server start` only adds that neither combines with --dev.
 
-const pick = (flags: Record<string, { description?: string; exclusive?: string[] } | undefined>) => ({
+const pick = (flags: Readonly<Record<string, { description?: string; exclusive?: readonly string[] } | undefined>>) => ({
   dataDir: { description: flags['data-dir']?.description, exclusive: flags['data-dir']?.exclusive },
   databaseUrl: { description: flags['database-url']?.description, exclusive: flags['database-url']?.exclusive },
 });

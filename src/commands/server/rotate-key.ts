@@ -1,19 +1,19 @@
-import { Flags } from '@oclif/core';
 import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { KryptCommand } from '../../cli/base-command.js';
+import { defineCommand, flag } from '../../cli/command.js';
 import { resolveStorage, storageFlags } from '../../cli/storage.js';
-import { readMasterKeyText } from '../../cli/prompt.js';
 import { KryptError } from '../../lib/errors.js';
-import { assertNoMasterKeyInEnv, parseMasterKey, readMasterKeyFile, rotateMasterKey, type RotationCounts } from '../../server/entry/index.js';
+import { assertNoMasterKeyInEnv, rotateMasterKey, type RotationCounts } from '../../server/entry/index.js';
+import { readMasterKey } from './master-key.js';
 
 interface RotateResult {
   masterKeyFile: string;
   reencrypted: RotationCounts;
 }
 
-export default class ServerRotateKey extends KryptCommand<RotateResult | void> {
-  static override description = [
+export default defineCommand({
+  id: 'server:rotate-key',
+  description: [
     'Replace the master key: verifies the current key (from --master-key-file, standard input or a hidden prompt;',
     'never the environment), then in ONE transaction re-encrypts every secret value, every history version and every',
     'change-request value under a new key, checking each stored tag first (a tampered row aborts it, nothing changes),',
@@ -24,46 +24,42 @@ export default class ServerRotateKey extends KryptCommand<RotateResult | void> {
     'values are re-encrypted and just BEFORE the commit, so it can never be lost. If the run is interrupted, the store',
     'is either untouched (the old key still works; a written key file is refused by the key check: delete it and run',
     'again) or fully rotated (the new key works).',
-  ].join('\n');
-  static override examples = [
+  ].join('\n'),
+  examples: [
     '<%= config.bin %> server rotate-key --data-dir /var/lib/krypt --master-key-file /run/secrets/krypt-master-key --new-master-key-out /run/secrets/krypt-master-key.new',
     'KRYPT_DATABASE_URL=postgres://krypt@db/krypt <%= config.bin %> server rotate-key --master-key-file old.key',
-  ];
-  static override flags = {
+  ],
+  flags: {
     ...storageFlags,
-    'master-key-file': Flags.string({ description: 'file holding the CURRENT master key' }),
-    'new-master-key-out': Flags.string({ description: 'write the new master key to this new file (0600) instead of printing it' }),
-  };
-
-  async run(): Promise<RotateResult | void> {
-    const { flags } = await this.parse(ServerRotateKey);
-    assertNoMasterKeyInEnv(this.deps.env);
-    const database = resolveStorage(flags, this.deps.env);
-    const out = flags['new-master-key-out'] ? resolve(this.deps.cwd, flags['new-master-key-out']) : undefined;
-    if (!out && this.jsonEnabled()) {
+    'master-key-file': flag.string({ description: 'file holding the CURRENT master key' }),
+    'new-master-key-out': flag.string({ description: 'write the new master key to this new file (0600) instead of printing it' }),
+  },
+  async run(ctx, { flags }): Promise<RotateResult | void> {
+    assertNoMasterKeyInEnv(ctx.deps.env);
+    const database = resolveStorage(flags, ctx.deps.env);
+    const out = flags['new-master-key-out'] ? resolve(ctx.deps.cwd, flags['new-master-key-out']) : undefined;
+    if (!out && ctx.json) {
       // The JSON result is printed after the commit; a key printed only then could be lost to a crash.
       throw new KryptError('usage', '--json needs --new-master-key-out', { hint: 'the new key must be saved before the commit; pass --new-master-key-out FILE' });
     }
     if (out && existsSync(out)) throw new KryptError('usage', `${out} already exists`, { hint: 'choose a new --new-master-key-out path; it is never overwritten' });
 
-    const masterKey = flags['master-key-file']
-      ? readMasterKeyFile(flags['master-key-file'], (message) => this.warn(message))
-      : parseMasterKey(await readMasterKeyText(this.deps, 'Current master key:'));
+    const masterKey = await readMasterKey(ctx, flags['master-key-file'], 'Current master key:');
     const counts = await rotateMasterKey({
       database,
       masterKey,
-      onStart: (values) => this.say(`Re-encrypting ${values} stored values in one transaction...`),
+      onStart: (values) => ctx.say(`Re-encrypting ${values} stored values in one transaction...`),
       saveNewKey: (key) => {
         if (out) writeFileSync(out, key + '\n', { mode: 0o600, flag: 'wx' });
-        else this.print(`master-key: ${key}\n`);
+        else ctx.print(`master-key: ${key}\n`);
       },
     });
     masterKey.fill(0);
-    this.say(
+    ctx.say(
       `Rotated: ${counts.secrets} secrets, ${counts.versions} history versions, ${counts.changeRequestValues} change-request values re-encrypted.` +
         (out ? ` New master key written to ${out} (mode 0600).` : ' The new master key above is shown once.'),
     );
-    this.say('Start the server with the new key; the old key is now refused.');
+    ctx.say('Start the server with the new key; the old key is now refused.');
     return out ? { masterKeyFile: out, reencrypted: counts } : undefined;
-  }
-}
+  },
+});

@@ -1,10 +1,9 @@
-import { Flags } from '@oclif/core';
 import { existsSync } from 'node:fs';
-import { KryptCommand } from '../../cli/base-command.js';
-import { readMasterKeyText } from '../../cli/prompt.js';
+import { defineCommand, flag } from '../../cli/command.js';
 import { resolveStorage, storageFlags } from '../../cli/storage.js';
 import { KryptError } from '../../lib/errors.js';
-import { assertNoMasterKeyInEnv, parseMasterKey, readMasterKeyFile, verifyAudit } from '../../server/entry/index.js';
+import { assertNoMasterKeyInEnv, verifyAudit } from '../../server/entry/index.js';
+import { readMasterKey } from './master-key.js';
 
 interface VerifyResult {
   ok: boolean;
@@ -14,30 +13,29 @@ interface VerifyResult {
   problems: Array<{ id: number; kind: string; message: string }>;
 }
 
-export default class ServerVerifyAudit extends KryptCommand<VerifyResult> {
-  static override description = [
+export default defineCommand({
+  id: 'server:verify-audit',
+  description: [
     'Check the audit log\'s chain directly in the database and report the first broken link. Each entry carries an',
     'HMAC under a key derived from the master key, so the master key is needed (--master-key-file, standard input or a',
     'hidden prompt) and a chain recomputed without it does not verify. Exit 0 when intact, 1 when any entry was edited,',
     'deleted or inserted.',
-  ].join('\n');
-  static override examples = [
+  ].join('\n'),
+  examples: [
     '<%= config.bin %> server verify-audit --data-dir /var/lib/krypt --master-key-file /run/secrets/krypt-master-key',
     'KRYPT_DATABASE_URL=postgres://krypt@db/krypt <%= config.bin %> server verify-audit < key.txt',
-  ];
-  static override flags = {
+  ],
+  flags: {
     ...storageFlags,
-    'master-key-file': Flags.string({ description: 'file holding the master key' }),
-  };
-
-  async run(): Promise<VerifyResult> {
-    const { flags } = await this.parse(ServerVerifyAudit);
+    'master-key-file': flag.string({ description: 'file holding the master key' }),
+  },
+  async run(ctx, { flags }): Promise<VerifyResult> {
     if (flags['data-dir'] && !existsSync(flags['data-dir'])) {
       throw new KryptError('no_database', `${flags['data-dir']} does not exist`, { hint: 'pass the --data-dir the server runs with' });
     }
-    assertNoMasterKeyInEnv(this.deps.env);
-    const database = resolveStorage(flags, this.deps.env);
-    const masterKey = flags['master-key-file'] ? readMasterKeyFile(flags['master-key-file'], (message) => this.warn(message)) : parseMasterKey(await readMasterKeyText(this.deps));
+    assertNoMasterKeyInEnv(ctx.deps.env);
+    const database = resolveStorage(flags, ctx.deps.env);
+    const masterKey = await readMasterKey(ctx, flags['master-key-file']);
     const report = await verifyAudit(database, masterKey);
     masterKey.fill(0);
     const result: VerifyResult = {
@@ -48,15 +46,15 @@ export default class ServerVerifyAudit extends KryptCommand<VerifyResult> {
     };
     const first = result.problems[0];
     if (result.ok || !first) {
-      this.say(`Audit chain intact: ${result.entries} entries${result.keyed ? '' : ' (not keyed yet: the next `krypt server start` keys it with the master key)'}`);
+      ctx.say(`Audit chain intact: ${result.entries} entries${result.keyed ? '' : ' (not keyed yet: the next `krypt server start` keys it with the master key)'}`);
       return result;
     }
     const more = result.problems.length > 1 ? ` (+${result.problems.length - 1} more problems)` : '';
-    this.failWithResult(
+    return ctx.failWithResult(
       result,
       new KryptError('audit_chain_broken', `Audit chain broken at entry #${first.id}: ${first.message}${more}`, {
         hint: 'the log was altered outside Krypt; keep this database for investigation and compare it with a backup (`--json` lists every problem)',
       }),
     );
-  }
-}
+  },
+});
