@@ -20,6 +20,11 @@ export const KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const MAX_KEY_LENGTH = 256;
 /** Values are UTF-8 strings of at most 64 KiB (counted in bytes). */
 export const MAX_VALUE_BYTES = 64 * 1024;
+/** The port `krypt server start` listens on unless told otherwise. */
+export const DEFAULT_SERVER_PORT = 8420;
+/** The first user of an instance made by `krypt server init` without --email. */
+export const DEFAULT_ADMIN_EMAIL = 'admin@krypt.local';
+
 /** Longest email address (RFC 5321 path limit). */
 export const MAX_EMAIL_LENGTH = 254;
 /**

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { defineCommand, flag } from '../../cli/command.js';
 import { resolveStorage, storageFlags } from '../../cli/storage.js';
-import { backupStore } from '../../server/entry/index.js';
+import { serverEntry } from './entry.js';
 
 interface BackupResult {
   file: string;
@@ -25,6 +25,7 @@ export default defineCommand({
     ...storageFlags,
   },
   async run(ctx, { flags }): Promise<BackupResult> {
+    const { backupStore } = await serverEntry();
     const database = resolveStorage(flags, ctx.deps.env, 'pass --data-dir DIR (SQLite); for PostgreSQL use pg_dump');
     const file = resolve(ctx.deps.cwd, flags.out);
     const snap = await backupStore(database, file);

@@ -3,7 +3,8 @@ import { defineCommand, flag } from '../../cli/command.js';
 import { resolveStorage, storageFlags } from '../../cli/storage.js';
 import { KryptError } from '../../lib/errors.js';
 import { createNewFile } from '../../lib/files/new-file.js';
-import { DEFAULT_ADMIN_EMAIL, initInstance } from '../../server/entry/index.js';
+import { DEFAULT_ADMIN_EMAIL } from '../../contract/constants.js';
+import { serverEntry } from './entry.js';
 
 interface InitResult {
   masterKey?: string;
@@ -29,6 +30,7 @@ export default defineCommand({
     name: flag.string({ description: 'name of the first user' }),
   },
   async run(ctx, { flags }): Promise<InitResult> {
+    const { initInstance } = await serverEntry();
     const database = resolveStorage(flags, ctx.deps.env);
     const out = flags['master-key-out'] ? resolve(ctx.deps.cwd, flags['master-key-out']) : undefined;
     // Before the instance exists: a path that cannot be written must not leave an instance whose key is lost.

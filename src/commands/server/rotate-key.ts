@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { defineCommand, flag } from '../../cli/command.js';
 import { resolveStorage, storageFlags } from '../../cli/storage.js';
 import { KryptError } from '../../lib/errors.js';
-import { assertNoMasterKeyInEnv, rotateMasterKey, type RotationCounts } from '../../server/entry/index.js';
+import type { RotationCounts } from '../../server/entry/index.js';
+import { serverEntry } from './entry.js';
 import { readMasterKey } from './master-key.js';
 
 interface RotateResult {
@@ -35,6 +36,7 @@ export default defineCommand({
     'new-master-key-out': flag.string({ description: 'write the new master key to this new file (0600) instead of printing it' }),
   },
   async run(ctx, { flags }): Promise<RotateResult | void> {
+    const { assertNoMasterKeyInEnv, rotateMasterKey } = await serverEntry();
     assertNoMasterKeyInEnv(ctx.deps.env);
     const database = resolveStorage(flags, ctx.deps.env);
     const out = flags['new-master-key-out'] ? resolve(ctx.deps.cwd, flags['new-master-key-out']) : undefined;

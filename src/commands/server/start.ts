@@ -1,15 +1,8 @@
 import { defineCommand, flag, type CommandContext } from '../../cli/command.js';
 import { defineStorageFlags, resolveStorage } from '../../cli/storage.js';
 import { KryptError } from '../../lib/errors.js';
-import {
-  assertNoMasterKeyInEnv,
-  DEFAULT_PORT,
-  installShutdownHandlers,
-  parseTrustedProxies,
-  readTlsFiles,
-  startDevServer,
-  startServer,
-} from '../../server/entry/index.js';
+import { DEFAULT_SERVER_PORT } from '../../contract/constants.js';
+import { serverEntry, type ServerEntry } from './entry.js';
 import { readMasterKey } from './master-key.js';
 
 export default defineCommand({
@@ -30,7 +23,7 @@ export default defineCommand({
   flags: {
     dev: flag.boolean({ description: 'throw-away dev instance: in-memory SQLite, random in-memory key, 127.0.0.1 only' }),
     host: flag.string({ description: 'address to listen on (loopback only unless --behind-tls-proxy)', default: '127.0.0.1' }),
-    port: flag.integer({ description: 'port; 0 picks a free one', default: DEFAULT_PORT, min: 0, max: 65535 }),
+    port: flag.integer({ description: 'port; 0 picks a free one', default: DEFAULT_SERVER_PORT, min: 0, max: 65535 }),
     ...defineStorageFlags({ exclusive: ['dev'] }),
     'master-key-file': flag.string({ description: 'file holding the master key (e.g. a mounted secret)', exclusive: ['dev'] }),
     'behind-tls-proxy': flag.boolean({ description: 'allow a non-loopback --host: a TLS-terminating proxy fronts this server' }),
@@ -44,6 +37,7 @@ export default defineCommand({
     'log-level': flag.string({ description: 'how much the server logs (JSON lines on stderr); debug adds one line per request, never values', options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], default: 'info' }),
   },
   async run(ctx, { flags }): Promise<void> {
+    const { assertNoMasterKeyInEnv, installShutdownHandlers, parseTrustedProxies, readTlsFiles, startDevServer, startServer } = await serverEntry();
     assertNoMasterKeyInEnv(ctx.deps.env);
     const logLevel = flags['log-level'] as 'info';
     if (flags.dev) {
@@ -53,7 +47,7 @@ export default defineCommand({
       const dev = await startDevServer({ port: flags.port, logLevel });
       ctx.deps.stderr.write(`Krypt dev server listening on ${dev.url} (in-memory: everything is lost when it stops)\n`);
       ctx.deps.stdout.write(`export KRYPT_API_URL=${dev.url}\nexport KRYPT_TOKEN=${dev.token}\n`);
-      return serveUntilSignal(ctx, dev);
+      return serveUntilSignal(ctx, dev, installShutdownHandlers);
     }
     const database = resolveStorage(flags, ctx.deps.env, 'pass --data-dir DIR (SQLite) or --database-url postgres://... (or use --dev)');
     const tls = flags['tls-cert'] && flags['tls-key'] ? readTlsFiles(flags['tls-cert'], flags['tls-key']) : undefined;
@@ -72,12 +66,12 @@ export default defineCommand({
     });
     masterKey.fill(0);
     ctx.deps.stderr.write(`Krypt server listening on ${server.url}\n`);
-    return serveUntilSignal(ctx, server);
+    return serveUntilSignal(ctx, server, installShutdownHandlers);
   },
 });
 
 /** Resolves when the server has shut down after SIGTERM/SIGINT (in-flight requests finish first). */
-function serveUntilSignal(ctx: CommandContext, server: { close(): Promise<void> }): Promise<void> {
+function serveUntilSignal(ctx: CommandContext, server: { close(): Promise<void> }, installShutdownHandlers: ServerEntry['installShutdownHandlers']): Promise<void> {
   return new Promise((resolve, reject) => {
     installShutdownHandlers(server, (err) => {
       if (err) reject(err);

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { defineCommand, flag } from '../../cli/command.js';
 import { resolveStorage, storageFlags } from '../../cli/storage.js';
 import { KryptError } from '../../lib/errors.js';
-import { assertNoMasterKeyInEnv, verifyAudit } from '../../server/entry/index.js';
+import { serverEntry } from './entry.js';
 import { readMasterKey } from './master-key.js';
 
 interface VerifyResult {
@@ -30,6 +30,7 @@ export default defineCommand({
     'master-key-file': flag.string({ description: 'file holding the master key' }),
   },
   async run(ctx, { flags }): Promise<VerifyResult> {
+    const { assertNoMasterKeyInEnv, verifyAudit } = await serverEntry();
     if (flags['data-dir'] && !existsSync(flags['data-dir'])) {
       throw new KryptError('no_database', `${flags['data-dir']} does not exist`, { hint: 'pass the --data-dir the server runs with' });
     }

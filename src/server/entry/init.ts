@@ -8,7 +8,8 @@ import { ServerStartupError } from './errors.js';
 
 // `krypt server init`: a fresh instance with its master key and first user.
 
-export const DEFAULT_ADMIN_EMAIL = 'admin@krypt.local';
+export { DEFAULT_ADMIN_EMAIL } from '../../contract/constants.js';
+import { DEFAULT_ADMIN_EMAIL } from '../../contract/constants.js';
 
 export interface InitInstanceOptions {
   database: DatabaseOptions | KryptDatabase;

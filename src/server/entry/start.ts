@@ -1,3 +1,4 @@
+import { DEFAULT_SERVER_PORT } from '../../contract/constants.js';
 import type { AddressInfo } from 'node:net';
 import type { Kysely } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
@@ -17,7 +18,8 @@ import { ServerStartupError } from './errors.js';
 // `krypt server start`: open the store, check the master key, key a legacy audit chain, listen,
 // and close gracefully on SIGTERM/SIGINT.
 
-export const DEFAULT_PORT = 8420;
+/** The default port (the contract's, so the CLI's flag default needs no server code). */
+export const DEFAULT_PORT = DEFAULT_SERVER_PORT;
 
 export interface StartServerOptions {
   /** Where the data lives, or an already opened database (then the caller closes it). */
