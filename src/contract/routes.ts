@@ -121,9 +121,9 @@ type ParamsIn<P extends string> = P extends `${string}:${infer Name}/${infer Res
     ? Name
     : never;
 export type PathParam<K extends RouteId> = ParamsIn<Spec<K>['path']>;
-export type QueryName<K extends RouteId> = Spec<K> extends { query: readonly (infer Q extends string)[] } ? Q : never;
+export type QueryName<K extends RouteId> = K extends RouteId ? (Spec<K> extends { query: readonly (infer Q extends string)[] } ? Q : never) : never;
 export type RouteStatus<K extends RouteId> = Spec<K>['statuses'][number];
-export type BodyKind<K extends RouteId> = Spec<K> extends { body: infer B } ? B : 'none';
+export type BodyKind<K extends RouteId> = K extends RouteId ? (Spec<K> extends { body: infer B } ? B : 'none') : never;
 
 export interface RouteEntry<K extends RouteId = RouteId> {
   readonly id: K;
