@@ -19,6 +19,9 @@ describe('import-direction lint rules', () => {
     ['src/lib/api/x.ts', "import { KryptCommand } from '../../cli/base-command.js'; export const a = KryptCommand;", /lib may import only lib and contract/],
     ['src/cli/x.ts', "import Get from '../commands/get.js'; export const a = Get;", /cli may import only cli, lib and contract/],
     ['src/contract/x.ts', "import { KryptError } from '../lib/errors.js'; export const a = KryptError;", /contract depends on nothing/],
+    ['src/contract/routes.ts', "import { z } from 'zod'; export const a = z;", /zod-free contract/],
+    ['src/contract/route-guards.ts', "import { slugSchema } from './names.js'; export const a = slugSchema;", /zod-free contract/],
+    ['src/contract/routes.ts', "import { KryptError } from '../lib/errors.js'; export const a = KryptError;", /contract depends on nothing/],
     ['src/commands/get2.ts', "import { startServer } from '../server/main.js'; export const a = startServer;", /only commands\/server/],
     ['src/commands/server/x.ts', "import { buildApp } from '../../server/app.js'; export const a = buildApp;", /only through server\/main/],
     ['src/lib/x.ts', 'export const a = process.env.HOME;', /read process.env only in config code/],
@@ -32,6 +35,7 @@ describe('import-direction lint rules', () => {
     ['src/commands/server/x.ts', "import { startServer } from '../../server/main.js'; export const a = startServer;"],
     ['src/server/services/x-service.ts', "import { ROLES } from '../../contract/names.js'; export const a = ROLES;"],
     ['src/cli/x.ts', "import { KryptError } from '../lib/errors.js'; export const a = KryptError;"],
+    ['src/contract/route-guards.ts', "import { ENVIRONMENTS } from './constants.js'; export const a = ENVIRONMENTS;"],
   ])('%s is allowed', async (file, code) => {
     expect(await problems(file, code)).toEqual([]);
   });
