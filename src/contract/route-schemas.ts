@@ -100,7 +100,7 @@ export const ROUTE_SCHEMAS = {
 
   listChangeRequests: { params: projectParamsSchema, query: changeRequestListQuerySchema, responses: { 200: changeRequestListResponseSchema } },
   getChangeRequest: { params: changeRequestParamsSchema, query: revealQuerySchema, responses: { 200: changeRequestShowResponseSchema } },
-  approveChangeRequest: { params: changeRequestParamsSchema, body: approveRequestSchema.optional(), responses: { 200: changeRequestResponseSchema } },
+  approveChangeRequest: { params: changeRequestParamsSchema, body: approveRequestSchema, responses: { 200: changeRequestResponseSchema } },
   rejectChangeRequest: { params: changeRequestParamsSchema, body: rejectRequestSchema, responses: { 200: changeRequestResponseSchema } },
   cancelChangeRequest: { params: changeRequestParamsSchema, responses: { 200: changeRequestResponseSchema } },
 

@@ -8,6 +8,7 @@ import { ROUTE_IDS, ROUTES, routePath, type RouteId } from '../../src/contract/r
 import { buildApp } from '../../src/server/app.js';
 import { deriveKeys } from '../../src/server/crypto/value-crypto.js';
 import { guardRouteTable } from '../../src/server/routes/register-routes.js';
+import { bootstrapUser } from '../../src/server/services/instance-service.js';
 import { openTestDatabase } from '../helpers/server.js';
 
 // The server's routes are the contract's route table: every entry is registered with its method,
@@ -20,10 +21,12 @@ const concrete = (id: RouteId) => routePath(id, PARAMS as never);
 
 describe('the route table and the server', () => {
   let app: FastifyInstance;
+  let token: string;
   let close: () => Promise<void>;
 
   beforeAll(async () => {
     const { kdb } = await openTestDatabase('sqlite');
+    token = (await bootstrapUser(kdb.db, { email: 'admin@krypt.local' })).token;
     app = await buildApp({ db: kdb.db, dialect: 'sqlite', keys: deriveKeys(randomBytes(32)), logDestination: quiet(), failureLimit: { maxFailures: 1_000_000 } });
     close = async () => {
       await app.close();
@@ -64,6 +67,20 @@ describe('the route table and the server', () => {
       } else {
         expect(r.statusCode, id).not.toBe(401);
       }
+    }
+  });
+
+  it('keys the schemas by the same ids as the table', () => {
+    expect(Object.keys(ROUTE_SCHEMAS)).toEqual(ROUTE_IDS);
+  });
+
+  it('refuses a request without a body exactly where the table says the body is required', async () => {
+    for (const id of ROUTE_IDS) {
+      const { method, body } = ROUTES[id];
+      if (method === 'GET') continue;
+      const r = await app.inject({ method, url: concrete(id), headers: { authorization: `Bearer ${token}` } });
+      const refused = r.statusCode === 400 && r.json().error.message === 'body: a JSON request body is required';
+      expect(refused, `${id}: ${r.statusCode} ${r.body}`).toBe(body === 'required');
     }
   });
 

@@ -9,7 +9,7 @@ export function changeRequestsRoutes(crs: ChangeRequestsService): RouteHandlers<
   return {
     listChangeRequests: (req) => crs.list(caller(req), req.params.slug, req.query.status),
     getChangeRequest: (req) => crs.show(caller(req), req.params.slug, req.params.id, req.query.reveal ?? false),
-    approveChangeRequest: (req) => crs.approve(caller(req), req.params.slug, req.params.id, req.body?.force ?? false),
+    approveChangeRequest: (req) => crs.approve(caller(req), req.params.slug, req.params.id, req.body.force),
     rejectChangeRequest: (req) => crs.reject(caller(req), req.params.slug, req.params.id, req.body.reason),
     cancelChangeRequest: (req) => crs.cancel(caller(req), req.params.slug, req.params.id),
   };
