@@ -59,6 +59,8 @@ export const secretsResponseSchema = z.object({
   damaged: z.array(z.string()).optional(),
 });
 export type SecretsResponse = z.infer<typeof secretsResponseSchema>;
+/** The bulk read's 304 (If-None-Match named the current revision): no body. */
+export const notModifiedSchema = z.null().describe('Not modified: the client already holds this revision');
 
 export const secretMetaSchema = z.object({
   key: z.string(),

@@ -1,19 +1,6 @@
 import { z } from 'zod';
 
-/** Stable error codes of the API; the CLI maps them to exit codes and hints. */
-export const API_ERROR_CODES = [
-  'validation',
-  'unauthorized',
-  'forbidden',
-  'not_found',
-  'conflict',
-  'payload_too_large',
-  'unsupported_media_type',
-  'rate_limited',
-  'request_timeout',
-  'internal',
-] as const;
-export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
+export { API_ERROR_CODES, STATUS_OF, type ApiErrorCode } from './error-codes.js';
 
 export const apiErrorSchema = z.object({
   error: z.object({
@@ -25,17 +12,3 @@ export const apiErrorSchema = z.object({
   }),
 });
 export type ApiError = z.infer<typeof apiErrorSchema>;
-
-/** HTTP status for each code. */
-export const STATUS_OF: Record<ApiErrorCode, number> = {
-  validation: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  rate_limited: 429,
-  request_timeout: 408,
-  internal: 500,
-};

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { pino, type DestinationStream, type Level } from 'pino';
 import { MAX_PATH_PARAM_LENGTH } from '../contract/index.js';
 import type { DerivedKeys } from './crypto/value-crypto.js';
-import { registerAuth } from './plugins/auth.js';
+import { bearerCheck } from './plugins/auth.js';
 import { frameworkErrors, registerErrorHandling } from './plugins/error-handler.js';
 import { applyHttpTimeouts, clientErrorHandler, type HttpTimeouts } from './plugins/http-limits.js';
 import { registerJsonBody } from './plugins/json-body.js';
@@ -18,8 +17,9 @@ import { auditRoutes } from './routes/audit-routes.js';
 import { changeRequestsRoutes } from './routes/change-requests-routes.js';
 import { eventsRoutes, type EventsRouteOptions } from './routes/events-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
-import { inviteRedeemRoutes, membersRoutes } from './routes/members-routes.js';
+import { membersRoutes } from './routes/members-routes.js';
 import { projectsRoutes } from './routes/projects-routes.js';
+import { registerRoutes } from './routes/register-routes.js';
 import { secretsRoutes } from './routes/secrets-routes.js';
 import { createApiKeysService } from './services/api-keys-service.js';
 import { createAuditRecorder, createAuditService } from './services/audit-service.js';
@@ -124,15 +124,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', req.id);
   });
 
-  await app.register(fastifySwagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: { title: 'Krypt API', version: deps.version ?? '0.1.0', description: 'Krypt secrets manager API' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'krypt_... API key' } } },
-    },
-    transform: jsonSchemaTransform,
-  });
-
   const now = deps.now ?? (() => new Date());
   const audit = createAuditRecorder({ dialect: deps.dialect, now, auditKey: deps.keys.auditKey });
   const changes = await openChangeFeed(deps, app.log);
@@ -154,23 +145,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const auditLog = createAuditService(serviceDeps);
   const changeFeed = createChangeFeedService(serviceDeps, changes, streamAccess);
 
-  healthRoutes(app);
-  await app.register(
-    async (v1) => {
-      registerAuth(v1, auth);
-      accountRoutes(v1, apiKeys);
-      projectsRoutes(v1, projects);
-      secretsRoutes(v1, secrets, history);
-      membersRoutes(v1, members, invites);
-      changeRequestsRoutes(v1, changeRequests);
-      auditRoutes(v1, auditLog);
-      eventsRoutes(v1, changeFeed, deps.events);
-    },
-    { prefix: '/v1' },
-  );
-  // Unauthenticated /v1 routes live in a sibling scope, outside the auth hook.
+  // Every route comes from the contract's route table; the bearer check is the table's to ask for.
+  // Invite codes are credentials too: failed redemptions count against the same budget.
   const redeem = limitFailures(failures, (client) => client.ip, invites.redeem);
-  await app.register(async (open) => inviteRedeemRoutes(open, { ...invites, redeem }), { prefix: '/v1' });
+  registerRoutes(
+    app,
+    {
+      ...healthRoutes(deps.version ?? '0.1.0'),
+      ...accountRoutes(apiKeys),
+      ...projectsRoutes(projects),
+      ...secretsRoutes(secrets, history),
+      ...membersRoutes(members, { ...invites, redeem }),
+      ...changeRequestsRoutes(changeRequests),
+      ...auditRoutes(auditLog),
+      ...eventsRoutes(app, changeFeed, deps.events),
+    },
+    { authenticate: bearerCheck(auth) },
+  );
   return app;
 }
 

@@ -17,6 +17,8 @@ export interface Route {
   /** OpenAPI template, e.g. /v1/projects/{slug}/environments/{env}. */
   template: string;
   params: string[];
+  /** The statuses the document lists for the operation (successes and errors). */
+  statuses: number[];
 }
 
 export interface FuzzTarget {
@@ -46,17 +48,15 @@ export interface FuzzResult {
 
 const WRITE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** Lists the routes of the server's OpenAPI document, plus the document itself and /healthz. */
+/** Lists the routes of the server's OpenAPI document (which lists /healthz and itself too). */
 export async function listRoutes(url: string): Promise<Route[]> {
-  const doc = (await (await fetch(`${url}/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
-  const routes: Route[] = [
-    { method: 'GET', template: '/healthz', params: [] },
-    { method: 'GET', template: '/v1/openapi.json', params: [] },
-  ];
+  const doc = (await (await fetch(`${url}/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses?: Record<string, unknown> }>> };
+  const routes: Route[] = [];
   for (const [template, ops] of Object.entries(doc.paths)) {
     const params = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string);
-    for (const method of Object.keys(ops)) {
-      if (['get', 'post', 'put', 'patch', 'delete'].includes(method)) routes.push({ method: method.toUpperCase(), template, params });
+    for (const [method, op] of Object.entries(ops)) {
+      if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
+      routes.push({ method: method.toUpperCase(), template, params, statuses: Object.keys(op.responses ?? {}).map(Number) });
     }
   }
   return routes;
@@ -311,7 +311,14 @@ const LEAKS: [string, RegExp][] = [
   ['file path', /\/work\/|node_modules|\.ts:\d|\.js:\d|file:\/\//],
 ];
 
-/** The invariants: never 5xx, errors are the envelope, nothing internal in the response. */
+// Answers of the HTTP parser, before any route is chosen (http-limits.ts): no route's to document.
+const BEFORE_ROUTING = new Set([408, 431]);
+const MALFORMED = 'malformed HTTP request';
+
+/**
+ * The invariants: never 5xx, errors are the envelope, nothing internal in the response, and an
+ * error status the route answers with is one its operation in the document lists.
+ */
 export function violations(c: FuzzCase, r: FuzzResult): string[] {
   const out: string[] = [];
   if (r.status >= 500) out.push(`status ${r.status}`);
@@ -325,6 +332,10 @@ export function violations(c: FuzzCase, r: FuzzResult): string[] {
     const e = json?.error;
     if (!e || typeof e.code !== 'string' || typeof e.message !== 'string' || typeof e.requestId !== 'string') {
       out.push(`not an error envelope: ${r.text.slice(0, 200)}`);
+    }
+    const routed = !BEFORE_ROUTING.has(r.status) && e?.message !== MALFORMED;
+    if (c.method === c.route.method && routed && !c.route.statuses.includes(r.status)) {
+      out.push(`status ${r.status} (${String(e?.code)}) is not in the document's responses of ${c.route.method} ${c.route.template}`);
     }
   }
   const sent = c.path + JSON.stringify(c.headers) + (c.body?.toString('latin1') ?? '');

@@ -19,6 +19,9 @@ describe('import-direction lint rules', () => {
     ['src/lib/api/x.ts', "import { KryptCommand } from '../../cli/base-command.js'; export const a = KryptCommand;", /lib may import only lib and contract/],
     ['src/cli/x.ts', "import Get from '../commands/get.js'; export const a = Get;", /cli may import only cli, lib and contract/],
     ['src/contract/x.ts', "import { KryptError } from '../lib/errors.js'; export const a = KryptError;", /contract depends on nothing/],
+    ['src/contract/routes.ts', "import { z } from 'zod'; export const a = z;", /zod-free contract/],
+    ['src/contract/route-guards.ts', "import { slugSchema } from './names.js'; export const a = slugSchema;", /zod-free contract/],
+    ['src/contract/routes.ts', "import { KryptError } from '../lib/errors.js'; export const a = KryptError;", /contract depends on nothing/],
     ['src/commands/get2.ts', "import { startServer } from '../server/entry/index.js'; export const a = startServer;", /only commands\/server/],
     ['src/commands/server/x.ts', "import { buildApp } from '../../server/app.js'; export const a = buildApp;", /only through server\/entry\/index/],
     ['src/commands/server/x.ts', "import { startServer } from '../../server/entry/start.js'; export const a = startServer;", /only through server\/entry\/index/],
@@ -49,6 +52,7 @@ describe('import-direction lint rules', () => {
     ['src/server/entry/x.ts', "import { startServer } from './start.js'; import { CodedError } from '../../contract/index.js'; export const a = [startServer, CodedError];"],
     ['src/server/entry/x.ts', "import { openDatabase } from '../store/database.js'; import { deriveKeys } from '../crypto/value-crypto.js'; export const a = [openDatabase, deriveKeys];"],
     ['src/server/routes/x-routes.ts', "import { ServiceError } from '../services/service-error.js'; export const a = ServiceError;"],
+    ['src/contract/route-guards.ts', "import { ENVIRONMENTS } from './constants.js'; export const a = ENVIRONMENTS;"],
   ])('%s is allowed', async (file, code) => {
     expect(await problems(file, code)).toEqual([]);
   });

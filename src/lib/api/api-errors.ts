@@ -34,6 +34,14 @@ export function errorFromResponse(status: number, body: string): KryptError {
   });
 }
 
+/** A response the contract does not describe (an undocumented status, or a body failing its schema). */
+export function badResponse(status: number): KryptError {
+  return new KryptError('bad_response', `unexpected response from the server (HTTP ${status})`, {
+    kind: 'remote',
+    hint: 'check that --api-url points at a Krypt server of a compatible version',
+  });
+}
+
 interface Envelope {
   error: { code: string; message: string; requestId?: string; keys?: string[] };
 }

@@ -1,138 +1,122 @@
 import type { z } from 'zod';
-import {
-  acceptInviteResponseSchema,
-  apiKeyListResponseSchema,
-  auditResponseSchema,
-  changeRequestListResponseSchema,
-  changeRequestResponseSchema,
-  changeRequestShowResponseSchema,
-  CLI_COMMAND_HEADER,
-  createApiKeyResponseSchema,
-  createInviteResponseSchema,
-  invitesResponseSchema,
-  keysResponseSchema,
-  meResponseSchema,
-  memberResponseSchema,
-  membersResponseSchema,
-  projectListResponseSchema,
-  projectResponseSchema,
-  redeemInviteResponseSchema,
-  secretHistoryResponseSchema,
-  secretResponseSchema,
-  secretsResponseSchema,
-  transferOwnershipResponseSchema,
-  writeSecretsResponseSchema,
-  type ASSIGNABLE_ROLES,
-  type CHANGE_REQUEST_STATUSES,
-  type ChangeRequest,
-  type Environment,
-  type WriteSecretsRequest,
-  type WriteSecretsResponse,
-} from '../../contract/index.js';
-import type { DebugLog } from '../debug/debug-log.js';
-import { KryptError } from '../errors.js';
-import { ConflictError, errorFromResponse } from './api-errors.js';
-import { parseApiUrl, send, type HttpRequest } from './transport.js';
+import type { ASSIGNABLE_ROLES, CHANGE_REQUEST_STATUSES, ChangeRequest, Environment, WriteSecretsRequest, WriteSecretsResponse } from '../../contract/index.js';
+import { ROUTE_SCHEMAS, type RouteSchemasOf } from '../../contract/route-schemas.js';
+import { ROUTES, routePath, type BodyKind, type PathParam, type PathParams, type QueryParams, type RouteId } from '../../contract/routes.js';
+import { badResponse, ConflictError, errorFromResponse } from './api-errors.js';
+import { apiHeaders, parseApiUrl, requestUrl, send, type ConnectionOptions } from './transport.js';
 
 export { ConflictError, errorFromResponse };
 
-export interface ClientOptions {
+export interface ClientOptions extends ConnectionOptions {
   apiUrl: string;
   /** API key; absent only for the unauthenticated calls (redeeming an invite). */
   token?: string;
   /** CLI command name, sent for the audit log. */
   command?: string;
   userAgent?: string;
-  timeoutMs?: number;
-  /** A private CA (PEM file) trusted besides Node's roots (--ca-file / KRYPT_CA_FILE). */
-  caFile?: string | undefined;
-  /** KRYPT_DEBUG sink for request lines (method, path, status, duration). */
-  debug?: DebugLog | undefined;
 }
 
-/** The typed Krypt API client: every response is parsed with the contract's zod schemas. */
+type Responses<K extends RouteId> = RouteSchemasOf<K>['responses'];
+// call() sends no conditional request (If-None-Match), so 304 is never an answer to it.
+type Answers<K extends RouteId> = Exclude<keyof Responses<K>, 304>;
+/** What call(id) resolves to: the parsed body of any status the route documents (undefined without a schema, e.g. 204). */
+export type CallResult<K extends RouteId> = {
+  [S in Answers<K>]: Responses<K>[S] extends z.ZodType ? z.output<Responses<K>[S]> : undefined;
+}[Answers<K>];
+type RequestBody<K extends RouteId> = RouteSchemasOf<K> extends { body: infer B extends z.ZodType } ? z.input<B> : never;
+
+/** The path parameters, query and body of a call to `K`, as its table entry and schemas define them. */
+export type CallArgs<K extends RouteId> = ([PathParam<K>] extends [never] ? { params?: undefined } : { params: PathParams<K> }) & {
+  query?: QueryParams<K>;
+} & ([RequestBody<K>] extends [never] ? { body?: undefined } : BodyKind<K> extends 'optional' ? { body?: RequestBody<K> } : { body: RequestBody<K> });
+// The arguments may be left out when nothing in them is required.
+type CallArgsTuple<K extends RouteId> = object extends CallArgs<K> ? [args?: CallArgs<K>] : [args: CallArgs<K>];
+
+/**
+ * The typed Krypt API client. Every operation goes through call(), which takes the method and path
+ * from the contract's route table and parses the response with the schema of the status received.
+ */
 export function createApiClient(options: ClientOptions) {
   const base = parseApiUrl(options.apiUrl);
-  const headers: Record<string, string> = {
-    accept: 'application/json',
-    'user-agent': options.userAgent ?? 'krypt-cli',
-  };
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.command) headers[CLI_COMMAND_HEADER] = options.command;
+  const withKey = apiHeaders(options);
+  const withoutKey = apiHeaders({ ...options, token: undefined });
 
-  async function call<S extends z.ZodType>(method: HttpRequest['method'], path: string, schema: S | undefined, body?: unknown): Promise<z.infer<S>> {
-    const url = new URL(base.pathname.replace(/\/$/, '') + path, base);
-    const reqHeaders = { ...headers };
+  /**
+   * Calls operation `id`. A status of 400 or more is the server's error (errorFromResponse); any
+   * other status the route does not document, or a body its schema refuses, is `bad_response`.
+   */
+  async function call<K extends RouteId>(id: K, ...[args]: CallArgsTuple<K>): Promise<CallResult<K>> {
+    const entry = ROUTES[id];
+    const { params, query, body } = (args ?? {}) as { params?: PathParams<K>; query?: QueryParams<K>; body?: unknown };
+    const url = requestUrl(base, routePath(id, params ?? ({} as PathParams<K>), query));
+    // Credentials go only where the table asks for them.
+    const headers = { ...(entry.auth === 'bearer' ? withKey : withoutKey) };
     let payload: string | undefined;
     if (body !== undefined) {
       payload = JSON.stringify(body);
-      reqHeaders['content-type'] = 'application/json';
-      reqHeaders['content-length'] = String(Buffer.byteLength(payload));
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(payload));
     }
-    const res = await send({ method, url, headers: reqHeaders, body: payload, timeoutMs: options.timeoutMs ?? 30_000, debug: options.debug, caFile: options.caFile });
+    const res = await send({ method: entry.method, url, headers, body: payload, timeoutMs: options.timeoutMs ?? 30_000, debug: options.debug, caFile: options.caFile });
     if (res.status >= 400) throw errorFromResponse(res.status, res.body);
-    if (!schema) return undefined as z.infer<S>;
+    const responses: Readonly<Record<number, z.ZodType | null>> = ROUTE_SCHEMAS[id].responses;
+    if (!Object.hasOwn(responses, res.status) || res.status === 304) throw badResponse(res.status);
+    const schema = responses[res.status];
+    if (!schema || res.status === 204) return undefined as CallResult<K>;
     let json: unknown;
     try {
       json = JSON.parse(res.body);
     } catch {
-      throw unexpected(res.status);
+      throw badResponse(res.status);
     }
     const parsed = schema.safeParse(json);
-    if (!parsed.success) throw unexpected(res.status);
-    return parsed.data;
+    if (!parsed.success) throw badResponse(res.status);
+    return parsed.data as CallResult<K>;
   }
 
-  const project = (slug: string) => `/v1/projects/${encodeURIComponent(slug)}`;
-  const env = (slug: string, environment: Environment) => `${project(slug)}/environments/${environment}`;
-  const member = (slug: string, email: string) => `${project(slug)}/members/${encodeURIComponent(email)}`;
-  const cr = (slug: string, id: number) => `${project(slug)}/change-requests/${id}`;
-  const secret = (slug: string, environment: Environment, key: string) => `${env(slug, environment)}/secrets/${encodeURIComponent(key)}`;
+  const env = (slug: string, environment: Environment) => ({ slug, env: environment });
+  const secret = (slug: string, environment: Environment, key: string) => ({ slug, env: environment, key });
 
   return {
-    me: () => call('GET', '/v1/me', meResponseSchema),
-    listProjects: () => call('GET', '/v1/projects', projectListResponseSchema),
-    createProject: (slug: string) => call('POST', '/v1/projects', projectResponseSchema, { slug }),
-    deleteProject: (slug: string) => call('DELETE', `/v1/projects/${encodeURIComponent(slug)}`, undefined),
-    getSecrets: (slug: string, environment: Environment) => call('GET', `${env(slug, environment)}/secrets`, secretsResponseSchema),
-    listKeys: (slug: string, environment: Environment) => call('GET', `${env(slug, environment)}/keys`, keysResponseSchema),
-    getSecret: (slug: string, environment: Environment, key: string) => call('GET', secret(slug, environment, key), secretResponseSchema),
+    call,
+    me: () => call('me'),
+    listProjects: () => call('listProjects'),
+    createProject: (slug: string) => call('createProject', { body: { slug } }),
+    deleteProject: (slug: string) => call('deleteProject', { params: { slug } }),
+    getSecrets: (slug: string, environment: Environment) => call('getSecrets', { params: env(slug, environment) }),
+    listKeys: (slug: string, environment: Environment) => call('listKeys', { params: env(slug, environment) }),
+    getSecret: (slug: string, environment: Environment, key: string) => call('getSecret', { params: secret(slug, environment, key) }),
     /** Applied, or (a Member writing production) a pending change request. */
-    writeSecrets: (slug: string, environment: Environment, body: WriteSecretsRequest) =>
-      call('PATCH', `${env(slug, environment)}/secrets`, writeSecretsResponseSchema, body),
+    writeSecrets: (slug: string, environment: Environment, body: WriteSecretsRequest) => call('writeSecrets', { params: env(slug, environment), body }),
     secretHistory: (slug: string, environment: Environment, key: string, reveal = false) =>
-      call('GET', `${secret(slug, environment, key)}/history${query({ reveal: reveal || undefined })}`, secretHistoryResponseSchema),
+      call('secretHistory', { params: secret(slug, environment, key), query: { reveal: reveal || undefined } }),
     /** Writes version N's value as a new version; subject to the same change-request rule as any write. */
     rollbackSecret: (slug: string, environment: Environment, key: string, version: number) =>
-      call('POST', `${secret(slug, environment, key)}/rollback`, writeSecretsResponseSchema, { version }),
+      call('rollbackSecret', { params: secret(slug, environment, key), body: { version } }),
 
-    listApiKeys: () => call('GET', '/v1/keys', apiKeyListResponseSchema),
-    createApiKey: (body: CreateApiKeyInput) => call('POST', '/v1/keys', createApiKeyResponseSchema, compact(body)),
-    revokeApiKey: (id: string) => call('DELETE', `/v1/keys/${encodeURIComponent(id)}`, undefined),
+    listApiKeys: () => call('listApiKeys'),
+    createApiKey: (body: CreateApiKeyInput) => call('createApiKey', { body }),
+    revokeApiKey: (id: string) => call('revokeApiKey', { params: { id } }),
 
-    listMembers: (slug: string) => call('GET', `${project(slug)}/members`, membersResponseSchema),
-    createInvite: (slug: string, body: { email: string; role: AssignableRole; expiresInSeconds?: number }) =>
-      call('POST', `${project(slug)}/invites`, createInviteResponseSchema, compact(body)),
-    removeMember: (slug: string, email: string) => call('DELETE', member(slug, email), undefined),
-    setMemberRole: (slug: string, email: string, role: AssignableRole) => call('PATCH', member(slug, email), memberResponseSchema, { role }),
-    transferOwnership: (slug: string, email: string) =>
-      call('POST', `${project(slug)}/transfer-ownership`, transferOwnershipResponseSchema, { email }),
-    listInvites: (slug: string) => call('GET', `${project(slug)}/invites`, invitesResponseSchema),
-    revokeInvite: (slug: string, id: string) => call('DELETE', `${project(slug)}/invites/${encodeURIComponent(id)}`, undefined),
+    listMembers: (slug: string) => call('listMembers', { params: { slug } }),
+    createInvite: (slug: string, body: { email: string; role: AssignableRole; expiresInSeconds?: number }) => call('createInvite', { params: { slug }, body }),
+    removeMember: (slug: string, email: string) => call('removeMember', { params: { slug, email } }),
+    setMemberRole: (slug: string, email: string, role: AssignableRole) => call('setMemberRole', { params: { slug, email }, body: { role } }),
+    transferOwnership: (slug: string, email: string) => call('transferOwnership', { params: { slug }, body: { email } }),
+    listInvites: (slug: string) => call('listInvites', { params: { slug } }),
+    revokeInvite: (slug: string, id: string) => call('revokeInvite', { params: { slug, id } }),
     /** Unauthenticated: the one-time code is the credential; creates a new account only. */
-    redeemInvite: (code: string, name?: string) => call('POST', '/v1/invites/redeem', redeemInviteResponseSchema, compact({ code, name })),
+    redeemInvite: (code: string, name?: string) => call('redeemInvite', { body: { code, name } }),
     /** Accepts an invite for the signed-in account (an email that already has an account). */
-    acceptInvite: (code: string) => call('POST', '/v1/invites/accept', acceptInviteResponseSchema, { code }),
+    acceptInvite: (code: string) => call('acceptInvite', { body: { code } }),
 
-    listChangeRequests: (slug: string, status?: ChangeRequestStatus) =>
-      call('GET', `${project(slug)}/change-requests${query({ status })}`, changeRequestListResponseSchema),
-    getChangeRequest: (slug: string, id: number, reveal = false) =>
-      call('GET', `${cr(slug, id)}${query({ reveal: reveal || undefined })}`, changeRequestShowResponseSchema),
-    approveChangeRequest: (slug: string, id: number, force = false) => call('POST', `${cr(slug, id)}/approve`, changeRequestResponseSchema, { force }),
-    rejectChangeRequest: (slug: string, id: number, reason: string) => call('POST', `${cr(slug, id)}/reject`, changeRequestResponseSchema, { reason }),
-    cancelChangeRequest: (slug: string, id: number) => call('POST', `${cr(slug, id)}/cancel`, changeRequestResponseSchema),
+    listChangeRequests: (slug: string, status?: ChangeRequestStatus) => call('listChangeRequests', { params: { slug }, query: { status } }),
+    getChangeRequest: (slug: string, id: number, reveal = false) => call('getChangeRequest', { params: { slug, id }, query: { reveal: reveal || undefined } }),
+    approveChangeRequest: (slug: string, id: number, force = false) => call('approveChangeRequest', { params: { slug, id }, body: { force } }),
+    rejectChangeRequest: (slug: string, id: number, reason: string) => call('rejectChangeRequest', { params: { slug, id }, body: { reason } }),
+    cancelChangeRequest: (slug: string, id: number) => call('cancelChangeRequest', { params: { slug, id } }),
 
-    listAudit: (slug: string, filter: AuditFilter = {}) => call('GET', `${project(slug)}/audit${query({ ...filter })}`, auditResponseSchema),
+    listAudit: (slug: string, filter: AuditFilter = {}) => call('listAudit', { params: { slug }, query: filter }),
   };
 }
 export type ApiClient = ReturnType<typeof createApiClient>;
@@ -158,24 +142,4 @@ export interface AuditFilter {
 /** A write that was not applied but became a pending change request (HTTP 202). */
 export function isPendingWrite(result: WriteSecretsResponse): result is { changeRequest: ChangeRequest } {
   return 'changeRequest' in result;
-}
-
-/** `?a=1&b=x` from the defined entries (URL-encoded), or '' when there are none. */
-export function query(params: Record<string, string | number | boolean | undefined>): string {
-  const search = new URLSearchParams();
-  for (const [name, value] of Object.entries(params)) if (value !== undefined) search.set(name, String(value));
-  const text = search.toString();
-  return text ? `?${text}` : '';
-}
-
-/** Drops undefined properties so request bodies stay valid under the contract's strict schemas. */
-function compact<T extends object>(body: T): T {
-  return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)) as T;
-}
-
-function unexpected(status: number): KryptError {
-  return new KryptError('bad_response', `unexpected response from the server (HTTP ${status})`, {
-    kind: 'remote',
-    hint: 'check that --api-url points at a Krypt server of a compatible version',
-  });
 }

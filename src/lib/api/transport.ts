@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestOptions } from 'node:http';
 import { isIP } from 'node:net';
+import { CLI_COMMAND_HEADER } from '../../contract/constants.js';
 import { describeUrl, elapsedMs, type DebugLog } from '../debug/debug-log.js';
 import { KryptError } from '../errors.js';
 import { tlsFailure, tlsRequestOptions } from './tls.js';
@@ -25,6 +26,15 @@ export interface HttpRequest {
   debug?: DebugLog | undefined;
 }
 
+/** How a caller of the API reaches the server, besides its URL. */
+export interface ConnectionOptions {
+  timeoutMs?: number;
+  /** A private CA (PEM file) trusted besides Node's roots (--ca-file / KRYPT_CA_FILE). */
+  caFile?: string | undefined;
+  /** KRYPT_DEBUG sink for request lines (method, path, status, duration). */
+  debug?: DebugLog | undefined;
+}
+
 /** Validates an API URL: https anywhere, plain http only for loopback hosts. */
 export function parseApiUrl(raw: string): URL {
   let url: URL;
@@ -42,6 +52,22 @@ export function parseApiUrl(raw: string): URL {
     });
   }
   return url;
+}
+
+/** The URL of an API path (`/v1/...`) on the server at `base`, which may itself sit below a path prefix. */
+export function requestUrl(base: URL, path: string): URL {
+  return new URL(base.pathname.replace(/\/$/, '') + path, base);
+}
+
+/** The user agent of every request the CLI sends. */
+export const USER_AGENT = `krypt-cli node/${process.versions.node}`;
+
+/** The headers of every API request: JSON wanted, who is asking (user agent, key) and for which command (the audit log records it). */
+export function apiHeaders(opts: { token?: string | undefined; command?: string | undefined; userAgent?: string | undefined }): Record<string, string> {
+  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': opts.userAgent ?? USER_AGENT };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  if (opts.command) headers[CLI_COMMAND_HEADER] = opts.command;
+  return headers;
 }
 
 /** True for localhost, 127.0.0.0/8 and ::1. */

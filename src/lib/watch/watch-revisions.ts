@@ -1,8 +1,9 @@
 import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
 import { EVENTS_HEARTBEAT_MS, REVISION_EVENT, type Environment } from '../../contract/constants.js';
+import { ROUTES, routePath } from '../../contract/routes.js';
 import { errorFromResponse } from '../api/api-errors.js';
 import { tlsFailure, tlsRequestOptions } from '../api/tls.js';
-import { parseApiUrl } from '../api/transport.js';
+import { parseApiUrl, requestUrl, USER_AGENT } from '../api/transport.js';
 import { KryptError } from '../errors.js';
 import { createSseParser } from './sse-parser.js';
 
@@ -82,8 +83,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  */
 export async function watchRevisions(opts: WatchRevisionsOptions): Promise<void> {
   const base = parseApiUrl(opts.apiUrl);
-  const path = `/v1/projects/${encodeURIComponent(opts.project)}/environments/${encodeURIComponent(opts.environment)}/events`;
-  const url = new URL(base.pathname.replace(/\/$/, '') + path, base);
+  const url = requestUrl(base, routePath('watchEnvironment', { slug: opts.project, env: opts.environment }));
   const initialMs = opts.backoff?.initialMs ?? 500;
   const maxMs = opts.backoff?.maxMs ?? 30_000;
   // Aborted by the caller, or by a failed onRevision (which must not wait for the stream to drop).
@@ -173,11 +173,11 @@ function createDelivery(
 async function connectOnce(url: URL, opts: WatchRevisionsOptions, signal: AbortSignal, offer: (revision: number) => void): Promise<Outcome> {
   const mod = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
   const options: RequestOptions & { minVersion?: 'TLSv1.3'; ca?: string[] } = {
-    method: 'GET',
+    method: ROUTES.watchEnvironment.method,
     headers: {
       accept: 'text/event-stream',
       authorization: `Bearer ${opts.token}`,
-      'user-agent': opts.userAgent ?? 'krypt-cli',
+      'user-agent': opts.userAgent ?? USER_AGENT,
       'cache-control': 'no-store',
     },
     // Socket inactivity: the server pings every EVENTS_HEARTBEAT_MS, so silence means a dead link.

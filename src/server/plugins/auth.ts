@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import { CLI_COMMAND_HEADER } from '../../contract/index.js';
 import type { AuthService } from '../services/auth-service.js';
 import type { AuthContext, ClientInfo } from '../services/service-deps.js';
@@ -30,11 +30,11 @@ export function clientInfo(req: FastifyRequest): ClientInfo {
   };
 }
 
-/** Adds bearer authentication to every route of `scope` (an encapsulated /v1 plugin). */
-export function registerAuth(scope: FastifyInstance, auth: AuthService): void {
-  scope.addHook('onRequest', async (req) => {
+/** The bearer check, an onRequest hook of every route whose table entry needs the key. */
+export function bearerCheck(auth: AuthService): onRequestHookHandler {
+  return async (req) => {
     req.auth = await auth.authenticate(req.headers.authorization, clientInfo(req));
-  });
+  };
 }
 
 /** The authenticated caller of a /v1 request. */

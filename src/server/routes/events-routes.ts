@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { environmentParamsSchema, EVENTS_HEARTBEAT_MS, REVISION_EVENT, type RevisionEvent } from '../../contract/index.js';
+import { EVENTS_HEARTBEAT_MS, REVISION_EVENT, type RevisionEvent } from '../../contract/index.js';
 import { caller } from '../plugins/auth.js';
 import type { ChangeFeedService } from '../services/change-feed-service.js';
+import type { RouteHandlers } from './register-routes.js';
 
 export interface EventsRouteOptions {
   /** Interval of the `: ping` comment (default EVENTS_HEARTBEAT_MS). */
@@ -20,26 +20,16 @@ const revisionEvent = (revision: number): string => {
   return `event: ${REVISION_EVENT}\ndata: ${JSON.stringify(data)}\n\n`;
 };
 
-/** The change stream of one environment, as Server-Sent Events. */
-export function eventsRoutes(app: FastifyInstance, feed: ChangeFeedService, opts: EventsRouteOptions = {}): void {
-  const r = app.withTypeProvider<ZodTypeProvider>();
+/** The change stream of one environment, as Server-Sent Events; `app` ends open streams when it closes. */
+export function eventsRoutes(app: FastifyInstance, feed: ChangeFeedService, opts: EventsRouteOptions = {}): RouteHandlers<'watchEnvironment'> {
   const open = new Set<() => void>();
   // Before the HTTP server closes: streams never finish by themselves, and close() waits for them.
   app.addHook('preClose', async () => {
     for (const end of [...open]) end();
   });
 
-  r.get(
-    '/projects/:slug/environments/:env/events',
-    {
-      schema: {
-        security: [{ bearer: [] }],
-        params: environmentParamsSchema,
-        description:
-          'Server-Sent Events (text/event-stream): `event: revision` / `data: {"revision":N}` on connect and after each change; `: ping` every 15 s.',
-      },
-    },
-    async (req, reply) => {
+  return {
+    watchEnvironment: async (req, reply) => {
       const res = reply.raw;
       const send = (text: string): void => {
         if (!res.writableEnded && !res.destroyed) res.write(text);
@@ -83,5 +73,5 @@ export function eventsRoutes(app: FastifyInstance, feed: ChangeFeedService, opts
       void watch.revoked.then(end);
       return reply;
     },
-  );
+  };
 }

@@ -1,10 +1,11 @@
-import type { FastifyInstance } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { healthResponseSchema } from '../../contract/index.js';
+import { buildOpenApiDocument, type OpenApiDocument } from '../../contract/openapi.js';
+import type { RouteHandlers } from './register-routes.js';
 
-/** Unauthenticated liveness probe and the OpenAPI document. */
-export function healthRoutes(app: FastifyInstance): void {
-  const r = app.withTypeProvider<ZodTypeProvider>();
-  r.get('/healthz', { schema: { response: { 200: healthResponseSchema } } }, () => ({ status: 'ok' as const }));
-  r.get('/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
+/** Unauthenticated liveness probe and the OpenAPI document (built from the route table on first use). */
+export function healthRoutes(version: string): RouteHandlers<'health' | 'openApiDocument'> {
+  let document: OpenApiDocument | undefined;
+  return {
+    health: () => ({ status: 'ok' as const }),
+    openApiDocument: () => (document ??= buildOpenApiDocument({ version })),
+  };
 }
