@@ -15,7 +15,7 @@ export interface Session {
 export function openSession(deps: CliDeps, flags: { 'api-url'?: string | undefined; 'ca-file'?: string | undefined }, command: string): Session {
   const { config, settings } = loadSettings(deps, flags);
   const { apiUrl, token, caFile } = requireCredentials(settings);
-  return { config, settings, apiUrl, client: createApiClient({ apiUrl, token, command, userAgent: `krypt-cli node/${process.versions.node}`, debug: deps.debug, caFile }) };
+  return { config, settings, apiUrl, client: createApiClient({ apiUrl, token, command, debug: deps.debug, caFile }) };
 }
 
 /** A logged-in client plus the project and environment the command works on. */
