@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { superviseWithReload, type SupervisorEvent } from '../../src/lib/process/index.js';
-import { CHILD, childReady, ended, GRANDCHILD_SH, startRunner, type Started } from '../helpers/process-runner.js';
+import { CHILD, childReady, ended, GRANDCHILD_SH, removeRunner, startRunner, stopStarted, type Started } from '../helpers/process-runner.js';
 import { until } from '../helpers/until.js';
 
 // What `krypt run --watch` adds to `krypt run`: the reload. Signals, groups and terminals are the
@@ -12,22 +12,16 @@ import { until } from '../helpers/until.js';
 
 const NODE = process.execPath;
 const tmp = mkdtempSync(join(tmpdir(), 'krypt-supervise-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const running: Started[] = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) {
-    if (!r.running()) continue;
-    process.kill(r.pid, 'SIGKILL');
-    await r.exit;
-  }
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+  removeRunner();
 });
+afterEach(stopStarted);
 
 // The runner (test/fixtures/process/runner.ts) in --watch mode supervising `node child.mjs ...args`
-// with V=v0; reloads come over its control channel.
+// (V unset at first); reloads come over its control channel.
 function watch(childArgs: string[], flags: string[] = []): Started {
-  const r = startRunner(['--watch', ...flags], NODE, [CHILD, ...childArgs]);
-  running.push(r);
-  return r;
+  return startRunner(['--watch', ...flags], NODE, [CHILD, ...childArgs]);
 }
 
 /** Reloads with V=value and waits until the runner has called reload(). */
@@ -64,11 +58,12 @@ describe('krypt run --watch: the reload', () => {
     // 'killing' comes only if the old child was still running when the grace ran out.
     expect(events(r)).toEqual(['started', 'restarting', 'killing', 'started']);
     expect(values(r)).toEqual(['', 'new']);
+    r.write('exit 0\n');
+    expect(await r.exit).toEqual({ code: 0, signal: null });
   });
 
   it('stops the grandchildren of a restarted child too (SIGTERM to its group)', async () => {
     const r = startRunner(['--watch'], '/bin/sh', [GRANDCHILD_SH]);
-    running.push(r);
     const old = Number((await r.waitFor(/grandchild (\d+) \n/))[1]);
     await reload(r, 'two');
     const replacement = Number((await r.waitFor(/grandchild (\d+) two\n/))[1]);
@@ -153,8 +148,9 @@ describe('superviseWithReload', () => {
 
   it('stop() is a SIGTERM to krypt: resolves with the code the child chooses on SIGTERM', async () => {
     const ready = join(tmp, 'ready');
-    const script = `trap 'exit 7' TERM; sleep 100 & : > "$READY"; wait`;
-    const sup = superviseWithReload({ command: '/bin/sh', args: ['-c', script], env: { PATH: process.env.PATH, READY: ready }, interactive: false });
+    // Its stdout is this test process's: it says it is ready in a file.
+    const script = "process.on('SIGTERM', () => process.exit(7)); require('fs').writeFileSync(process.env.READY, ''); setInterval(() => {}, 1 << 30);";
+    const sup = superviseWithReload({ command: NODE, args: ['-e', script], env: { READY: ready }, interactive: false });
     await until(() => existsSync(ready), { what: 'the child to trap SIGTERM' });
     expect(await sup.stop()).toBe(7);
   });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,17 +17,63 @@ export const CHILD = join(FIXTURES, 'child.mjs');
 export const GRANDCHILD_SH = join(FIXTURES, 'grandchild.sh');
 export const STUBBORN_GRANDCHILD_SH = join(FIXTURES, 'stubborn-grandchild.sh');
 
-let bundled: string | undefined;
+let bundleDir: string | undefined;
 
-/** runner.ts bundled to one plain JavaScript file, once per test process (a spawn then costs a bare `node`). */
+/** runner.ts bundled to one plain JavaScript file, once per test file (a spawn then costs a bare `node`). */
 export function runnerScript(): string {
-  if (bundled !== undefined) return bundled;
-  const dir = mkdtempSync(join(tmpdir(), 'krypt-runner-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const outfile = join(dir, 'runner.mjs');
-  buildSync({ entryPoints: [join(FIXTURES, 'runner.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, logLevel: 'warning' });
-  bundled = outfile;
-  return outfile;
+  if (bundleDir === undefined) {
+    bundleDir = mkdtempSync(join(tmpdir(), 'krypt-runner-'));
+    const outfile = join(bundleDir, 'runner.mjs');
+    buildSync({ entryPoints: [join(FIXTURES, 'runner.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, logLevel: 'warning' });
+  }
+  return join(bundleDir, 'runner.mjs');
+}
+
+/** For afterAll: removes the bundled runner. */
+export function removeRunner(): void {
+  if (bundleDir !== undefined) rmSync(bundleDir, { recursive: true, force: true });
+  bundleDir = undefined;
+}
+
+const started: Started[] = [];
+
+/**
+ * For afterEach: SIGKILLs what a test left running (after a failed assertion, or a child a test
+ * does not end): every process started here that still runs with its descendants, and every
+ * process its children reported ("ready <parent> <pid>", "grandchild <pid>").
+ */
+export async function stopStarted(): Promise<void> {
+  for (const r of started.splice(0)) {
+    const reported = [...r.text().matchAll(/^ready \d+ (\d+)|grandchild (\d+)/gm)].map((m) => Number(m[1] ?? m[2]));
+    for (const pid of [...(r.running() ? [r.pid, ...descendants(r.pid)] : []), ...reported]) {
+      try {
+        if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    await r.exit;
+  }
+}
+
+// Descendants by parent pid, from /proc/<pid>/stat ("pid (comm) state ppid ...").
+function descendants(root: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const found: number[] = [];
+  for (let frontier = [root]; frontier.length > 0; ) {
+    frontier = [...parents].filter(([, parent]) => frontier.includes(parent)).map(([pid]) => pid);
+    found.push(...frontier);
+  }
+  return found;
 }
 
 export type Exit = { code: number | null; signal: NodeJS.Signals | null };
@@ -80,7 +126,7 @@ export function start(file: string, args: string[]): Started {
   });
   const controlPipe = proc.stdio[3] as NodeJS.WritableStream;
   for (const pipe of [proc.stdin, controlPipe]) (pipe as NodeJS.EventEmitter).on('error', () => undefined);
-  return {
+  const r: Started = {
     pid: proc.pid ?? -1,
     exit,
     waitFor: (re, stream = 'stdout') =>
@@ -93,6 +139,8 @@ export function start(file: string, args: string[]): Started {
     control: (line) => void controlPipe.write(`${line}\n`),
     running: () => !exited,
   };
+  started.push(r);
+  return r;
 }
 
 /** The runner supervising `cmd args`, with no terminal; `flags` include --watch for `krypt run --watch`. */

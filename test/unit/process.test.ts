@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { KryptError } from '../../src/lib/errors.js';
 import {
   buildChildEnv,
@@ -13,11 +13,15 @@ import {
   superviseWithReload,
   type RunChildOptions,
 } from '../../src/lib/process/index.js';
-import { CHILD, childReady, ended, GRANDCHILD_SH, isRunning, startInTerminal, startRunner, STUBBORN_GRANDCHILD_SH } from '../helpers/process-runner.js';
+import { CHILD, childReady, ended, GRANDCHILD_SH, isRunning, removeRunner, startInTerminal, startRunner, stopStarted, STUBBORN_GRANDCHILD_SH } from '../helpers/process-runner.js';
 
 const NODE = process.execPath;
 const tmp = mkdtempSync(join(tmpdir(), 'krypt-process-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+afterEach(stopStarted);
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+  removeRunner();
+});
 
 // `krypt run` and `krypt run --watch` share one supervisor: every supervision test runs against
 // both, the watch variant supervising the same child with no reload ever triggered.
