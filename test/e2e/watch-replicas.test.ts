@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KryptError } from '../../src/lib/errors.js';
@@ -123,23 +124,19 @@ describe('krypt run --watch across two server replicas on one PostgreSQL databas
     expect((await api(a.url, 'PATCH', `${envPath}/secrets`, { set: { COLOR: 'blue' } })).status).toBe(200);
 
     // What `krypt run --watch` does: fetch, start, watch; on a newer revision refetch and reload.
+    // The program appends what it sees to a file (its stdout is krypt's, here the test's).
+    const outFile = join(box.home, 'supervised.out');
+    const out = () => (existsSync(outFile) ? readFileSync(outFile, 'utf8') : '');
     const fetchEnv = async () => {
       const r = await api(b.url, 'GET', `${envPath}/secrets`);
-      return { revision: r.json.revision as number, env: { PATH: process.env.PATH, ...(r.json.secrets as Record<string, string>) } };
+      return { revision: r.json.revision as number, env: { PATH: process.env.PATH, OUT_FILE: outFile, ...(r.json.secrets as Record<string, string>) } };
     };
     let current = await fetchEnv();
-    let out = '';
     const supervisor = superviseWithReload({
+      command: process.execPath,
+      args: ['-e', 'require("fs").appendFileSync(process.env.OUT_FILE, "color=" + process.env.COLOR + "\\n"); setInterval(() => {}, 1000)'],
       env: current.env,
       interactive: false,
-      start: (env) => {
-        const child = spawn(process.execPath, ['-e', 'console.log("color=" + process.env.COLOR); setInterval(() => {}, 1000)'], {
-          env,
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
-        child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-        return child;
-      },
     });
     const stop = new AbortController();
     const watching = watchRevisions({
@@ -155,13 +152,13 @@ describe('krypt run --watch across two server replicas on one PostgreSQL databas
         supervisor.reload(current.env);
       },
     });
-    await until(() => out.includes('color=blue'), 'the first child');
+    await until(() => out().includes('color=blue'), 'the first child');
     const firstPid = supervisor.pid;
 
     expect((await api(a.url, 'PATCH', `${envPath}/secrets`, { set: { COLOR: 'green' } })).status).toBe(200);
-    await until(() => out.includes('color=green'), 'the restarted child with the new value');
+    await until(() => out().includes('color=green'), 'the restarted child with the new value');
     expect(supervisor.pid).not.toBe(firstPid);
-    expect(out).toBe('color=blue\ncolor=green\n');
+    expect(out()).toBe('color=blue\ncolor=green\n');
 
     stop.abort();
     await watching;

@@ -1,121 +1,48 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { KryptError } from '../../src/lib/errors.js';
-import { buildChildEnv, DEFAULT_KILL_GRACE_MS, findExecutable, FORWARDED_SIGNALS, quoteForCmd, runChild } from '../../src/lib/process/index.js';
+import {
+  buildChildEnv,
+  DEFAULT_KILL_GRACE_MS,
+  findExecutable,
+  FORWARDED_SIGNALS,
+  quoteForCmd,
+  runChild,
+  superviseWithReload,
+  type RunChildOptions,
+} from '../../src/lib/process/index.js';
+import { CHILD, childReady, ended, GRANDCHILD_SH, isRunning, removeRunner, startInTerminal, startRunner, stopStarted, STUBBORN_GRANDCHILD_SH } from '../helpers/process-runner.js';
 
 const NODE = process.execPath;
-const RUNNER = fileURLToPath(new URL('../fixtures/process/runner.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'krypt-process-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+afterEach(stopStarted);
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+  removeRunner();
+});
 
+// `krypt run` and `krypt run --watch` share one supervisor: every supervision test runs against
+// both, the watch variant supervising the same child with no reload ever triggered.
+const MODES = [
+  { mode: 'run', flags: [] as string[], supervise: (opts: RunChildOptions) => runChild(opts) },
+  { mode: 'run --watch', flags: ['--watch'], supervise: (opts: RunChildOptions) => superviseWithReload(opts).exited },
+];
 
-// A child that prints "ready <runner pid>" once its handlers are installed.
-function childScript(body: string): string {
-  return `${body}\nconsole.log('ready ' + process.ppid);\nsetInterval(() => {}, 1000);`;
-}
-
-type Exit = { code: number | null; signal: NodeJS.Signals | null };
-
-interface Started {
-  exit: Promise<Exit>;
-  ready: Promise<number>;
-  /** Resolves with the first match of `re` in everything the process wrote to `stream` so far or later. */
-  waitFor(re: RegExp, stream?: 'stdout' | 'stderr'): Promise<RegExpExecArray>;
-  write(data: string): void;
-  running(): boolean;
-  pid: number;
-}
-
-// Runs `file args` with piped stdio; `ready` resolves with the pid the child printed.
-function start(file: string, args: string[]): Started {
-  const proc = spawn(file, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-  const text = { stdout: '', stderr: '' };
-  const waiters: { re: RegExp; stream: 'stdout' | 'stderr'; resolve: (m: RegExpExecArray) => void }[] = [];
-  const check = (): void => {
-    for (const w of [...waiters]) {
-      const m = w.re.exec(text[w.stream]);
-      if (m) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(m);
-      }
-    }
-  };
-  const waitFor = (re: RegExp, stream: 'stdout' | 'stderr' = 'stdout'): Promise<RegExpExecArray> =>
-    new Promise((resolve) => {
-      waiters.push({ re, stream, resolve });
-      check();
-    });
-  for (const stream of ['stdout', 'stderr'] as const) {
-    proc[stream].on('data', (chunk: Buffer) => {
-      text[stream] += chunk.toString();
-      check();
-    });
-  }
-  let exited = false;
-  const exit = new Promise<Exit>((resolve) => {
-    proc.on('exit', (code, signal) => {
-      exited = true;
-      // A crash of the runner itself (not the child's chosen code): show why.
-      if (/Error/.test(text.stderr)) process.stderr.write(text.stderr);
-      resolve({ code, signal });
-    });
-  });
-  const ready = waitFor(/ready (\d+)/).then((m) => Number(m[1]));
-  return { exit, ready, waitFor, write: (data) => proc.stdin.write(data), running: () => !exited, pid: proc.pid ?? -1 };
-}
-
-// runner.ts (runChild + process.exit) wrapping `node -e body`, with no terminal.
-function startRunner(body: string, runnerArgs: string[] = []): Started {
-  return start(NODE, ['--import', 'tsx', RUNNER, ...runnerArgs, NODE, '-e', childScript(body)]);
-}
-
-// runner.ts wrapping `sh -c script`, with no terminal.
-function startShell(script: string, runnerArgs: string[] = []): Started {
-  return start(NODE, ['--import', 'tsx', RUNNER, ...runnerArgs, '/bin/sh', '-c', script]);
-}
-
-// Whether pid is a live process: a zombie (killed, not yet reaped by whoever inherited it) is not.
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-// Polls for the end of a process we cannot wait() on (not our child); false if still running after 5 s.
-async function ended(pid: number): Promise<boolean> {
-  for (let i = 0; i < 100; i += 1) {
-    if (!isRunning(pid)) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
-
-describe('runChild', () => {
+describe.each(MODES)('$mode: the child and its exit code', ({ supervise }) => {
   it('passes the exit code through', async () => {
-    expect(await runChild({ command: NODE, args: ['-e', 'process.exit(42)'], env: process.env })).toBe(42);
-    expect(await runChild({ command: NODE, args: ['-e', '0'], env: process.env })).toBe(0);
+    expect(await supervise({ command: NODE, args: ['-e', 'process.exit(42)'], env: process.env })).toBe(42);
+    expect(await supervise({ command: NODE, args: ['-e', '0'], env: process.env })).toBe(0);
   });
 
   it('gives 128 + n for a child killed by signal n', async () => {
-    const code = await runChild({ command: NODE, args: ['-e', "process.kill(process.pid, 'SIGTERM')"], env: process.env });
-    expect(code).toBe(143);
+    expect(await supervise({ command: NODE, args: ['-e', "process.kill(process.pid, 'SIGTERM')"], env: process.env })).toBe(143);
+    expect(await supervise({ command: '/bin/sh', args: ['-c', 'kill -KILL $$'], env: process.env })).toBe(137);
   });
 
   it('hands the child exactly the env it is given', async () => {
-    const code = await runChild({
+    const code = await supervise({
       command: NODE,
       args: ['-e', "process.exit(process.env.K_SECRET === 'v=1 $x' && process.env.K_ABSENT === undefined ? 5 : 6)"],
       env: { K_SECRET: 'v=1 $x' },
@@ -125,19 +52,19 @@ describe('runChild', () => {
 
   it('runs a shell string with $SHELL -c, extra args as $1...', async () => {
     const env = { ...process.env, SHELL: '/bin/sh' };
-    expect(await runChild({ command: 'exit $(( $1 + 1 ))', args: ['4'], env, shell: true })).toBe(5);
-    expect(await runChild({ command: 'no-such-command-krypt-test 2>/dev/null', args: [], env, shell: true })).toBe(127);
+    expect(await supervise({ command: 'exit $(( $1 + 1 ))', args: ['4'], env, shell: true })).toBe(5);
+    expect(await supervise({ command: 'no-such-command-krypt-test 2>/dev/null', args: [], env, shell: true })).toBe(127);
   });
 
   it('removes its signal listeners once the child has exited', async () => {
     const before = FORWARDED_SIGNALS.map((s) => process.listenerCount(s));
-    await runChild({ command: NODE, args: ['-e', '0'], env: process.env });
-    await runChild({ command: 'krypt-no-such-command', args: [], env: process.env }).catch(() => undefined);
+    await supervise({ command: NODE, args: ['-e', '0'], env: process.env });
+    await supervise({ command: 'krypt-no-such-command', args: [], env: process.env }).catch(() => undefined);
     expect(FORWARDED_SIGNALS.map((s) => process.listenerCount(s))).toEqual(before);
   });
 
   it('reports a missing command as command_not_found, naming only the command', async () => {
-    const err = await runChild({ command: 'krypt-no-such-command', args: ['--token', 'sekrit-arg'], env: { K: 'sekrit-env' } }).catch(
+    const err = await supervise({ command: 'krypt-no-such-command', args: ['--token', 'sekrit-arg'], env: { K: 'sekrit-env' } }).catch(
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(KryptError);
@@ -148,133 +75,149 @@ describe('runChild', () => {
   it('reports a file that is not executable as command_not_executable', async () => {
     const file = join(tmp, 'not-executable.sh');
     writeFileSync(file, '#!/bin/sh\nexit 0\n', { mode: 0o644 });
-    const err = await runChild({ command: file, args: [], env: process.env }).catch((e: unknown) => e);
+    const err = await supervise({ command: file, args: [], env: process.env }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KryptError);
     expect(err).toMatchObject({ code: 'command_not_executable', message: `permission denied: ${file}` });
   });
 
   it('never quotes the environment when Node refuses it', async () => {
-    const err = await runChild({ command: NODE, args: ['-e', '0'], env: { K: 'sekrit\0value' } }).catch((e: unknown) => e);
+    const err = await supervise({ command: NODE, args: ['-e', '0'], env: { K: 'sekrit\0value' } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KryptError);
     expect(err).toMatchObject({ code: 'spawn_failed' });
     expect((err as Error).message).not.toMatch(/sekrit/);
   });
 });
 
-describe('runChild signal forwarding (real processes)', () => {
+describe.each(MODES)('$mode: signal forwarding without a terminal (real processes)', ({ flags }) => {
+  // The runner (see test/fixtures/process/runner.ts) supervising `node child.mjs ...args`.
+  const runner = (args: string[], more: string[] = []) => startRunner([...flags, ...more], NODE, [CHILD, ...args]);
+
   it('forwards SIGTERM to the child and exits with the code the child chose', async () => {
-    const r = startRunner("process.on('SIGTERM', () => process.exit(7));");
-    await r.ready;
+    const r = runner(['SIGTERM=exit:7']);
+    await childReady(r);
     process.kill(r.pid, 'SIGTERM');
     expect(await r.exit).toEqual({ code: 7, signal: null });
-  }, 20_000);
+  });
 
-  it.each(['SIGINT', 'SIGHUP', 'SIGUSR1'] as const)('forwards %s when no terminal is involved', async (signal) => {
-    const r = startRunner(`process.on('${signal}', () => process.exit(9));`);
-    await r.ready;
+  it.each(['SIGINT', 'SIGHUP', 'SIGUSR1'] as const)('forwards %s', async (signal) => {
+    const r = runner([`${signal}=exit:9`]);
+    await childReady(r);
     process.kill(r.pid, signal);
     expect(await r.exit).toEqual({ code: 9, signal: null });
-  }, 20_000);
+  });
 
-  it('gives 130 when the forwarded SIGINT kills the child', async () => {
-    const r = startRunner('');
-    await r.ready;
-    process.kill(r.pid, 'SIGINT');
-    expect(await r.exit).toEqual({ code: 130, signal: null });
-  }, 20_000);
+  it.each([
+    ['SIGINT', 130],
+    ['SIGQUIT', 131],
+  ] as const)('gives 128 + n when the forwarded %s kills the child', async (signal, code) => {
+    const r = runner([]);
+    await childReady(r);
+    process.kill(r.pid, signal);
+    expect(await r.exit).toEqual({ code, signal: null });
+  });
+
+  it('forwards SIGQUIT, SIGHUP and SIGUSR1 every time and never escalates them to SIGKILL', async () => {
+    const r = runner(['SIGQUIT=log', 'SIGHUP=log', 'SIGUSR1=log'], ['--grace-ms=0']);
+    await childReady(r);
+    for (const signal of ['SIGQUIT', 'SIGHUP', 'SIGUSR1'] as const) {
+      process.kill(r.pid, signal);
+      await r.waitFor(new RegExp(`got ${signal} 1`));
+      process.kill(r.pid, signal);
+      await r.waitFor(new RegExp(`got ${signal} 2`));
+    }
+    r.write('exit 5\n');
+    expect(await r.exit).toEqual({ code: 5, signal: null });
+    expect(r.text('stderr')).not.toMatch(/SIGKILL/);
+  });
 
   // A child that ignores SIGTERM (printing each one) and exits 10 + that count on SIGINT.
-  const ignoresTerm = "let t = 0; process.on('SIGTERM', () => console.log('term ' + ++t)); process.on('SIGINT', () => process.exit(10 + t));";
+  const ignoresTerm = ['SIGTERM=log', 'SIGINT=exit:10+SIGTERM'];
 
   it('kills a child that ignores SIGTERM when SIGTERM repeats after the grace period (128 + 9)', async () => {
-    const r = startRunner(ignoresTerm, ['--grace-ms=0']);
-    await r.ready;
+    const r = runner(ignoresTerm, ['--grace-ms=0']);
+    await childReady(r);
     process.kill(r.pid, 'SIGTERM');
-    await r.waitFor(/term 1/);
+    await r.waitFor(/got SIGTERM 1/);
     expect(r.running()).toBe(true);
     process.kill(r.pid, 'SIGTERM');
     expect(await r.exit).toEqual({ code: 137, signal: null });
     expect((await r.waitFor(/krypt: .*/, 'stderr'))[0]).toMatch(/^krypt: node \(pid \d+\) is still running after SIGTERM; sending SIGKILL$/);
-  }, 20_000);
+  });
 
   it('drops a repeat within the grace period, saying when a repeat will kill, but delivers a different stop signal', async () => {
-    const r = startRunner(ignoresTerm, ['--grace-ms=60000']);
-    await r.ready;
+    const r = runner(ignoresTerm, ['--grace-ms=60000']);
+    await childReady(r);
     process.kill(r.pid, 'SIGTERM');
-    await r.waitFor(/term 1/);
+    await r.waitFor(/got SIGTERM 1/);
     process.kill(r.pid, 'SIGTERM');
     await r.waitFor(/krypt: waiting for node \(pid \d+\) to exit; send SIGTERM again in (59|60)s or later to kill it/, 'stderr');
     // The child saw one SIGTERM, not two; the first SIGINT still reaches it.
     process.kill(r.pid, 'SIGINT');
     expect(await r.exit).toEqual({ code: 11, signal: null });
-  }, 20_000);
+  });
 
   it('waits two seconds by default before a repeat kills', () => {
     expect(DEFAULT_KILL_GRACE_MS).toBe(2_000);
   });
 
   it('runs the child in its own process group, so signals reach grandchildren: SIGTERM ends both', async () => {
-    const r = startShell('sleep 100 & echo "ready $!"; wait');
-    const grandchild = await r.ready;
+    const r = startRunner(flags, '/bin/sh', [GRANDCHILD_SH]);
+    const grandchild = Number((await r.waitFor(/grandchild (\d+)/))[1]);
     expect(isRunning(grandchild)).toBe(true);
     process.kill(r.pid, 'SIGTERM');
     expect(await r.exit).toEqual({ code: 143, signal: null });
-    expect(await ended(grandchild)).toBe(true);
-  }, 20_000);
+    await ended(grandchild, 'the grandchild');
+  });
 
   it('sends SIGTERM to what is left of the group when the child exits after SIGINT (sh background jobs ignore SIGINT)', async () => {
-    const r = startShell('sleep 100 & echo "ready $!"; wait');
-    const grandchild = await r.ready;
+    const r = startRunner(flags, '/bin/sh', [GRANDCHILD_SH]);
+    const grandchild = Number((await r.waitFor(/grandchild (\d+)/))[1]);
     process.kill(r.pid, 'SIGINT');
     expect(await r.exit).toEqual({ code: 130, signal: null });
-    expect(await ended(grandchild)).toBe(true);
-  }, 20_000);
+    await ended(grandchild, 'the grandchild');
+  });
 
   it('kills the whole group on escalation, grandchildren that ignore SIGTERM included', async () => {
-    // The child traps SIGTERM, says so and keeps waiting; the grandchild ignores it (and says ready once it does).
-    const r = startShell(
-      `trap 'echo term' TERM; sh -c 'trap "" TERM; echo "ready $$"; exec sleep 100' & while :; do wait; done`,
-      ['--grace-ms=0'],
-    );
-    const grandchild = await r.ready;
+    const r = startRunner([...flags, '--grace-ms=0'], '/bin/sh', [STUBBORN_GRANDCHILD_SH]);
+    const grandchild = Number((await r.waitFor(/grandchild (\d+)/))[1]);
     process.kill(r.pid, 'SIGTERM');
     await r.waitFor(/term/);
     expect(isRunning(grandchild)).toBe(true);
     process.kill(r.pid, 'SIGTERM');
     expect(await r.exit).toEqual({ code: 137, signal: null });
-    expect(await ended(grandchild)).toBe(true);
-  }, 20_000);
+    await ended(grandchild, 'the grandchild');
+  });
 
-  // /proc/self/stat: "pid (comm) state ppid pgrp ..."
-  const printGroup = "const f = require('fs').readFileSync('/proc/self/stat', 'utf8').slice(1 + require('fs').readFileSync('/proc/self/stat', 'utf8').lastIndexOf(')')).trim().split(' '); console.log('group ' + f[2]);";
-
-  it('without a terminal, the child leads its own process group', async () => {
-    const r = startRunner(printGroup);
-    const [, group] = (await r.waitFor(/group (\d+)/)).map(Number);
-    const runnerPid = await r.ready;
-    expect(runnerPid).toBe(r.pid);
-    expect(group).not.toBe(r.pid);
+  it('lets the child lead its own process group', async () => {
+    const r = runner([]);
+    const child = await childReady(r);
+    expect(child.parent).toBe(r.pid);
+    expect(child.group).toBe(child.pid);
     process.kill(r.pid, 'SIGTERM');
-    await r.exit;
-  }, 20_000);
+    expect(await r.exit).toEqual({ code: 143, signal: null });
+  });
+});
 
-  // Under a pseudo-terminal (util-linux `script`), as `krypt run` in an interactive shell.
-  const inTerminal = (body: string, runnerArgs: string[] = []): Started =>
-    start('script', ['-qec', `exec '${NODE}' --import tsx '${RUNNER}' ${runnerArgs.join(' ')} '${NODE}' -e "${childScript(body)}"`, '/dev/null']);
-  const countSigints = "let n = 0; process.on('SIGINT', () => { n += 1; if (n === 1) setTimeout(() => process.exit(10 + n), 700); });";
+describe.each(MODES)('$mode: under a terminal (util-linux script, as in an interactive shell)', ({ flags }) => {
+  // SIGUSR2 is an ordering barrier: krypt forwards it, and handles signals in the order they came,
+  // so once the child has it, krypt has acted on every signal before it. The child exits with
+  // BASE + the number of SIGINTs it saw.
+  const countSigints = (base: number) => ['SIGINT=log', `SIGUSR2=exit:${base}+SIGINT`];
 
   it('delivers Ctrl-C once: the terminal reaches the child, the runner does not repeat it', async () => {
-    const r = inTerminal(countSigints);
-    await r.ready;
+    const r = startInTerminal(flags, countSigints(10));
+    const { parent: runner } = await childReady(r);
     r.write('\x03');
+    await r.waitFor(/got SIGINT 1/);
+    process.kill(runner, 'SIGUSR2');
     expect((await r.exit).code).toBe(11);
-  }, 20_000);
-
-  const ignoresSigint = "let n = 0; process.on('SIGINT', () => { console.log('int ' + ++n); if (n === 2) setTimeout(() => process.exit(22), 500); });";
+  });
 
   it('ends a child that ignores SIGINT when Ctrl-C is pressed again (SIGKILL: 128 + 9)', async () => {
-    const r = inTerminal(ignoresSigint);
-    await r.ready;
+    const r = startInTerminal(flags, ['SIGINT=log']);
+    await childReady(r);
     r.write('\x03');
-    await r.waitFor(/int 1/);
+    await r.waitFor(/got SIGINT 1/);
     expect(r.running()).toBe(true);
     // Two presses a few milliseconds apart can reach krypt as one signal (the kernel merges a
     // pending one), so press on, well inside the window, until it acts: the second press krypt sees kills.
@@ -282,34 +225,48 @@ describe('runChild signal forwarding (real processes)', () => {
     const exit = await r.exit.finally(() => clearInterval(presses));
     expect(exit.code).toBe(137);
     expect((await r.waitFor(/krypt: .*still running.*/))[0]).toMatch(/krypt: node \(pid \d+\) is still running after SIGINT; sending SIGKILL/);
-  }, 20_000);
+  });
 
   it('lets a child live on through Ctrl-C presses further apart than the window (psql, REPLs)', async () => {
-    const r = inTerminal(ignoresSigint, ['--window-ms=300']);
-    await r.ready;
+    const windowMs = 200;
+    const r = startInTerminal([...flags, `--window-ms=${windowMs}`], ['SIGINT=log', 'SIGUSR1=log', 'SIGUSR2=exit:20+SIGINT']);
+    const { parent: runner } = await childReady(r);
     r.write('\x03');
-    await r.waitFor(/int 1/);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await r.waitFor(/got SIGINT 1/);
+    // Once the child has the SIGUSR1 sent after it, krypt has seen the first press.
+    process.kill(runner, 'SIGUSR1');
+    await r.waitFor(/got SIGUSR1 1/);
+    // The gap between the presses is what is under test, not a way to synchronise.
+    await new Promise((resolve) => setTimeout(resolve, windowMs + 50));
     r.write('\x03');
-    await r.waitFor(/int 2/);
+    await r.waitFor(/got SIGINT 2/);
+    process.kill(runner, 'SIGUSR2');
     expect((await r.exit).code).toBe(22);
-  }, 20_000);
+  });
 
-  it('with a terminal, the child stays in the terminal\'s process group', async () => {
-    const r = inTerminal(printGroup);
-    const group = Number((await r.waitFor(/group (\d+)/))[1]);
-    const runnerPid = await r.ready;
-    expect(group).toBe(runnerPid);
+  it("keeps the child in the terminal's process group", async () => {
+    const r = startInTerminal(flags, []);
+    const child = await childReady(r);
+    expect(child.group).toBe(child.parent);
     r.write('\x03');
-    await r.exit;
-  }, 20_000);
+    expect((await r.exit).code).toBe(130);
+  });
 
-  it('does not forward a SIGINT sent to the runner alone when a terminal is attached', async () => {
-    const r = inTerminal(`${countSigints} setTimeout(() => process.exit(20 + n), 1500);`);
-    const runnerPid = await r.ready;
-    process.kill(runnerPid, 'SIGINT');
+  it('counts output on a terminal as a terminal even when stdin is not one (cmd | krypt run -- less)', async () => {
+    const r = startInTerminal(flags, [], { stdinNotTerminal: true });
+    const child = await childReady(r);
+    expect(child.group).toBe(child.parent);
+    r.write('\x03');
+    expect((await r.exit).code).toBe(130);
+  });
+
+  it('does not forward a SIGINT sent to the runner alone', async () => {
+    const r = startInTerminal(flags, countSigints(20));
+    const { parent: runner } = await childReady(r);
+    process.kill(runner, 'SIGINT');
+    process.kill(runner, 'SIGUSR2');
     expect((await r.exit).code).toBe(20);
-  }, 20_000);
+  });
 });
 
 describe('findExecutable', () => {

@@ -1,6 +1,6 @@
 import { constants } from 'node:os';
 import { KryptError } from '../../lib/errors.js';
-import { programName, spawnChild, spawnError, type RunChildOptions } from '../../lib/process/run-child.js';
+import type { RunChildOptions } from '../../lib/process/run-child.js';
 import { superviseWithReload, type OnChange } from '../../lib/process/supervise.js';
 import { watchRevisions } from '../../lib/watch/index.js';
 import type { Environment } from '../../contract/constants.js';
@@ -36,7 +36,7 @@ export async function runWatched(run: WatchedRun, deps: CliDeps): Promise<number
   const note = (m: string) => deps.stderr.write(`krypt: ${m}\n`);
   const onChange = parseOnChange(run.onChange);
   const supervisor = superviseWithReload({
-    start: (env) => spawnChild({ ...run.target, env }),
+    ...run.target,
     env: run.env,
     onChange,
     onEvent: (e) => {
@@ -66,8 +66,6 @@ export async function runWatched(run: WatchedRun, deps: CliDeps): Promise<number
   }).catch((err: Error) => note(`stopped watching for changes: ${err.message}`));
   try {
     return await supervisor.exited;
-  } catch (err) {
-    throw err instanceof KryptError ? err : spawnError(programName({ ...run.target, env: run.env }), err);
   } finally {
     abort.abort();
   }

@@ -1,75 +1,76 @@
 import type { ChildProcess } from 'node:child_process';
-import { constants } from 'node:os';
-import { isatty } from 'node:tty';
-import { FORWARDED_SIGNALS } from './run-child.js';
+import { alive, childMode, exitCodeOf, superviseSignals, type SignalOptions } from './signal-rules.js';
+import { spawnError, spawnTarget, type SpawnTarget } from './spawn-target.js';
 
-// `krypt run --watch`: runs the program, and when the environment changes either restarts it with
-// the new environment (SIGTERM, a grace period, SIGKILL) or just sends it a signal (apps that
-// reload their configuration themselves). Changes arriving close together make one reload.
+// The one supervisor of `krypt run` and `krypt run --watch`: it starts the program (spawn-target),
+// applies the signal rules (signal-rules) and passes the exit code on. `--watch` adds only the
+// reload: when the environment changes, either restart the program with the new environment
+// (SIGTERM, the restart grace, SIGKILL) or send it a signal (apps that reload their configuration
+// themselves). Changes arriving close together make one reload.
+// On the start-up path of `krypt run`: import node builtins and ../errors.js only.
 
 /** What a change does: restart the child with the new environment, or send it a signal. */
 export type OnChange = 'restart' | { signal: NodeJS.Signals };
 
-/** What the supervisor does, for a line on stderr. */
+/** What the supervisor does on a reload, for a line on stderr. */
 export type SupervisorEvent =
   | { type: 'started'; pid: number | undefined; restarts: number }
   | { type: 'restarting'; pid: number | undefined }
   | { type: 'killing'; pid: number | undefined; afterMs: number }
   | { type: 'signalled'; pid: number | undefined; signal: NodeJS.Signals };
 
-export interface SuperviseOptions {
-  /**
-   * Spawns the program with this environment (stdio, shell and PATH lookup are the caller's
-   * choice). May throw; an 'error' event before 'spawn' also counts as a failure to start.
-   */
-  start: (env: NodeJS.ProcessEnv) => ChildProcess;
-  /** The environment of the first child. */
-  env: NodeJS.ProcessEnv;
+/** reload() calls within this window of the first one make one reload, with the newest environment. */
+export const DEFAULT_COALESCE_MS = 300;
+
+/** How long a child may take to exit after a restart's SIGTERM before it gets SIGKILL. */
+export const DEFAULT_RESTART_GRACE_MS = 10_000;
+
+export interface SuperviseOptions extends SpawnTarget, SignalOptions {
   onChange?: OnChange;
-  /** reload() calls within this window of the first one make one reload, with the newest environment. */
+  /** See DEFAULT_COALESCE_MS. */
   coalesceMs?: number;
-  /** How long a child may take to exit after SIGTERM before it gets SIGKILL. */
-  killTimeoutMs?: number;
-  /** Whether Ctrl-C comes from a terminal shared with the child (then SIGINT/SIGQUIT are not forwarded); defaults to isatty(0). */
-  interactive?: boolean;
+  /** See DEFAULT_RESTART_GRACE_MS. */
+  restartGraceMs?: number;
   onEvent?: (event: SupervisorEvent) => void;
 }
 
 export interface Supervisor {
   /**
    * The code krypt must exit with: the child's exit code, or 128 + n when signal n ended it. Settles
-   * when the child exits on its own (not while being restarted) or after krypt is told to stop.
-   * Rejects with the spawn error when a child cannot be started.
+   * when the child exits (not while being restarted). Rejects with a KryptError (spawnError) when
+   * a child cannot be started.
    */
   readonly exited: Promise<number>;
   /** Schedules a reload with a new environment; ignored once the supervisor is done or stopping. */
   reload(env: NodeJS.ProcessEnv): void;
-  /** Stops the child (SIGTERM, then SIGKILL after killTimeoutMs) and settles `exited`. */
+  /** Handles a request to stop exactly as a SIGTERM sent to krypt; resolves with `exited`. */
   stop(): Promise<number>;
   /** The current child's pid. */
   readonly pid: number | undefined;
 }
 
-// A terminal sends these to the whole foreground process group, child included.
-const TERMINAL_SIGNALS: ReadonlySet<NodeJS.Signals> = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT']);
-// Received by krypt, these mean "stop": no restart may follow, and a repeat arms the SIGKILL timer.
-const STOP_SIGNALS: ReadonlySet<NodeJS.Signals> = new Set<NodeJS.Signals>(['SIGINT', 'SIGTERM', 'SIGQUIT']);
+/** Takes over the child's piped stdout and stderr; resolves once both have drained. */
+export type OutputPipe = (child: ChildProcess) => Promise<void>;
 
-function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
-  if (code !== null) return code;
-  const n = signal === null ? undefined : constants.signals[signal as keyof typeof constants.signals];
-  return 128 + (n ?? 0);
+/** `krypt run --watch`: starts the first child and returns the supervisor; see Supervisor for the contract. */
+export function superviseWithReload(opts: SuperviseOptions): Supervisor {
+  return startSupervisor(opts, undefined);
 }
 
-const alive = (child: ChildProcess): boolean => child.exitCode === null && child.signalCode === null;
+type Outcome = { code: number; drained: Promise<void> } | { error: unknown };
 
-/** Starts the first child and returns the supervisor; see Supervisor for the contract. */
-export function superviseWithReload(opts: SuperviseOptions): Supervisor {
+/**
+ * The supervisor behind runChild and superviseWithReload. Signal listeners are installed before
+ * the first spawn (a signal in the first milliseconds of the child's life would otherwise kill
+ * krypt and orphan the child) and removed when `exited` settles. With `output`, stdout and
+ * stderr are piped to it and `exited` waits until they have drained.
+ */
+export function startSupervisor(opts: SuperviseOptions, output: OutputPipe | undefined): Supervisor {
   const onChange = opts.onChange ?? 'restart';
-  const coalesceMs = opts.coalesceMs ?? 300;
-  const killTimeoutMs = opts.killTimeoutMs ?? 10_000;
-  const interactive = opts.interactive ?? isatty(0);
+  const coalesceMs = opts.coalesceMs ?? DEFAULT_COALESCE_MS;
+  const restartGraceMs = opts.restartGraceMs ?? DEFAULT_RESTART_GRACE_MS;
   const emit = opts.onEvent ?? (() => undefined);
+  const mode = childMode(opts.interactive);
 
   let resolveExited!: (code: number) => void;
   let rejectExited!: (err: unknown) => void;
@@ -82,46 +83,40 @@ export function superviseWithReload(opts: SuperviseOptions): Supervisor {
   // The newest environment: a restart always uses it.
   let latestEnv = opts.env;
   let restarting = false;
+  // Once krypt is asked to stop (SIGINT, SIGTERM, stop()), no restart may follow.
   let stopping = false;
   let done = false;
   let restarts = 0;
   let coalesceTimer: NodeJS.Timeout | undefined;
-  let killTimer: NodeJS.Timeout | undefined;
-  const handlers = new Map<NodeJS.Signals, () => void>();
+  let restartKillTimer: NodeJS.Timeout | undefined;
 
-  const finish = (outcome: { code: number } | { error: unknown }): void => {
+  const rules = superviseSignals(() => current, mode, opts, () => {
+    stopping = true;
+    clearTimeout(coalesceTimer);
+    coalesceTimer = undefined;
+  });
+
+  const finish = (outcome: Outcome): void => {
     if (done) return;
     done = true;
     clearTimeout(coalesceTimer);
-    clearTimeout(killTimer);
-    for (const [signal, handler] of handlers) process.removeListener(signal, handler);
-    if ('code' in outcome) resolveExited(outcome.code);
-    else rejectExited(outcome.error);
-  };
-
-  const terminate = (child: ChildProcess): void => {
-    child.kill('SIGTERM');
-    armKill(child);
-  };
-
-  const armKill = (child: ChildProcess): void => {
-    if (killTimer) return;
-    killTimer = setTimeout(() => {
-      if (!alive(child)) return;
-      emit({ type: 'killing', pid: child.pid, afterMs: killTimeoutMs });
-      child.kill('SIGKILL');
-    }, killTimeoutMs);
+    clearTimeout(restartKillTimer);
+    rules.release();
+    if ('error' in outcome) rejectExited(outcome.error);
+    else void outcome.drained.then(() => resolveExited(outcome.code));
   };
 
   const launch = (env: NodeJS.ProcessEnv): void => {
     let child: ChildProcess;
+    let file: string;
     try {
-      child = opts.start(env);
+      ({ child, file } = spawnTarget({ command: opts.command, args: opts.args, shell: opts.shell, env }, { grouped: mode.grouped, pipeOutput: output !== undefined }));
     } catch (err) {
       finish({ error: err });
       return;
     }
     current = child;
+    const drained = output === undefined ? Promise.resolve() : output(child);
     let spawned = false;
     let failed = false;
     child.once('spawn', () => {
@@ -129,25 +124,27 @@ export function superviseWithReload(opts: SuperviseOptions): Supervisor {
       emit({ type: 'started', pid: child.pid, restarts });
     });
     child.on('error', (err) => {
-      // After 'spawn', an error only means a kill() failed: 'exit' still follows.
+      // After 'spawn', an error only means a kill() failed: the 'exit' event still follows.
       if (spawned || failed) return;
       failed = true;
-      finish({ error: err });
+      finish({ error: spawnError(file, err) });
     });
     child.once('exit', (code, signal) => {
       if (failed || child !== current) return;
-      clearTimeout(killTimer);
-      killTimer = undefined;
+      clearTimeout(restartKillTimer);
+      restartKillTimer = undefined;
       if (restarting && !stopping && !done) {
         restarting = false;
         restarts += 1;
         launch(latestEnv);
         return;
       }
-      finish({ code: exitCodeOf(code, signal) });
+      finish({ code: exitCodeOf(code, signal), drained });
     });
   };
 
+  // A restart stops the child as a terminal-less `krypt run` would be asked to (SIGTERM to its
+  // group), but after the restart grace it is killed: the new environment must not wait forever.
   const applyChange = (): void => {
     coalesceTimer = undefined;
     const child = current;
@@ -155,29 +152,17 @@ export function superviseWithReload(opts: SuperviseOptions): Supervisor {
     if (onChange === 'restart') {
       restarting = true;
       emit({ type: 'restarting', pid: child.pid });
-      terminate(child);
+      rules.send(child, 'SIGTERM');
+      restartKillTimer = setTimeout(() => {
+        if (!alive(child)) return;
+        emit({ type: 'killing', pid: child.pid, afterMs: restartGraceMs });
+        rules.send(child, 'SIGKILL');
+      }, restartGraceMs);
       return;
     }
     emit({ type: 'signalled', pid: child.pid, signal: onChange.signal });
-    child.kill(onChange.signal);
+    rules.send(child, onChange.signal);
   };
-
-  for (const signal of FORWARDED_SIGNALS) {
-    // A listener also keeps krypt alive on SIGINT/SIGTERM until the child has exited.
-    const handler = (): void => {
-      const child = current;
-      if (STOP_SIGNALS.has(signal)) {
-        const repeated = stopping;
-        stopping = true;
-        clearTimeout(coalesceTimer);
-        if (repeated && child && alive(child)) armKill(child);
-      }
-      if (interactive && TERMINAL_SIGNALS.has(signal)) return;
-      if (child && alive(child)) child.kill(signal);
-    };
-    handlers.set(signal, handler);
-    process.on(signal, handler);
-  }
 
   launch(latestEnv);
 
@@ -194,12 +179,7 @@ export function superviseWithReload(opts: SuperviseOptions): Supervisor {
       coalesceTimer = setTimeout(applyChange, coalesceMs);
     },
     stop() {
-      if (!done && !stopping) {
-        stopping = true;
-        clearTimeout(coalesceTimer);
-        const child = current;
-        if (child && alive(child)) terminate(child);
-      }
+      if (!done) rules.receive('SIGTERM');
       return exited;
     },
   };
