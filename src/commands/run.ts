@@ -1,6 +1,6 @@
 import { defineCommand, flag } from '../cli/command.js';
 import { contextFlags, offlineFlags } from '../cli/flags.js';
-import { runCommand } from '../cli/hot/run-command.js';
+import { runCommand } from '../cli/run/run-command.js';
 
 /** `krypt run -- CMD ARGS...`: the child gets the secrets in its environment; krypt exits with the child's code. */
 export default defineCommand({
