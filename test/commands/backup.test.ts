@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { krypt, makeSandbox } from '../helpers/cli.js';
 import { killServerProcesses, startServerProcess } from '../helpers/server-process.js';
+import { until } from '../helpers/until.js';
 
 // `krypt server backup`: an online snapshot of a data directory while a real server takes writes,
 // restored into a fresh data directory and opened with the same master key.
@@ -55,7 +56,7 @@ describe('krypt server backup', () => {
         acknowledged.push(`W_${i}`);
       }
     })();
-    while (acknowledged.length < 20) await new Promise((r) => setTimeout(r, 5));
+    await until(() => acknowledged.length >= 20, { what: 'twenty acknowledged writes' });
     const ackedBefore = [...acknowledged];
     const out = join(box.home, 'snapshot.db');
     const backup = await run(['server', 'backup', '--data-dir', dataDir, '--out', out, '--json']);

@@ -42,7 +42,8 @@ describe('krypt members and login --invite', () => {
     expect(list.stdout).toMatch(/^team-app\tmember\t/m);
 
     const reused = await krypt(['login', '--invite', code, '--api-url', server.url], { cwd: ana.cwd, env: ana.env });
-    expect(reused.code).not.toBe(0);
+    expect(reused.code).toBe(2);
+    expect(reused.stderr).toMatch(/^Error: invite code is invalid, used or expired/);
     expect(reused.stderr).toMatch(/^Error: .+\nHint: an invite code works once and expires/);
   });
 

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BIN, krypt, makeSandbox, sh } from '../helpers/cli.js';
 import { createTestPgDatabase } from '../helpers/pg.js';
 import { killServerProcesses, startServerProcess } from '../helpers/server-process.js';
+import { until } from '../helpers/until.js';
 
 // `krypt server init` and `krypt server start` through the real binary: where the master key may
 // and may not go.
@@ -73,7 +74,7 @@ describe('krypt server init / start (SQLite data dir)', () => {
     expect(garbage.code).toBe(1);
     expect(garbage.stderr).toMatch(/^Error: /);
 
-    const viaStdin = await startServerProcess(['--data-dir', dataDir, '--port', '0'], box.env, keyHex + '\n');
+    const viaStdin = await startServerProcess(['--data-dir', dataDir, '--port', '0'], box.env, { input: keyHex + '\n' });
     const get = await krypt(['get', '-p', 'svc', 'DB_PASSWORD', '--api-url', viaStdin.url], { cwd: box.cwd, env: box.env });
     expect(get.stdout).toBe('hunter2-value\n');
     viaStdin.child.kill('SIGINT');
@@ -95,7 +96,7 @@ describe('krypt server init / start (SQLite data dir)', () => {
   it('--dev prints exactly the two export lines on stdout, and everything else on stderr', async () => {
     const box = makeSandbox();
     const dev = await startServerProcess(['--dev', '--port', '0'], box.env);
-    await new Promise((r) => setTimeout(r, 200));
+    await until(() => /^export KRYPT_TOKEN=.*\n/m.test(dev.stdout()), { what: 'the export lines on stdout' });
     const lines = dev.stdout().split('\n');
     expect(lines).toHaveLength(3);
     expect(lines[0]).toBe(`export KRYPT_API_URL=${dev.url}`);
@@ -106,6 +107,8 @@ describe('krypt server init / start (SQLite data dir)', () => {
     expect(JSON.parse(who.stdout).user.email).toBe('dev@krypt.local');
     dev.child.kill('SIGTERM');
     expect(await dev.exited).toBe(0);
+    // Nothing else reached stdout before it shut down.
+    expect(dev.stdout()).toBe(lines.join('\n'));
   });
 });
 
@@ -177,7 +180,7 @@ describe('krypt server init --master-key-out', () => {
           expect(res.stderr).not.toContain(key);
         }
         // The printed key is the instance's key: a wrong one is refused at start-up.
-        const server = await startServerProcess(['--database-url', pg.url, '--port', '0'], box.env, key + '\n');
+        const server = await startServerProcess(['--database-url', pg.url, '--port', '0'], box.env, { input: key + '\n' });
         expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
         await server.stop();
       } finally {

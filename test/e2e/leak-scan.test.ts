@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, krypt, makeSandbox, type CliResult } from '../helpers/cli.js';
+import { krypt, makeSandbox, type CliResult } from '../helpers/cli.js';
 import { createTestPgDatabase, type TestPgDatabase } from '../helpers/pg.js';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 // PRODUCT.md §2: secret values never appear in logs, error messages or debug output. One full flow
 // with debug on everywhere — a real `krypt server start --log-level debug` process and every CLI run
@@ -43,43 +43,6 @@ interface Run extends CliResult {
   byDesign: boolean;
 }
 
-interface ServerProcess {
-  url: string;
-  output: () => string;
-  stop: () => Promise<void>;
-}
-
-/** Starts `krypt server start` as its own process and resolves once it says where it listens. */
-function startServerProcess(args: string[], env: Record<string, string>, cwd: string): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'server', 'start', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const chunks: string[] = [];
-  const output = () => chunks.join('');
-  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output()}`)), 15_000);
-    const onData = (c: Buffer) => {
-      chunks.push(c.toString('utf8'));
-      const m = /listening on (http:\/\/\S+)/.exec(output());
-      if (m) {
-        clearTimeout(timer);
-        resolve({
-          url: m[1]!,
-          output,
-          stop: async () => {
-            child.kill('SIGTERM');
-            await exited;
-          },
-        });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${output()}`));
-    });
-  });
-}
 
 /** Every form a secret could take in text: itself, JSON-escaped, and each long line of a multi-line value. */
 function forms(value: string): string[] {
@@ -131,14 +94,14 @@ describe.each(['sqlite', 'postgres'] as const)('leak scan: debug output and logs
 
     const wrongKeyFile = join(ownerBox.home, 'wrong.key');
     writeFileSync(wrongKeyFile, WRONG_MASTER + '\n', { mode: 0o600 });
-    const refused = await startServerProcess([...storage(), '--master-key-file', wrongKeyFile, '--port', '0', '--log-level', 'debug'], { ...ownerBox.env, ...debugEnv }, ownerBox.cwd).then(
+    const refused = await startServerProcess([...storage(), '--master-key-file', wrongKeyFile, '--port', '0', '--log-level', 'debug'], { ...ownerBox.env, ...debugEnv }, { cwd: ownerBox.cwd }).then(
       (s) => s.stop().then(() => 'started'),
       (err: Error) => err.message,
     );
-    expect(refused).toMatch(/exited with [^0]/);
+    expect(refused).toMatch(/^server exited 1: /);
     serverOutputs.push({ label: 'server start (wrong master key)', text: refused });
 
-    server = await startServerProcess([...storage(), '--master-key-file', keyFile, '--port', '0', '--log-level', 'debug'], { ...ownerBox.env, ...debugEnv }, ownerBox.cwd);
+    server = await startServerProcess([...storage(), '--master-key-file', keyFile, '--port', '0', '--log-level', 'debug'], { ...ownerBox.env, ...debugEnv }, { cwd: ownerBox.cwd });
     const login = await run('login', ['login', '--api-url', server.url, '--token-stdin'], { input: token + '\n' });
     expect(login.code, login.stderr).toBe(0);
   }, 60_000);
@@ -193,7 +156,7 @@ describe.each(['sqlite', 'postgres'] as const)('leak scan: debug output and logs
     expect(joined.code, joined.stderr).toBe(0);
     remember('member API key', JSON.parse(readFileSync(join(memberBox.configDir, 'config.json'), 'utf8')).token);
     const reused = await run('login --invite (used twice)', argv.slice(1), { member: true });
-    expect(reused.code).not.toBe(0);
+    expect(reused.code).toBe(2);
 
     writeFileSync(join(memberBox.cwd, '.env'), `PLAIN=${MEMBER_PROD}\n`);
     const proposed = await run('member push production', ['push', '-p', 'leak', '--env', 'production', '--yes'], { member: true });
@@ -290,7 +253,7 @@ describe.each(['sqlite', 'postgres'] as const)('leak scan: debug output and logs
 
   it('finds no secret, key, invite code or master key in any stderr, log or non-data stdout', async () => {
     await server.stop();
-    serverOutputs.push({ label: 'server start --log-level debug', text: server.output() });
+    serverOutputs.push({ label: 'server start --log-level debug', text: server.stdout() + server.stderr() });
     const haystacks: Array<{ where: string; text: string }> = [];
     for (const [i, r] of runs.entries()) {
       haystacks.push({ where: `#${i} ${r.label}: stderr`, text: r.stderr });

@@ -76,6 +76,7 @@ describe('offline copies through bin/run.js', () => {
     const offline = await k(['get', 'TOKEN', '--offline']);
     expect(offline.stdout).toBe(SECRET + '\n');
     expect(offline.stderr).toMatch(/offline mode/);
+    // Time passing is what is under test: the copy must grow older than --max-stale 1s.
     await new Promise((r) => setTimeout(r, 1100));
     const stale = await k(['run', '--max-stale', '1s', '--', 'true']);
     expect(stale.code).toBe(2);

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, krypt, makeSandbox } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { until } from '../helpers/until.js';
 
 // `krypt run --mask` and `krypt run --watch` through the real binary against a real server.
 
@@ -47,7 +48,7 @@ describe('krypt run --mask and --watch', () => {
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const waitFor = async (re: RegExp) => {
-      for (let i = 0; i < 200 && !re.test(stdout); i++) await new Promise((r) => setTimeout(r, 50));
+      await until(() => re.test(stdout) || child.exitCode !== null, { what: `${re} on stdout` });
       expect(stdout, stderr).toMatch(re);
     };
     return { child, exited, waitFor, out: () => stdout, err: () => stderr };

@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest, createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, krypt, makeSandbox } from '../helpers/cli.js';
+import { krypt, makeSandbox } from '../helpers/cli.js';
+import { killServerProcesses, startServerProcess } from '../helpers/server-process.js';
 import { createTestPki, type TestPki } from '../helpers/tls.js';
 import { initInstance, openDatabase, parseMasterKey, startServer, type RunningServer } from '../../src/server/entry/index.js';
 
@@ -47,12 +47,10 @@ function handshake(port: number, ca: Buffer, versions: { minVersion?: 'TLSv1.2';
   });
 }
 
-const children: ChildProcess[] = [];
 let pki: TestPki;
 let url: string;
 let port: number;
 let token: string;
-let serverStderr = '';
 
 beforeAll(async () => {
   pki = createTestPki();
@@ -62,19 +60,8 @@ beforeAll(async () => {
   const init = await krypt(['server', 'init', '--data-dir', dataDir, '--master-key-out', keyFile], { cwd: box.cwd, env: box.env });
   expect(init.code).toBe(0);
   token = /^api-key: (krypt_\S+)$/m.exec(init.stdout)![1]!;
-  const child = spawn(process.execPath, [BIN, 'server', 'start', '--data-dir', dataDir, '--master-key-file', keyFile, '--port', '0', '--tls-cert', pki.certFile, '--tls-key', pki.keyFile], {
-    env: box.env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  children.push(child);
-  url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (c: Buffer) => {
-      serverStderr += c.toString();
-      const m = /listening on (https:\/\/\S+)/.exec(serverStderr);
-      if (m) resolve(m[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${serverStderr}`)));
-  });
+  const server = await startServerProcess(['--data-dir', dataDir, '--master-key-file', keyFile, '--port', '0', '--tls-cert', pki.certFile, '--tls-key', pki.keyFile], box.env);
+  url = server.url;
   port = Number(new URL(url).port);
   // A project with one secret, written over TLS with the CA.
   const box2 = makeSandbox();
@@ -84,7 +71,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  killServerProcesses();
 });
 
 describe('krypt server start --tls-cert/--tls-key', () => {

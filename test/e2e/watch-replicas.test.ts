@@ -1,47 +1,26 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KryptError } from '../../src/lib/errors.js';
 import { superviseWithReload } from '../../src/lib/process/supervise.js';
 import { watchRevisions } from '../../src/lib/watch/index.js';
-import { BIN, krypt, makeSandbox } from '../helpers/cli.js';
+import { krypt, makeSandbox } from '../helpers/cli.js';
 import { createTestPgDatabase, type TestPgDatabase } from '../helpers/pg.js';
+import { killServerProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { until } from '../helpers/until.js';
 
 // Live reload across replicas: two real `krypt server start` processes on ONE PostgreSQL database.
 // A write through replica A reaches a watcher connected to replica B (LISTEN/NOTIFY), the watcher
 // survives B restarting, and a supervised program is restarted with the new value.
 // Needs `npm run build` (npm test does it first).
 
-interface Replica {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-  stderr: () => string;
-}
-
-const replicas: ChildProcess[] = [];
 let pgDb: TestPgDatabase;
 const box = makeSandbox();
 const keyFile = join(box.home, 'master.key');
 let token: string;
 
-function startReplica(port = 0): Promise<Replica> {
-  const child = spawn(process.execPath, [BIN, 'server', 'start', '--database-url', pgDb.url, '--master-key-file', keyFile, '--port', String(port)], {
-    env: box.env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  replicas.push(child);
-  let err = '';
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (c: Buffer) => {
-      err += c.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) resolve({ child, url: m[1]!, exited, stderr: () => err });
-    });
-    void exited.then((code) => reject(new Error(`server exited ${code}: ${err}`)));
-  });
+function startReplica(port = 0): Promise<ServerProcess> {
+  return startServerProcess(['--database-url', pgDb.url, '--master-key-file', keyFile, '--port', String(port)], box.env);
 }
 
 async function api(base: string, method: string, path: string, body?: unknown) {
@@ -53,15 +32,6 @@ async function api(base: string, method: string, path: string, body?: unknown) {
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
-/** Resolves when `predicate` holds, polling every 20 ms; a generous timeout, not a timing assertion. */
-async function until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 beforeAll(async () => {
   pgDb = await createTestPgDatabase();
   const init = await krypt(['server', 'init', '--database-url', pgDb.url, '--master-key-out', keyFile], { cwd: box.cwd, env: box.env });
@@ -70,7 +40,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of replicas) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killServerProcesses();
   await pgDb?.drop();
 });
 
@@ -93,11 +63,11 @@ describe('krypt run --watch across two server replicas on one PostgreSQL databas
       onDisconnect: (err) => void drops.push(err),
       backoff: { initialMs: 100, maxMs: 500 },
     });
-    await until(() => seen.length === 1, 'the initial revision from B');
+    await until(() => seen.length === 1, { what: 'the initial revision from B' });
     expect(seen).toEqual([0]);
 
     expect((await api(a.url, 'PATCH', '/v1/projects/shop/environments/development/secrets', { set: { GREETING: 'hello' } })).json.revision).toBe(1);
-    await until(() => seen.includes(1), 'revision 1 (written through A) on the watcher connected to B');
+    await until(() => seen.includes(1), { what: 'revision 1 (written through A) on the watcher connected to B' });
     // Other environments do not reach this watcher.
     expect((await api(a.url, 'PATCH', '/v1/projects/shop/environments/staging/secrets', { set: { X: 'y' } })).status).toBe(200);
 
@@ -105,10 +75,10 @@ describe('krypt run --watch across two server replicas on one PostgreSQL databas
     const port = new URL(b.url).port;
     b.child.kill('SIGTERM');
     expect(await b.exited).toBe(0);
-    await until(() => drops.length >= 1, 'the watcher noticing B stopped');
+    await until(() => drops.length >= 1, { what: 'the watcher noticing B stopped' });
     expect((await api(a.url, 'PATCH', '/v1/projects/shop/environments/development/secrets', { set: { GREETING: 'again' } })).json.revision).toBe(2);
     await startReplica(Number(port));
-    await until(() => seen.includes(2), 'revision 2 after B restarted');
+    await until(() => seen.includes(2), { what: 'revision 2 after B restarted' });
     expect(seen).toEqual([0, 1, 2]);
 
     stop.abort();
@@ -152,11 +122,11 @@ describe('krypt run --watch across two server replicas on one PostgreSQL databas
         supervisor.reload(current.env);
       },
     });
-    await until(() => out().includes('color=blue'), 'the first child');
+    await until(() => out().includes('color=blue'), { what: 'the first child' });
     const firstPid = supervisor.pid;
 
     expect((await api(a.url, 'PATCH', `${envPath}/secrets`, { set: { COLOR: 'green' } })).status).toBe(200);
-    await until(() => out().includes('color=green'), 'the restarted child with the new value');
+    await until(() => out().includes('color=green'), { what: 'the restarted child with the new value' });
     expect(supervisor.pid).not.toBe(firstPid);
     expect(out()).toBe('color=blue\ncolor=green\n');
 

@@ -12,19 +12,26 @@ export interface ServerProcess {
   stop: () => Promise<number | null>;
 }
 
+export interface ServerProcessOptions {
+  /** Written to its stdin, which is then closed (e.g. the master key). */
+  input?: string;
+  cwd?: string;
+}
+
 const running = new Set<ChildProcess>();
 
 /**
- * Starts `node bin/run.js server start ARGS` and resolves once it prints `listening on URL`; rejects
- * with its stderr if it exits first. `input` is written to its stdin (e.g. the master key).
+ * Starts `node bin/run.js server start ARGS` and resolves once it prints `listening on URL`
+ * (http or https); rejects with its stderr if it exits first.
  */
-export function startServerProcess(args: string[], env: Record<string, string>, input?: string): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [BIN, 'server', 'start', ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+export function startServerProcess(args: string[], env: Record<string, string>, { input, cwd }: ServerProcessOptions = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [BIN, 'server', 'start', ...args], { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
   running.add(child);
   let out = '';
   let err = '';
+  // 'close', not 'exit': by then both pipes are drained, so stdout()/stderr() are complete.
   const exited = new Promise<number | null>((r) =>
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       running.delete(child);
       r(code);
     }),
@@ -37,7 +44,7 @@ export function startServerProcess(args: string[], env: Record<string, string>, 
       const m = /listening on (https?:\/\/\S+)/.exec(err);
       if (m) resolve({ child, url: m[1]!, exited, stdout: () => out, stderr: () => err, stop: () => (child.kill('SIGTERM'), exited) });
     });
-    void exited.then((code) => reject(new Error(`server exited ${code}: ${err}`)));
+    void exited.then((code) => reject(new Error(`server exited ${code}: ${err}${out ? `\nstdout: ${out}` : ''}`)));
   });
 }
 

@@ -9,3 +9,14 @@ export async function until(check: () => boolean | Promise<boolean>, { timeoutMs
     await new Promise((resolve) => setTimeout(resolve, 15));
   }
 }
+
+/**
+ * Resolves with `promise`, or fails naming `what` once `timeoutMs` have passed without it. The
+ * bound only stops a test that would otherwise hang; where it also separates two behaviours (a
+ * stream ended at once vs. at a 60 s periodic check), keep it far from both.
+ */
+export function within<T>(promise: Promise<T>, { timeoutMs = 10_000, what }: { timeoutMs?: number; what: string }): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_ok, fail) => (timer = setTimeout(() => fail(new Error(`${what} did not happen within ${timeoutMs} ms`)), timeoutMs)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}

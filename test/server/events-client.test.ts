@@ -4,18 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KryptError } from '../../src/lib/errors.js';
 import { createSseParser, watchRevisions, type SseEvent, type WatchRevisionsOptions } from '../../src/lib/watch/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { until } from '../helpers/until.js';
 
 // The change stream client: the incremental SSE parser, and watchRevisions against a real server
 // (and, for what no real server does on demand, a scripted one: 503s, silence, dropped streams).
-
-/** Resolves when `predicate` holds, polling every 20 ms; a generous timeout, not a timing assertion. */
-async function until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('createSseParser', () => {
   const parseAll = (chunks: string[]): SseEvent[] => {
@@ -85,10 +77,10 @@ describe('watchRevisions against a real server', () => {
     const seen: number[] = [];
     const stop = new AbortController();
     const watching = watchRevisions(base({ signal: stop.signal, onRevision: (r) => void seen.push(r) }));
-    await until(() => seen.length === 1, 'the current revision');
+    await until(() => seen.length === 1, { what: 'the current revision' });
     const first = seen[0]!;
     expect(await write({ A: String(Math.random()) })).toBe(first + 1);
-    await until(() => seen.length === 2, 'the change');
+    await until(() => seen.length === 2, { what: 'the change' });
     expect(seen).toEqual([first, first + 1]);
     stop.abort();
     await expect(watching).resolves.toBeUndefined();
@@ -99,6 +91,8 @@ describe('watchRevisions against a real server', () => {
     const seen: number[] = [];
     let running = 0;
     let overlapped = false;
+    let release = (): void => undefined;
+    const held = new Promise<void>((r) => (release = r));
     const stop = new AbortController();
     const watching = watchRevisions(
       base({
@@ -108,18 +102,30 @@ describe('watchRevisions against a real server', () => {
           overlapped ||= running > 0;
           running++;
           seen.push(r);
-          await new Promise((resolve) => setTimeout(resolve, 200));
+          if (seen.length === 1) await held;
           running--;
         },
       }),
     );
-    await new Promise((r) => setTimeout(r, 200));
+    // Whether the stream opens before or after this write, the first delivery is current + 1:
+    // on connect it carries either `current` (known, skipped) or the newer one.
+    await write({ K: 'first' });
+    await until(() => seen.length === 1, { what: 'the first change' });
+    expect(seen).toEqual([current + 1]);
+    // While the first call is held, three more changes arrive; a witness on the same environment
+    // has them once the server has sent them to every stream.
+    const witnessed: number[] = [];
+    const witnessStop = new AbortController();
+    const witness = watchRevisions(base({ signal: witnessStop.signal, onRevision: (r) => void witnessed.push(r) }));
     for (let i = 0; i < 3; i++) await write({ K: `burst-${i}-${Math.random()}` });
-    await until(() => seen.includes(current + 3), 'the newest revision');
-    expect(seen[0]).toBe(current + 1);
+    await until(() => witnessed.includes(current + 4), { what: 'the witness seeing the newest revision' });
+    release();
+    await until(() => seen.includes(current + 4), { what: 'the newest revision' });
     expect(overlapped).toBe(false);
+    expect(seen.every((r, i) => i === 0 || r > seen[i - 1]!)).toBe(true);
     stop.abort();
-    await watching;
+    witnessStop.abort();
+    await Promise.all([watching, witness]);
   });
 
   it('stops with an auth error on 401 and 403, and a remote error on 404, without retrying', async () => {
@@ -150,9 +156,9 @@ describe('watchRevisions against a real server', () => {
     const reported: unknown[] = [];
     const stop = new AbortController();
     const watching = watchRevisions(base({ signal: stop.signal, onRevision: () => Promise.reject(boom), onError: (e) => void reported.push(e) }));
-    await until(() => reported.length === 1, 'the reported error');
+    await until(() => reported.length === 1, { what: 'the reported error' });
     await write({ E: String(Math.random()) });
-    await until(() => reported.length === 2, 'the next revision, still delivered');
+    await until(() => reported.length === 2, { what: 'the next revision, still delivered' });
     stop.abort();
     await watching;
   });
@@ -210,7 +216,7 @@ describe('watchRevisions against a scripted server', () => {
     const delays: number[] = [];
     const stop = new AbortController();
     const watching = watch({ signal: stop.signal, onRevision: (r) => void seen.push(r), onDisconnect: (_e, ms) => void delays.push(ms) });
-    await until(() => seen.includes(6), 'the stream after the retries');
+    await until(() => seen.includes(6), { what: 'the stream after the retries' });
     stop.abort();
     await watching;
     expect(seen).toEqual([4, 6]);
@@ -237,7 +243,7 @@ describe('watchRevisions against a scripted server', () => {
     const drops: KryptError[] = [];
     const stop = new AbortController();
     const watching = watch({ signal: stop.signal, idleTimeoutMs: 300, onRevision: (r) => void seen.push(r), onDisconnect: (e) => void drops.push(e) });
-    await until(() => seen.includes(9), 'the second connection');
+    await until(() => seen.includes(9), { what: 'the second connection' });
     stop.abort();
     await watching;
     expect(drops[0]?.message).toMatch(/ETIMEDOUT/);
