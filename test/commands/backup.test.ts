@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import { copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { krypt, makeSandbox } from '../helpers/cli.js';
+import { makeSandbox } from '../helpers/cli.js';
+import { kryptInProcess } from '../helpers/in-process.js';
 import { killServerProcesses, startServerProcess } from '../helpers/server-process.js';
 import { until } from '../helpers/until.js';
 
@@ -30,7 +31,7 @@ async function readSecrets(url: string, token: string): Promise<{ revision: numb
 describe('krypt server backup', () => {
   it('snapshots a running server under writes; the snapshot opens with the same master key and holds every secret', async () => {
     const box = makeSandbox();
-    const run = (args: string[], extraEnv: Record<string, string> = {}) => krypt(args, { cwd: box.cwd, env: { ...box.env, ...extraEnv } });
+    const run = (args: string[], extraEnv: Record<string, string> = {}) => kryptInProcess(args, { cwd: box.cwd, env: { ...box.env, ...extraEnv } });
     const dataDir = join(box.home, 'data');
     const keyFile = join(box.home, 'master.key');
     const init = await run(['server', 'init', '--data-dir', dataDir, '--master-key-out', keyFile]);
@@ -103,5 +104,5 @@ describe('krypt server backup', () => {
     expect(back.revision).toBe(1 + ws.length);
     expect(result.secrets).toBe(2000 + ws.length);
     for (const [k, v] of Object.entries(back.secrets)) expect(live.secrets[k]).toBe(v);
-  }, 120_000);
+  });
 });

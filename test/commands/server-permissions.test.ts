@@ -1,7 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { krypt, makeSandbox } from '../helpers/cli.js';
+import { makeSandbox } from '../helpers/cli.js';
+import { kryptInProcess } from '../helpers/in-process.js';
 import { killServerProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 // Who may read the SQLite store and the master key: `krypt server init` + `krypt server start` as
@@ -32,7 +33,7 @@ describe('krypt server: file permissions of the SQLite store and the master key'
 
   it('creates krypt.db, krypt.db-wal and krypt.db-shm 0600, and says nothing about them or a 0600 key file', async () => {
     const { box, dataDir, keyFile } = setUp();
-    const init = await krypt(['server', 'init', '--data-dir', dataDir, '--master-key-out', keyFile], { cwd: box.cwd, env: box.env });
+    const init = await kryptInProcess(['server', 'init', '--data-dir', dataDir, '--master-key-out', keyFile], { cwd: box.cwd, env: box.env });
     expect(init.code).toBe(0);
     expect(modeOf(join(dataDir, 'krypt.db'))).toBe(0o600);
     const token = /^api-key: (krypt_\S+)$/m.exec(init.stdout)![1]!;
@@ -47,7 +48,7 @@ describe('krypt server: file permissions of the SQLite store and the master key'
 
   it('tightens a looser database file and its -wal/-shm to 0600 and says so; warns about a group/world-readable key file', async () => {
     const { box, dataDir, keyFile } = setUp();
-    const init = await krypt(['server', 'init', '--data-dir', dataDir, '--master-key-out', keyFile], { cwd: box.cwd, env: box.env });
+    const init = await kryptInProcess(['server', 'init', '--data-dir', dataDir, '--master-key-out', keyFile], { cwd: box.cwd, env: box.env });
     expect(init.code).toBe(0);
     const token = /^api-key: (krypt_\S+)$/m.exec(init.stdout)![1]!;
     const first = await startServerProcess(['--data-dir', dataDir, '--master-key-file', keyFile, '--port', '0'], box.env);
@@ -69,7 +70,7 @@ describe('krypt server: file permissions of the SQLite store and the master key'
     expect(stderr).toMatch(new RegExp(`^Warning: the master key file ${keyFile.replace(/[.]/g, '\\.')} is readable by group or others \\(mode 0644\\).*chmod 600 ${keyFile.replace(/[.]/g, '\\.')}`, 'm'));
     expect(modeOf(keyFile)).toBe(0o644);
 
-    const get = await krypt(['get', '-p', 'perm', 'K', '--api-url', server.url], { cwd: box.cwd, env: { ...box.env, KRYPT_TOKEN: token } });
+    const get = await kryptInProcess(['get', '-p', 'perm', 'K', '--api-url', server.url], { cwd: box.cwd, env: { ...box.env, KRYPT_TOKEN: token } });
     expect(get).toMatchObject({ code: 0, stdout: 'kept-through-the-wal\n' });
     expect(await server.stop()).toBe(0);
   });

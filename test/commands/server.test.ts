@@ -2,13 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, krypt, makeSandbox, sh } from '../helpers/cli.js';
+import { BIN, makeSandbox, sh } from '../helpers/cli.js';
+import { kryptInProcess } from '../helpers/in-process.js';
 import { createTestPgDatabase } from '../helpers/pg.js';
 import { killServerProcesses, startServerProcess } from '../helpers/server-process.js';
 import { until } from '../helpers/until.js';
 
-// `krypt server init` and `krypt server start` through the real binary: where the master key may
-// and may not go.
+// `krypt server init` and `krypt server start`: where the master key may and may not go. Servers
+// that listen are real processes (their argv, environment and signals are under test); commands
+// that finish run in process through the same pipeline (test/helpers/in-process.ts).
 
 afterEach(killServerProcesses);
 
@@ -22,7 +24,7 @@ describe('krypt server init / start (SQLite data dir)', () => {
     const box = makeSandbox();
     const dataDir = join(box.home, 'data');
     const keyFile = join(box.home, 'master.key');
-    const init = await krypt(['server', 'init', '--data-dir', dataDir, '--master-key-out', keyFile, '--email', 'ops@example.com'], { cwd: box.cwd, env: box.env });
+    const init = await kryptInProcess(['server', 'init', '--data-dir', dataDir, '--master-key-out', keyFile, '--email', 'ops@example.com'], { cwd: box.cwd, env: box.env });
     expect(init.stderr).toContain('Initialised');
     expect(init.code).toBe(0);
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
@@ -31,15 +33,15 @@ describe('krypt server init / start (SQLite data dir)', () => {
     expect(init.stdout).not.toContain(keyHex);
     const token = /^api-key: (krypt_\S+)$/m.exec(init.stdout)![1]!;
 
-    const again = await krypt(['server', 'init', '--data-dir', dataDir], { cwd: box.cwd, env: box.env });
+    const again = await kryptInProcess(['server', 'init', '--data-dir', dataDir], { cwd: box.cwd, env: box.env });
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already initialised/);
 
     const server = await startServerProcess(['--data-dir', dataDir, '--master-key-file', keyFile, '--port', '0'], box.env);
-    const login = await krypt(['login', '--api-url', server.url, '--token-stdin'], { cwd: box.cwd, env: box.env, input: token });
+    const login = await kryptInProcess(['login', '--api-url', server.url, '--token-stdin'], { cwd: box.cwd, env: box.env, input: token });
     expect(login.code).toBe(0);
-    expect((await krypt(['projects', 'create', 'svc'], { cwd: box.cwd, env: box.env })).code).toBe(0);
-    expect((await krypt(['set', '-p', 'svc', 'DB_PASSWORD=hunter2-value'], { cwd: box.cwd, env: box.env })).code).toBe(0);
+    expect((await kryptInProcess(['projects', 'create', 'svc'], { cwd: box.cwd, env: box.env })).code).toBe(0);
+    expect((await kryptInProcess(['set', '-p', 'svc', 'DB_PASSWORD=hunter2-value'], { cwd: box.cwd, env: box.env })).code).toBe(0);
 
     const environ = readFileSync(`/proc/${server.child.pid}/environ`, 'latin1');
     const cmdline = readFileSync(`/proc/${server.child.pid}/cmdline`, 'latin1');
@@ -61,21 +63,21 @@ describe('krypt server init / start (SQLite data dir)', () => {
 
     const wrongFile = join(box.home, 'wrong.key');
     writeFileSync(wrongFile, randomBytes(32).toString('hex'));
-    const wrong = await krypt(['server', 'start', '--data-dir', dataDir, '--master-key-file', wrongFile, '--port', '0'], { cwd: box.cwd, env: box.env });
+    const wrong = await kryptInProcess(['server', 'start', '--data-dir', dataDir, '--master-key-file', wrongFile, '--port', '0'], { cwd: box.cwd, env: box.env });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/^Error: the master key does not match this instance/m);
 
-    const fromEnv = await krypt(['server', 'start', '--data-dir', dataDir, '--port', '0'], { cwd: box.cwd, env: { ...box.env, KRYPT_MASTER_KEY: keyHex } });
+    const fromEnv = await kryptInProcess(['server', 'start', '--data-dir', dataDir, '--port', '0'], { cwd: box.cwd, env: { ...box.env, KRYPT_MASTER_KEY: keyHex } });
     expect(fromEnv.code).toBe(1);
     expect(fromEnv.stderr).toMatch(/KRYPT_MASTER_KEY/);
     expect(fromEnv.stderr).not.toContain(keyHex);
 
-    const garbage = await krypt(['server', 'start', '--data-dir', dataDir, '--port', '0'], { cwd: box.cwd, env: box.env, input: 'not-a-key\n' });
+    const garbage = await kryptInProcess(['server', 'start', '--data-dir', dataDir, '--port', '0'], { cwd: box.cwd, env: box.env, input: 'not-a-key\n' });
     expect(garbage.code).toBe(1);
     expect(garbage.stderr).toMatch(/^Error: /);
 
     const viaStdin = await startServerProcess(['--data-dir', dataDir, '--port', '0'], box.env, { input: keyHex + '\n' });
-    const get = await krypt(['get', '-p', 'svc', 'DB_PASSWORD', '--api-url', viaStdin.url], { cwd: box.cwd, env: box.env });
+    const get = await kryptInProcess(['get', '-p', 'svc', 'DB_PASSWORD', '--api-url', viaStdin.url], { cwd: box.cwd, env: box.env });
     expect(get.stdout).toBe('hunter2-value\n');
     viaStdin.child.kill('SIGINT');
     expect(await viaStdin.exited).toBe(0);
@@ -83,10 +85,10 @@ describe('krypt server init / start (SQLite data dir)', () => {
 
   it('refuses a non-loopback address without TLS', async () => {
     const box = makeSandbox();
-    const res = await krypt(['server', 'start', '--dev', '--host', '0.0.0.0', '--port', '0'], { cwd: box.cwd, env: box.env });
+    const res = await kryptInProcess(['server', 'start', '--dev', '--host', '0.0.0.0', '--port', '0'], { cwd: box.cwd, env: box.env });
     const dataDir = join(box.home, 'data');
-    await krypt(['server', 'init', '--data-dir', dataDir, '--master-key-out', join(box.home, 'k')], { cwd: box.cwd, env: box.env });
-    const open = await krypt(['server', 'start', '--data-dir', dataDir, '--master-key-file', join(box.home, 'k'), '--host', '0.0.0.0', '--port', '0'], { cwd: box.cwd, env: box.env });
+    await kryptInProcess(['server', 'init', '--data-dir', dataDir, '--master-key-out', join(box.home, 'k')], { cwd: box.cwd, env: box.env });
+    const open = await kryptInProcess(['server', 'start', '--data-dir', dataDir, '--master-key-file', join(box.home, 'k'), '--host', '0.0.0.0', '--port', '0'], { cwd: box.cwd, env: box.env });
     expect(open.code).toBe(1);
     expect(open.stderr).toMatch(/refusing to listen on 0\.0\.0\.0 without TLS/);
     expect(res.code).toBe(1);
@@ -103,7 +105,7 @@ describe('krypt server init / start (SQLite data dir)', () => {
     expect(lines[1]).toMatch(/^export KRYPT_TOKEN=krypt_[A-Za-z0-9_-]{43}$/);
     expect(lines[2]).toBe('');
     const token = lines[1]!.split('=')[1]!;
-    const who = await krypt(['whoami', '--json'], { cwd: box.cwd, env: { ...box.env, KRYPT_API_URL: dev.url, KRYPT_TOKEN: token } });
+    const who = await kryptInProcess(['whoami', '--json'], { cwd: box.cwd, env: { ...box.env, KRYPT_API_URL: dev.url, KRYPT_TOKEN: token } });
     expect(JSON.parse(who.stdout).user.email).toBe('dev@krypt.local');
     dev.child.kill('SIGTERM');
     expect(await dev.exited).toBe(0);
@@ -118,7 +120,7 @@ describe('krypt server init --master-key-out', () => {
     const dataDir = join(box.home, 'data');
     const missing = join(box.home, 'missing', 'master.key');
     for (const json of [false, true]) {
-      const res = await krypt(['server', 'init', '--data-dir', dataDir, '--master-key-out', missing, ...(json ? ['--json'] : [])], { cwd: box.cwd, env: box.env });
+      const res = await kryptInProcess(['server', 'init', '--data-dir', dataDir, '--master-key-out', missing, ...(json ? ['--json'] : [])], { cwd: box.cwd, env: box.env });
       expect(res.code).toBe(1);
       expect(res.stdout).toBe('');
       const message = `cannot create the master key file ${missing}: its directory does not exist`;
@@ -130,14 +132,14 @@ describe('krypt server init --master-key-out', () => {
     // An existing file is never overwritten, and refused before the instance exists too.
     const taken = join(box.home, 'taken.key');
     writeFileSync(taken, 'keep me\n');
-    const exists = await krypt(['server', 'init', '--data-dir', dataDir, '--master-key-out', taken], { cwd: box.cwd, env: box.env });
+    const exists = await kryptInProcess(['server', 'init', '--data-dir', dataDir, '--master-key-out', taken], { cwd: box.cwd, env: box.env });
     expect(exists.code).toBe(1);
     expect(exists.stderr).toMatch(/^Error: cannot create the master key file .*taken\.key: it already exists/m);
     expect(readFileSync(taken, 'utf8')).toBe('keep me\n');
 
     // No instance was created: a second init on the same data directory works.
     const keyFile = join(box.home, 'master.key');
-    const ok = await krypt(['server', 'init', '--data-dir', dataDir, '--master-key-out', keyFile, '--json'], { cwd: box.cwd, env: box.env });
+    const ok = await kryptInProcess(['server', 'init', '--data-dir', dataDir, '--master-key-out', keyFile, '--json'], { cwd: box.cwd, env: box.env });
     expect(ok.code).toBe(0);
     const result = JSON.parse(ok.stdout);
     expect(result).toMatchObject({ masterKeyFile: keyFile, token: expect.stringMatching(/^krypt_/) });
@@ -146,7 +148,7 @@ describe('krypt server init --master-key-out', () => {
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     // A failed init removes the file it created for the key.
     const other = join(box.home, 'other.key');
-    const again = await krypt(['server', 'init', '--data-dir', dataDir, '--master-key-out', other], { cwd: box.cwd, env: box.env });
+    const again = await kryptInProcess(['server', 'init', '--data-dir', dataDir, '--master-key-out', other], { cwd: box.cwd, env: box.env });
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already initialised/);
     expect(existsSync(other)).toBe(false);

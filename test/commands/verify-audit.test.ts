@@ -3,12 +3,13 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { krypt, makeSandbox } from '../helpers/cli.js';
+import { makeSandbox } from '../helpers/cli.js';
+import { kryptInProcess } from '../helpers/in-process.js';
 import { killServerProcesses, startServerProcess } from '../helpers/server-process.js';
 import { createTestPgDatabase } from '../helpers/pg.js';
 
 // `krypt server verify-audit` on a real data directory written by a real server process, then
-// tampered with directly in SQLite.
+// tampered with directly in SQLite. The other commands run in process (test/helpers/in-process.ts).
 
 afterEach(killServerProcesses);
 
@@ -18,12 +19,12 @@ describe('krypt server verify-audit', () => {
     const box = makeSandbox();
     const dataDir = join(box.home, 'data');
     const keyFile = join(box.home, 'master.key');
-    const run = (args: string[]) => krypt(args, { cwd: box.cwd, env: box.env });
+    const run = (args: string[]) => kryptInProcess(args, { cwd: box.cwd, env: box.env });
     const init = await run(['server', 'init', '--data-dir', dataDir, '--master-key-out', keyFile]);
     expect(init.code).toBe(0);
     const token = /^api-key: (krypt_\S+)$/m.exec(init.stdout)![1]!;
     const server = await startServerProcess(['--data-dir', dataDir, '--master-key-file', keyFile, '--port', '0'], box.env);
-    expect((await krypt(['login', '--api-url', server.url, '--token-stdin'], { cwd: box.cwd, env: box.env, input: token })).code).toBe(0);
+    expect((await kryptInProcess(['login', '--api-url', server.url, '--token-stdin'], { cwd: box.cwd, env: box.env, input: token })).code).toBe(0);
     expect((await run(['projects', 'create', 'chain'])).code).toBe(0);
     expect((await run(['set', '-p', 'chain', 'A=1', 'B=2'])).code).toBe(0);
     expect((await run(['set', '-p', 'chain', '-e', 'prod', 'A=3'])).code).toBe(0);
@@ -41,9 +42,9 @@ describe('krypt server verify-audit', () => {
     expect(count).toBeGreaterThanOrEqual(4);
     expect(JSON.parse((await verify(['--json'])).stdout)).toEqual({ ok: true, entries: count, problems: [], keyed: true });
     // the key comes on stdin too; a wrong key is refused before anything is judged
-    const viaStdin = await krypt(['server', 'verify-audit', '--data-dir', dataDir], { cwd: box.cwd, env: box.env, input: readFileSync(keyFile, 'utf8') });
+    const viaStdin = await kryptInProcess(['server', 'verify-audit', '--data-dir', dataDir], { cwd: box.cwd, env: box.env, input: readFileSync(keyFile, 'utf8') });
     expect(viaStdin.code).toBe(0);
-    const wrong = await krypt(['server', 'verify-audit', '--data-dir', dataDir], { cwd: box.cwd, env: box.env, input: 'ab'.repeat(32) });
+    const wrong = await kryptInProcess(['server', 'verify-audit', '--data-dir', dataDir], { cwd: box.cwd, env: box.env, input: 'ab'.repeat(32) });
     expect(wrong.stderr).toMatch(/^Error: the master key does not match this instance/);
     expect(wrong.code).toBe(1);
 
@@ -97,17 +98,17 @@ describe('krypt server verify-audit', () => {
     const box = makeSandbox();
     const pg = await createTestPgDatabase();
     try {
-      expect((await krypt(['server', 'init', '--database-url', pg.url, '--master-key-out', join(box.home, 'k')], { cwd: box.cwd, env: box.env })).code).toBe(0);
-      const res = await krypt(['server', 'verify-audit', '--database-url', pg.url, '--master-key-file', join(box.home, 'k')], { cwd: box.cwd, env: box.env });
+      expect((await kryptInProcess(['server', 'init', '--database-url', pg.url, '--master-key-out', join(box.home, 'k')], { cwd: box.cwd, env: box.env })).code).toBe(0);
+      const res = await kryptInProcess(['server', 'verify-audit', '--database-url', pg.url, '--master-key-file', join(box.home, 'k')], { cwd: box.cwd, env: box.env });
       expect(res.stderr).toMatch(/^Audit chain intact: \d+ entries\n$/);
       expect(res.code).toBe(0);
     } finally {
       await pg.drop();
     }
-    const none = await krypt(['server', 'verify-audit'], { cwd: box.cwd, env: box.env });
+    const none = await kryptInProcess(['server', 'verify-audit'], { cwd: box.cwd, env: box.env });
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/Hint: pass --data-dir/);
-    const missing = await krypt(['server', 'verify-audit', '--data-dir', join(box.home, 'nope')], { cwd: box.cwd, env: box.env });
+    const missing = await kryptInProcess(['server', 'verify-audit', '--data-dir', join(box.home, 'nope')], { cwd: box.cwd, env: box.env });
     expect(missing.code).toBe(1);
   });
 });
