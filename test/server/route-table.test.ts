@@ -9,7 +9,7 @@ import { buildApp } from '../../src/server/app.js';
 import { deriveKeys } from '../../src/server/crypto/value-crypto.js';
 import { guardRouteTable } from '../../src/server/routes/register-routes.js';
 import { bootstrapUser } from '../../src/server/services/instance-service.js';
-import { openTestDatabase } from '../helpers/server.js';
+import { openTestDatabase, startTestServer } from '../helpers/server.js';
 
 // The server's routes are the contract's route table: every entry is registered with its method,
 // URL and bearer check, nothing else answers under /v1, and the OpenAPI document lists each entry.
@@ -123,5 +123,25 @@ describe('the route table guard', () => {
     app.get('/healthz', { config: { routeId: 'health' } }, async () => ({ status: 'ok' }));
     app.get('/elsewhere', async () => 'not the API');
     await expect(app.ready()).rejects.toThrow(/not registered: openApiDocument, me, listApiKeys/);
+  });
+});
+
+describe('handlers that send their own reply', () => {
+  it('answer once: no "Reply was already sent" warning for ETag/304, own-status writes and rollbacks', async () => {
+    const srv = await startTestServer();
+    try {
+      const env = '/v1/projects/once/environments/development';
+      expect((await srv.call('POST', '/v1/projects', { body: { slug: 'once' } })).status).toBe(201);
+      expect((await srv.call('PATCH', `${env}/secrets`, { body: { set: { A: '1' } } })).status).toBe(200);
+      const read = await srv.call('GET', `${env}/secrets`);
+      expect(read.status).toBe(200);
+      expect((await srv.call('GET', `${env}/secrets`, { headers: { 'if-none-match': read.headers.get('etag')! } })).status).toBe(304);
+      expect((await srv.call('GET', `${env}/keys`)).status).toBe(200);
+      expect((await srv.call('POST', `${env}/secrets/A/rollback`, { body: { version: 1 } })).status).toBe(200);
+      expect(srv.logs()).not.toMatch(/already sent/);
+      expect(srv.logs()).not.toMatch(/"level":[4-9]0/);
+    } finally {
+      await srv.close();
+    }
   });
 });

@@ -53,7 +53,9 @@ function registerRoute(app: FastifyInstance, id: RouteId, handler: RouteHandler<
     ...(entry.auth === 'bearer' ? { onRequest: hooks.authenticate } : {}),
     handler: async (req, reply) => {
       const result = await handler(req as RouteRequest<RouteId>, reply);
-      if (result === reply) return reply;
+      // A Fastify reply is a thenable: an async handler returning it resolves with undefined once
+      // the response has ended, so `sent` (not identity) tells that the handler answered itself.
+      if (result === reply || reply.sent) return reply;
       return reply.code(status).send(BODYLESS_STATUSES.includes(status) ? undefined : result);
     },
   });
