@@ -53,11 +53,23 @@ describe.each(['sqlite', 'postgres'] as const)('audit log on %s', (dialect) => {
   });
 
   describe('chain', () => {
+    // Every test here may tamper with entries 2 to 7 (and puts them back): they exist from the start.
+    beforeAll(async () => {
+      await appendAuditEvents(srv.db, dialect, srv.auditKey, Array.from({ length: 8 }, (_, i) => ({ action: 'secrets.write' as const, keys: [`FIXTURE_${i}`] })));
+    });
+
     it('starts empty and valid', async () => {
-      expect(await verifyAuditChain(srv.db, srv.auditKey)).toEqual({ ok: true, entries: 0, problems: [], keyed: true });
+      // An instance of its own: the shared server's chain holds what the other tests appended.
+      const fresh = await startTestServer({ dialect });
+      try {
+        expect(await verifyAuditChain(fresh.db, fresh.auditKey)).toEqual({ ok: true, entries: 0, problems: [], keyed: true });
+      } finally {
+        await fresh.close();
+      }
     });
 
     it('appends linked entries: ids 1..n, genesis first, each hash over its predecessor', async () => {
+      const before = (await rows()).length;
       await appendAuditEvents(
         srv.db,
         dialect,
@@ -65,15 +77,15 @@ describe.each(['sqlite', 'postgres'] as const)('audit log on %s', (dialect) => {
         Array.from({ length: 8 }, (_, i) => ({ action: 'secret.read' as const, keys: [`KEY_${i}`], details: { n: i } })),
       );
       const all = await rows();
-      expect(all.map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(all.map((r) => r.id)).toEqual(Array.from({ length: before + 8 }, (_, i) => i + 1));
       expect(all[0]?.prev_hash).toBe(GENESIS_HASH);
       for (let i = 1; i < all.length; i++) expect(all[i]?.prev_hash).toBe(all[i - 1]?.hash);
       for (const r of all) {
         expect(r.hash).toMatch(/^[0-9a-f]{64}$/);
         expect(keyedHasher(srv.auditKey)(r)).toBe(r.hash);
       }
-      expect(JSON.parse(all[2]?.keys ?? '')).toEqual(['KEY_2']);
-      expect(await verifyAuditChain(srv.db, srv.auditKey)).toEqual({ ok: true, entries: 8, problems: [], keyed: true });
+      expect(JSON.parse(all[before + 2]?.keys ?? '')).toEqual(['KEY_2']);
+      expect(await verifyAuditChain(srv.db, srv.auditKey)).toEqual({ ok: true, entries: before + 8, problems: [], keyed: true });
     });
 
     it('records with the root handle (its own transaction) and rolls back with the caller', async () => {
@@ -98,7 +110,7 @@ describe.each(['sqlite', 'postgres'] as const)('audit log on %s', (dialect) => {
       expect(result.problems).toEqual([{ id: 3, kind: 'edited', message: expect.stringContaining('entry 3') }]);
       await restore(original);
 
-      await srv.db.updateTable('audit_log').set({ action: 'secrets.write' }).where('id', '=', 3).execute();
+      await srv.db.updateTable('audit_log').set({ action: original.action === 'secrets.write' ? 'secret.read' : 'secrets.write' }).where('id', '=', 3).execute();
       expect((await verifyAuditChain(srv.db, srv.auditKey)).problems).toEqual([expect.objectContaining({ id: 3, kind: 'edited' })]);
       await restore(original);
     });
@@ -273,13 +285,15 @@ describe.each(['sqlite', 'postgres'] as const)('audit log on %s', (dialect) => {
     it('filters by environment, actor (case-insensitive), since (any offset) and limit', async () => {
       const actions = async (q: string) =>
         ((await call(`/v1/projects/${slug}/audit?${q}`)).json.entries as Array<{ action: string }>).map((e) => e.action);
-      expect(await actions('environment=staging')).toEqual(['secrets.read']);
-      expect(await actions('actor=ALICE@example.com')).toEqual(['secret.read', 'secrets.read']);
+      // Other tests of this block record entries at the real time; the fixture's are all in 2030.
+      const fixture = 'since=2030-01-01T00:00:00Z';
+      expect(await actions(`environment=staging&${fixture}`)).toEqual(['secrets.read']);
+      expect(await actions(`actor=ALICE@example.com&${fixture}`)).toEqual(['secret.read', 'secrets.read']);
       expect(await actions('since=2030-01-03T00:00:00Z')).toEqual(['member.join', 'secret.read', 'member.invite']);
       // 01:00+02:00 on the 4th is 23:00Z on the 3rd: after the invite.
       expect(await actions('since=2030-01-04T01:00:00%2B02:00')).toEqual(['member.join', 'secret.read']);
-      expect(await actions('limit=2')).toEqual(['member.join', 'secret.read']);
-      expect(await actions('actor=owner@example.com&environment=development&limit=1')).toEqual(['secrets.write']);
+      expect(await actions(`limit=2&${fixture}`)).toEqual(['member.join', 'secret.read']);
+      expect(await actions(`actor=owner@example.com&environment=development&limit=1&${fixture}`)).toEqual(['secrets.write']);
     });
 
     it('refuses a malformed query with 400', async () => {

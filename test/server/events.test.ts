@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { initInstance, openDatabase, parseMasterKey, startServer } from '../../src/server/entry/index.js';
 import { watchRevisions } from '../../src/lib/watch/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -35,7 +35,8 @@ describe.each(['sqlite', 'postgres'] as const)('change stream on %s', (dialect) 
     return r.json.token as string;
   }
 
-  beforeAll(async () => {
+  // A server of its own for every test: each one's revisions start at 0.
+  beforeEach(async () => {
     srv = await startTestServer({ dialect });
     expect((await call('POST', '/v1/projects', undefined, { slug: SLUG })).status).toBe(201);
     t.admin = await join('admin@example.com', 'admin');
@@ -45,8 +46,8 @@ describe.each(['sqlite', 'postgres'] as const)('change stream on %s', (dialect) 
     expect(key.status).toBe(201);
     t.service = key.json.token;
   });
-  afterAll(async () => {
-    for (const s of streams) s.close();
+  afterEach(async () => {
+    for (const s of streams.splice(0)) s.close();
     await srv?.close();
   });
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { STATUS_OF } from '../../src/contract/index.js';
 import { ROUTE_SCHEMAS } from '../../src/contract/route-schemas.js';
 import { ROUTE_IDS, ROUTES, routePath, type RouteId } from '../../src/contract/routes.js';
@@ -35,8 +35,14 @@ describe('the route table and the server', () => {
   });
   afterAll(() => close?.());
 
-  it('refuses a /v1 route outside the table, or one that disagrees with its entry', () => {
-    // buildApp has returned but the server has not started: routes may still be added.
+  it('refuses a /v1 route outside the table, or one that disagrees with its entry', async () => {
+    // An app of its own, built but not started: routes may still be added to it.
+    const { kdb } = await openTestDatabase('sqlite');
+    const app = await buildApp({ db: kdb.db, dialect: 'sqlite', keys: deriveKeys(randomBytes(32)), logDestination: quiet() });
+    onTestFinished(async () => {
+      await app.close();
+      await kdb.destroy();
+    });
     const handler = async () => ({});
     expect(() => app.get('/v1/stray', handler)).toThrow(/GET \/v1\/stray is not in the contract's route table/);
     expect(() => app.post('/healthz', handler)).toThrow(/not in the contract's route table/);

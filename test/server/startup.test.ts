@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   assertHostAllowed,
   assertNoMasterKeyInEnv,
@@ -66,11 +66,12 @@ describe('master key input', () => {
 });
 
 describe.each(['sqlite', 'postgres'] as const)('instance lifecycle on %s', (dialect) => {
+  // A fresh, empty store for each test (dropped after it).
   let database: DatabaseOptions;
   let dir: string | undefined;
   let pgDb: TestPgDatabase | undefined;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     if (dialect === 'postgres') {
       pgDb = await createTestPgDatabase();
       database = { databaseUrl: pgDb.url };
@@ -79,9 +80,11 @@ describe.each(['sqlite', 'postgres'] as const)('instance lifecycle on %s', (dial
       database = { dataDir: dir };
     }
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await pgDb?.drop();
+    pgDb = undefined;
     if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
   });
 
   it('refuses to start an instance that was never initialised', async () => {

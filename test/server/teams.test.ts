@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestServer, type ApiResponse, type TestServer } from '../helpers/server.js';
 
 // Teams and governance over real HTTP on SQLite and PostgreSQL: invites, owner protection,
@@ -43,14 +43,16 @@ describe.each(['sqlite', 'postgres'] as const)('teams on %s', (dialect) => {
     return parts.join('\n');
   }
 
-  beforeAll(async () => {
+  // A server of its own for every test: each arranges what it needs, so any one runs alone.
+  beforeEach(async () => {
+    written.length = 0;
     srv = await startTestServer({ dialect });
     expect((await call('POST', '/v1/projects', undefined, { slug: SLUG })).status).toBe(201);
     t.admin = await join('admin@example.com', 'admin');
     t.member = await join('member@example.com', 'member');
     t.viewer = await join('viewer@example.com', 'viewer');
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await srv?.close();
   });
 
@@ -104,6 +106,7 @@ describe.each(['sqlite', 'postgres'] as const)('teams on %s', (dialect) => {
   });
 
   it('protects the owner; admins manage others; members manage nobody', async () => {
+    await join('existing@example.com', 'viewer');
     const owner = encodeURIComponent('admin@krypt.local');
     expectError(await call('DELETE', `${p}/members/${owner}`, t.admin), 403, /transfer ownership first/);
     expectError(await call('PATCH', `${p}/members/${owner}`, t.admin, { role: 'viewer' }), 403, /transfer ownership first/);
@@ -201,6 +204,7 @@ describe.each(['sqlite', 'postgres'] as const)('teams on %s', (dialect) => {
   });
 
   it('rejects with a reason and lets only the requester cancel', async () => {
+    expect((await write('production', { set: { ADDED: 'added-before' } })).status).toBe(200);
     const r1 = (await write('production', { set: { REJECT_ME: 'reject-value' } }, t.member)).json.changeRequest;
     expectError(await call('POST', `${p}/change-requests/${r1.id}/reject`, t.admin, { reason: '' }), 400);
     const rejected = await call('POST', `${p}/change-requests/${r1.id}/reject`, t.admin, { reason: 'use the vault entry instead' });
@@ -308,6 +312,32 @@ describe.each(['sqlite', 'postgres'] as const)('teams on %s', (dialect) => {
   });
 
   it('records every step in the audit log with key names, client details and never a value', async () => {
+    // One of each step, then the log.
+    expect((await write('production', { set: { EXISTING: 'audit-old-value' } })).status).toBe(200);
+    const cr = (await write('production', { set: { EXISTING: 'audit-new-value', ADDED: 'audit-added-value' } }, t.member)).json.changeRequest;
+    expect((await call('GET', `${p}/change-requests/${cr.id}?reveal=true`, t.member)).status).toBe(200);
+    expect((await call('POST', `${p}/change-requests/${cr.id}/approve`, t.admin, {})).status).toBe(200);
+    const rejected = (await write('production', { set: { NOPE: 'audit-rejected-value' } }, t.member)).json.changeRequest;
+    expect((await call('POST', `${p}/change-requests/${rejected.id}/reject`, t.admin, { reason: 'no' })).status).toBe(200);
+    const cancelled = (await write('production', { set: { LATER: 'audit-cancelled-value' } }, t.member)).json.changeRequest;
+    expect((await call('POST', `${p}/change-requests/${cancelled.id}/cancel`, t.member)).status).toBe(200);
+    expect((await write('staging', { set: { HIST: 'audit-hist-one' } })).status).toBe(200);
+    expect((await write('staging', { set: { HIST: 'audit-hist-two' } })).status).toBe(200);
+    expect((await call('GET', `${envPath('staging')}/secrets/HIST/history?reveal=true`)).status).toBe(200);
+    expect((await call('POST', `${envPath('staging')}/secrets/HIST/rollback`, undefined, { version: 1 })).status).toBe(200);
+    expect((await call('GET', `${envPath('staging')}/secrets/HIST`)).status).toBe(200);
+    const key = await call('POST', '/v1/keys', t.member, { name: 'ci', service: { project: SLUG, environment: 'development' } });
+    expect((await call('DELETE', `/v1/keys/${key.json.key.id}`, t.member)).status).toBe(204);
+    const gone = await join('gone@example.com', 'viewer');
+    expect(gone).toMatch(/^krypt_/);
+    expect((await call('PATCH', `${p}/members/gone%40example.com`, t.admin, { role: 'member' })).status).toBe(200);
+    expect((await call('DELETE', `${p}/members/gone%40example.com`, t.admin)).status).toBe(204);
+    expect((await call('POST', '/v1/projects', undefined, { slug: 'handed-over' })).status).toBe(201);
+    const heirCode = (await call('POST', '/v1/projects/handed-over/invites', undefined, { email: 'heir@example.com', role: 'admin' })).json.code;
+    const heir = (await call('POST', '/v1/invites/redeem', null, { code: heirCode })).json.token as string;
+    expect((await call('POST', '/v1/projects/handed-over/transfer-ownership', undefined, { email: 'heir@example.com' })).status).toBe(200);
+    expect((await call('DELETE', '/v1/projects/handed-over', heir)).status).toBe(204);
+
     const headers = { 'x-krypt-command': 'pull', 'user-agent': 'krypt-cli/test' };
     expect((await srv.call('GET', `${envPath('staging')}/secrets`, { token: t.member, headers })).status).toBe(200);
     const rows = await srv.db.selectFrom('audit_log').selectAll().orderBy('id').execute();
@@ -329,5 +359,6 @@ describe.each(['sqlite', 'postgres'] as const)('teams on %s', (dialect) => {
     expect(JSON.parse(write1?.keys ?? '[]')).toEqual(['EXISTING']);
     const dump = JSON.stringify(rows);
     for (const v of written.filter((v) => v.length >= 3)) expect(dump).not.toContain(v);
+    expect(written.length).toBeGreaterThan(5);
   });
 });
