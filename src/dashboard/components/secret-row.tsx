@@ -14,7 +14,7 @@ export interface SecretRowProps {
   meta: SecretMeta;
   canWrite: boolean;
   /** Sets or deletes this key; resolves once the page has shown the outcome. */
-  onWrite: (change: { set?: Record<string, string>; delete?: string[] }) => Promise<void>;
+  onWrite: (change: { set?: Record<string, string>; delete?: string[] }) => Promise<boolean>;
 }
 
 type Mode = 'view' | 'edit' | 'confirm-delete';
@@ -84,9 +84,10 @@ export function SecretRow({ api, slug, env, meta, canWrite, onWrite }: SecretRow
         {error ? <ErrorNotice error={error} /> : null}
         {mode === 'edit' ? (
           <EditValue keyName={meta.key} onCancel={() => setMode('view')} onSave={async (v) => {
-            await onWrite({ set: { [meta.key]: v } });
+            if (!(await onWrite({ set: { [meta.key]: v } }))) return false;
             hide();
             setMode('view');
+            return true;
           }} />
         ) : null}
         {mode === 'confirm-delete' ? (
@@ -122,7 +123,7 @@ export function SecretRow({ api, slug, env, meta, canWrite, onWrite }: SecretRow
   );
 }
 
-function EditValue({ keyName, onSave, onCancel }: { keyName: string; onSave: (value: string) => Promise<void>; onCancel: () => void }) {
+function EditValue({ keyName, onSave, onCancel }: { keyName: string; onSave: (value: string) => Promise<boolean>; onCancel: () => void }) {
   const [draft, setDraft] = useState('');
   const [busy, setBusy] = useState(false);
   const id = `edit-${keyName}`;
@@ -132,12 +133,9 @@ function EditValue({ keyName, onSave, onCancel }: { keyName: string; onSave: (va
       onSubmit={async (e) => {
         e.preventDefault();
         setBusy(true);
-        try {
-          await onSave(draft);
-        } finally {
-          setBusy(false);
-          setDraft('');
-        }
+        const saved = await onSave(draft);
+        setBusy(false);
+        if (saved) setDraft('');
       }}
     >
       <label for={id}>New value of {keyName}</label>

@@ -94,7 +94,8 @@ function SecretsTable({ api, slug, env, role }: { api: Api; slug: string; env: E
   }, [api, slug, env]);
   useEffect(() => void load(), [load]);
 
-  const write = async (change: Change): Promise<void> => {
+  /** Sends the change; the page shows the outcome. True when the server took it (applied or held). */
+  const write = async (change: Change): Promise<boolean> => {
     setNotice(null);
     const baseRevision = keys.state === 'ready' ? keys.keys.revision : undefined;
     try {
@@ -105,12 +106,17 @@ function SecretsTable({ api, slug, env, role }: { api: Api; slug: string; env: E
           text: `Change request #${outcome.changeRequest.id} was opened: nothing changed yet. An Owner or Admin approves or rejects it (krypt change-requests show ${outcome.changeRequest.id}).`,
         });
       } else {
-        const names = [...outcome.changed, ...outcome.deleted];
-        setNotice({ kind: 'ok', text: names.length ? `Saved ${names.join(', ')} (revision ${outcome.revision}).` : 'Nothing changed: the value was already that.' });
+        const parts = [
+          ...(outcome.changed.length ? [`Saved ${outcome.changed.join(', ')}`] : []),
+          ...(outcome.deleted.length ? [`Deleted ${outcome.deleted.join(', ')}`] : []),
+        ];
+        setNotice({ kind: 'ok', text: parts.length ? `${parts.join('; ')} (revision ${outcome.revision}).` : 'Nothing changed: the value was already that.' });
       }
       await load();
+      return true;
     } catch (error) {
       setNotice({ kind: 'error', error });
+      return false;
     }
   };
 
@@ -136,7 +142,7 @@ function SecretsTable({ api, slug, env, role }: { api: Api; slug: string; env: E
         <div class="table-scroll">
           <table class="table secrets">
             <caption>
-              {keys.keys.keys.length} keys in {env}, revision {keys.keys.revision}
+              {keys.keys.keys.length} {keys.keys.keys.length === 1 ? 'key' : 'keys'} in {env}, revision {keys.keys.revision}
             </caption>
             <thead>
               <tr>
@@ -159,7 +165,7 @@ function SecretsTable({ api, slug, env, role }: { api: Api; slug: string; env: E
   );
 }
 
-function AddSecretForm({ env, onAdd }: { env: Environment; onAdd: (change: Change) => Promise<void> }) {
+function AddSecretForm({ env, onAdd }: { env: Environment; onAdd: (change: Change) => Promise<boolean> }) {
   const [name, setName] = useState('');
   const [value, setValue] = useState('');
   const [busy, setBusy] = useState(false);
@@ -172,10 +178,13 @@ function AddSecretForm({ env, onAdd }: { env: Environment; onAdd: (change: Chang
         e.preventDefault();
         if (!valid || busy) return;
         setBusy(true);
-        await onAdd({ set: { [name]: value } });
+        const taken = await onAdd({ set: { [name]: value } });
         setBusy(false);
-        setName('');
-        setValue('');
+        // Kept on a refusal so it can be corrected; cleared once the server has it.
+        if (taken) {
+          setName('');
+          setValue('');
+        }
       }}
     >
       <h2 id="add-secret-title">Add a key to {env}</h2>
