@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -8,7 +9,8 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 // build` writes it). The session routes belong to the other half of issue 10 and are not in this
 // branch: where a page needs them, the browser's /v1/session and /v1/sessions answers are played
 // here, and a "session" is the bearer key the route handler adds to the page's /v1 requests; every
-// other answer comes from the real API. No CSP violation may appear on any page.
+// other answer comes from the real API. No CSP violation may appear on any page, nor a serious or
+// critical axe-core finding.
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -41,6 +43,12 @@ async function watch(page: Page): Promise<Watched> {
       ...messages.filter((m) => /Content Security Policy|Refused to/i.test(m)),
     ],
   };
+}
+
+/** axe-core's serious and critical violations on the page as it is now. */
+async function accessibilityProblems(page: Page): Promise<string[]> {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
 }
 
 async function shot(page: Page, name: string): Promise<void> {
@@ -109,6 +117,7 @@ describe('dashboard in chromium', () => {
       expect(await w.page.locator('pre.command').textContent()).toBe('krypt open');
       expect(await w.cspViolations()).toEqual([]);
       expect(w.messages.filter((m) => m.startsWith('pageerror'))).toEqual([]);
+      expect(await accessibilityProblems(w.page)).toEqual([]);
       await shot(w.page, name);
       await context.close();
     }
@@ -129,6 +138,7 @@ describe('dashboard in chromium', () => {
     expect(await w.page.textContent('main')).toContain('this sign-in link was already used or has expired');
     expect(await w.page.locator('pre.command').textContent()).toBe('krypt open');
     expect(await w.cspViolations()).toEqual([]);
+    expect(await accessibilityProblems(w.page)).toEqual([]);
     await shot(w.page, 'sign-in-expired');
     await context.close();
   });
@@ -157,6 +167,7 @@ describe('dashboard in chromium', () => {
     await page.goto(`${srv.url}/`);
     await page.getByRole('link', { name: 'shop' }).waitFor();
     expect(await page.locator('.account-email').textContent()).toBe('admin@krypt.local');
+    expect(await accessibilityProblems(page)).toEqual([]);
     await shot(page, 'projects-1280');
 
     // create a project from the form, land on it
@@ -177,6 +188,7 @@ describe('dashboard in chromium', () => {
     await page.getByRole('button', { name: 'Copy DATABASE_URL' }).click();
     await page.getByRole('button', { name: 'Copy DATABASE_URL' }).filter({ hasText: 'Copied' }).waitFor();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('postgres://dev-db/shop');
+    expect(await accessibilityProblems(page)).toEqual([]);
     await shot(page, 'project-revealed-1280');
     // nothing of it in the URL, the title, storage or the console
     const traces = await page.evaluate(() => JSON.stringify([location.href, document.title, { ...localStorage }, { ...sessionStorage }]));
@@ -208,6 +220,7 @@ describe('dashboard in chromium', () => {
     // edit it
     await page.getByRole('button', { name: 'Edit NEW_KEY' }).click();
     await page.getByLabel('New value of NEW_KEY').fill('edited value');
+    expect(await accessibilityProblems(page)).toEqual([]);
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText(/Saved NEW_KEY \(revision/).waitFor();
     expect((await srv.call('GET', '/v1/projects/shop/environments/development/secrets/NEW_KEY')).json.value).toBe('edited value');
@@ -226,6 +239,7 @@ describe('dashboard in chromium', () => {
     expect(w.messages.filter((m) => m.startsWith('pageerror'))).toEqual([]);
 
     await page.setViewportSize({ width: 360, height: 740 });
+    expect(await accessibilityProblems(page)).toEqual([]);
     await shot(page, 'project-360');
     await context.close();
   });
@@ -245,6 +259,7 @@ describe('dashboard in chromium', () => {
     const listed = await srv.call('GET', '/v1/projects/shop/change-requests');
     expect(listed.json.changeRequests.map((c: { id: number }) => String(c.id))).toContain(id);
     expect((await srv.call('GET', '/v1/projects/shop/environments/production/secrets/STRIPE_KEY')).json.value).toBe('sk_live_prod_value');
+    expect(await accessibilityProblems(w.page)).toEqual([]);
     await shot(w.page, 'change-request-1280');
     expect(await w.cspViolations()).toEqual([]);
     await context.close();
