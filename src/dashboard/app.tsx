@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { createApi, type CurrentSession } from './api.js';
 import { ErrorNotice } from './components/error-notice.js';
 import { Link } from './components/link.js';
@@ -23,6 +23,13 @@ export function App() {
       setSession({ state: 'error', error });
     }
   }, [api]);
+
+  // After a navigation (not the first load), keyboard and screen-reader users start at the new page.
+  const firstPath = useRef(location.pathname);
+  useEffect(() => {
+    if (location.pathname !== firstPath.current) document.getElementById('main')?.focus();
+    firstPath.current = '';
+  }, [location.pathname]);
 
   const onSignIn = location.match?.page === 'signIn';
   useEffect(() => {

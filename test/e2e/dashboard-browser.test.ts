@@ -232,6 +232,24 @@ describe('dashboard in chromium', () => {
     await page.getByRole('row', { name: /NEW_KEY/ }).waitFor({ state: 'detached' });
     expect((await srv.call('GET', '/v1/projects/shop/environments/development/secrets/NEW_KEY')).status).toBe(404);
 
+    // hidden when the browser tab goes to the background
+    await page.getByRole('button', { name: 'Reveal DATABASE_URL' }).click();
+    await page.getByText('postgres://dev-db/shop').waitFor();
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    await page.getByText('postgres://dev-db/shop').waitFor({ state: 'detached' });
+    await page.evaluate(() => Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true }));
+
+    // a link navigates in place and puts the keyboard at the start of the new page
+    await page.getByRole('link', { name: 'Projects' }).click();
+    await page.waitForURL(`${srv.url}/`);
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    await page.goto(`${srv.url}/projects/shop`);
+    await page.getByRole('row', { name: /DATABASE_URL/ }).waitFor();
+
     // every write carried the session's CSRF token
     expect(csrf.length).toBe(4);
     for (const line of csrf) expect(line).toMatch(new RegExp(`${CSRF}$`));

@@ -38,7 +38,17 @@ export function SecretRow({ api, slug, env, meta, canWrite, onWrite }: SecretRow
     setValue(null);
     setCopied(false);
   };
-  useEffect(() => hide, []);
+  // Hidden when the row leaves the screen, and when the browser tab is put in the background.
+  useEffect(() => {
+    const onVisibility = () => {
+      if (document.visibilityState === 'hidden') hide();
+    };
+    document.addEventListener('visibilitychange', onVisibility);
+    return () => {
+      document.removeEventListener('visibilitychange', onVisibility);
+      hide();
+    };
+  }, []);
 
   const reveal = async () => {
     setBusy(true);

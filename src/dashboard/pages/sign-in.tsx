@@ -22,6 +22,7 @@ export function SignInPage({ api, onSignedIn }: { api: Api; onSignedIn: () => Pr
   const [state, setState] = useState<State>(link.code ? { state: 'signing-in' } : { state: 'no-code' });
 
   useEffect(() => {
+    document.title = 'Sign in · Krypt';
     if (!link.code) return;
     let live = true;
     api.createSession(link.code).then(
@@ -57,6 +58,9 @@ export function SignInPage({ api, onSignedIn }: { api: Api; onSignedIn: () => Pr
 
 /** What a visitor without a session sees: how to sign in. */
 export function SignedOut() {
+  useEffect(() => {
+    document.title = 'Sign in · Krypt';
+  }, []);
   return (
     <section class="panel">
       <h1>Sign in to Krypt</h1>
