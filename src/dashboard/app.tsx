@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { createApi, type CurrentSession } from './api.js';
+import { ApiError, createApi, type CurrentSession } from './api.js';
 import { ErrorNotice } from './components/error-notice.js';
 import { Link } from './components/link.js';
 import { ProjectPage } from './pages/project.js';
@@ -37,12 +37,17 @@ export function App() {
     if (!onSignIn) void loadSession();
   }, [onSignIn, loadSession]);
 
+  // Signed out only once the server has ended the session; a failure says so and keeps the page.
+  const [signOutError, setSignOutError] = useState<unknown>(null);
   const signOut = async () => {
+    setSignOutError(null);
     try {
       await api.signOut();
-    } finally {
       setSession({ state: 'signed-out' });
       navigate('/');
+    } catch (error) {
+      // A 401 means the session had already ended: onUnauthorized shows the signed-out page.
+      if (!(error instanceof ApiError && error.status === 401)) setSignOutError(error);
     }
   };
 
@@ -68,6 +73,7 @@ export function App() {
         ) : null}
       </header>
       <main id="main" tabIndex={-1}>
+        {signOutError ? <ErrorNotice error={signOutError} title="Could not sign out" /> : null}
         {page}
       </main>
     </>

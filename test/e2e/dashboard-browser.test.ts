@@ -283,6 +283,28 @@ describe('dashboard in chromium', () => {
     await context.close();
   });
 
+  it('sign out ends the session on the server (DELETE /v1/sessions/current with the CSRF token); a failure says so', async () => {
+    const context = await signedInContext(srv.token, 'admin@krypt.local');
+    let answer = 500;
+    const seen: string[] = [];
+    await context.route(`${srv.url}/v1/sessions/current`, (route) => {
+      seen.push(`${route.request().method()} ${route.request().headers()['x-csrf-token']}`);
+      if (answer === 204) return route.fulfill({ status: 204 });
+      return route.fulfill({ status: 500, json: { error: { code: 'internal', message: 'internal server error', requestId: 'r-5' } } });
+    });
+    const w = await watch(await context.newPage());
+    await w.page.goto(`${srv.url}/`);
+    await w.page.getByRole('button', { name: 'Sign out' }).click();
+    await w.page.getByRole('alert').filter({ hasText: 'Could not sign out' }).waitFor();
+    expect(await w.page.locator('.account-email').textContent()).toBe('admin@krypt.local');
+    answer = 204;
+    await w.page.getByRole('button', { name: 'Sign out' }).click();
+    await w.page.getByRole('heading', { name: 'Sign in to Krypt' }).waitFor();
+    expect(await w.page.locator('.account-email').count()).toBe(0);
+    expect(seen).toEqual([`DELETE ${CSRF}`, `DELETE ${CSRF}`]);
+    await context.close();
+  });
+
   it('an API refusal is shown with its message', async () => {
     const context = await signedInContext(memberToken, 'mia@example.com');
     const w = await watch(await context.newPage());
