@@ -24,10 +24,27 @@ export default tseslint.config(
     layer(['**/lib/**', '**/cli/**', '**/commands/**', '**/server/**'], 'contract depends on nothing of ours'),
   ]),
   // The start-up path of `krypt run` / `get` loads these without zod (~80 ms): they import only each other.
-  restrict(['src/contract/constants.ts', 'src/contract/error-codes.ts', 'src/contract/routes.ts', 'src/contract/route-guards.ts'], [
+  restrict(['src/contract/constants.ts', 'src/contract/error-codes.ts', 'src/contract/routes.ts', 'src/contract/route-guards.ts', 'src/contract/dashboard-paths.ts'], [
     layer(['**/lib/**', '**/cli/**', '**/commands/**', '**/server/**'], 'contract depends on nothing of ours'),
     layer(['zod', 'zod/*', './*', '!./constants.js', '!./error-codes.js', '!./routes.js'], 'the zod-free contract imports only constants, error-codes and routes'),
   ]),
+  // The dashboard (browser) imports only the contract, and from it at run time only the zod-free
+  // files: zod stays out of the bundle. Types of the zod schemas are erased, so `import type` is fine.
+  {
+    files: ['src/dashboard/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          layer(['**/lib/**', '**/cli/**', '**/commands/**', '**/server/**'], 'the dashboard imports only the contract (and talks to the server over /v1)'),
+          {
+            group: ['zod', 'zod/*', '**/contract/*', '!**/contract/constants.js', '!**/contract/error-codes.js', '!**/contract/routes.js', '!**/contract/dashboard-paths.js'],
+            message: 'the dashboard imports values only from the zod-free contract (constants, error-codes, routes, dashboard-paths); use `import type` for the rest',
+            allowTypeImports: true,
+          },
+        ],
+      }],
+    },
+  },
   restrict(['src/lib/**'], [
     layer(['**/cli/**', '**/commands/**', '**/server/**'], 'lib may import only lib and contract'),
   ]),

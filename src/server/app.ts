@@ -7,6 +7,7 @@ import { pino, type DestinationStream, type Level } from 'pino';
 import { MAX_PATH_PARAM_LENGTH } from '../contract/index.js';
 import type { DerivedKeys } from './crypto/value-crypto.js';
 import { bearerCheck } from './plugins/auth.js';
+import { registerDashboard } from './plugins/dashboard.js';
 import { frameworkErrors, registerErrorHandling } from './plugins/error-handler.js';
 import { applyHttpTimeouts, clientErrorHandler, type HttpTimeouts } from './plugins/http-limits.js';
 import { registerJsonBody } from './plugins/json-body.js';
@@ -68,6 +69,8 @@ export interface AppDeps {
   tls?: { cert: Buffer; key: Buffer };
   /** Proxies whose X-Forwarded-For/-Proto are believed (addresses or CIDRs); others get their socket address. */
   trustedProxies?: readonly string[];
+  /** The built dashboard (index.html, assets/) served at `/`; default the package's dist/dashboard. */
+  dashboardDir?: string;
 }
 
 // Paths pino must never print, should they ever reach a log object.
@@ -162,6 +165,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     { authenticate: bearerCheck(auth) },
   );
+  registerDashboard(app, deps.dashboardDir);
   return app;
 }
 

@@ -77,6 +77,8 @@ export interface TestServerOptions {
   timeouts?: StartServerOptions['timeouts'];
   /** Change stream options (default: the server's). */
   events?: StartServerOptions['events'];
+  /** The built dashboard to serve (default: the package's dist/dashboard). */
+  dashboardDir?: string;
 }
 
 /** A fresh, migrated database: in-memory SQLite, or a new PostgreSQL database (dropped by `drop`). */
@@ -107,6 +109,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...(opts.failureLimit ? { failureLimit: opts.failureLimit } : {}),
     ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
     ...(opts.events ? { events: opts.events } : {}),
+    ...(opts.dashboardDir ? { dashboardDir: opts.dashboardDir } : {}),
   });
   let closed: Promise<void> | undefined;
   return {

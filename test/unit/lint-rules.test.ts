@@ -9,7 +9,7 @@ const eslint = new ESLint({ cwd: root });
 
 async function problems(file: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath: resolve(root, file) });
-  return (result?.messages ?? []).filter((m) => m.ruleId?.startsWith('no-restricted')).map((m) => m.message);
+  return (result?.messages ?? []).filter((m) => /(^|\/)no-restricted-/.test(m.ruleId ?? '')).map((m) => m.message);
 }
 
 describe('import-direction lint rules', () => {
@@ -37,6 +37,12 @@ describe('import-direction lint rules', () => {
     ['src/server/entry/x.ts', "import { toKryptError } from '../../cli/base-command.js'; export const a = toKryptError;", /server code imports contract only/],
     ['src/lib/x.ts', 'export const a = process.env.HOME;', /read process.env only in config code/],
     ['src/commands/x.ts', 'process.exit(1);', /process.exit only in bin/],
+    ['src/dashboard/x.ts', "import { z } from 'zod'; export const a = z;", /zod-free contract/],
+    ['src/dashboard/x.ts', "import { slugSchema } from '../contract/names.js'; export const a = slugSchema;", /zod-free contract/],
+    ['src/dashboard/x.ts', "import { ROLES } from '../contract/index.js'; export const a = ROLES;", /zod-free contract/],
+    ['src/dashboard/pages/x.tsx', "import { KryptError } from '../../lib/errors.js'; export const a = KryptError;", /the dashboard imports only the contract/],
+    ['src/dashboard/x.ts', "import { buildApp } from '../server/app.js'; export const a = buildApp;", /the dashboard imports only the contract/],
+    ['src/contract/dashboard-paths.ts', "import { z } from 'zod'; export const a = z;", /zod-free contract/],
   ])('%s is refused', async (file, code, expected) => {
     const messages = await problems(file, code);
     expect(messages.join('\n')).toMatch(expected);
@@ -53,6 +59,9 @@ describe('import-direction lint rules', () => {
     ['src/server/entry/x.ts', "import { openDatabase } from '../store/database.js'; import { deriveKeys } from '../crypto/value-crypto.js'; export const a = [openDatabase, deriveKeys];"],
     ['src/server/routes/x-routes.ts', "import { ServiceError } from '../services/service-error.js'; export const a = ServiceError;"],
     ['src/contract/route-guards.ts', "import { ENVIRONMENTS } from './constants.js'; export const a = ENVIRONMENTS;"],
+    ['src/dashboard/x.ts', "import { ROUTES } from '../contract/routes.js'; import { ENVIRONMENTS } from '../contract/constants.js'; export const a = [ROUTES, ENVIRONMENTS];"],
+    ['src/dashboard/x.ts', "import type { Project } from '../contract/api.js'; export type A = Project;"],
+    ['src/server/plugins/x.ts', "import { matchDashboardPage } from '../../contract/dashboard-paths.js'; export const a = matchDashboardPage;"],
   ])('%s is allowed', async (file, code) => {
     expect(await problems(file, code)).toEqual([]);
   });

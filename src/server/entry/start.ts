@@ -43,6 +43,8 @@ export interface StartServerOptions {
   failureLimit?: FailureLimitOptions;
   /** Request, header, keep-alive and idle timeouts (defaults 30 s, 10 s, 72 s, 120 s). */
   timeouts?: HttpTimeouts;
+  /** The built dashboard served at `/` (default: the package's dist/dashboard). */
+  dashboardDir?: string;
   /** Hears what opening the store fixed (e.g. database files tightened to 0600); default: nothing. */
   warn?: (message: string) => void;
 }
@@ -84,6 +86,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
       ...(opts.tls ? { tls: opts.tls } : {}),
       ...(opts.trustedProxies ? { trustedProxies: opts.trustedProxies } : {}),
+      ...(opts.dashboardDir ? { dashboardDir: opts.dashboardDir } : {}),
     });
     try {
       await keyAuditChain(kdb, keys, app.log);

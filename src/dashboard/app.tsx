@@ -1,0 +1,92 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { ApiError, createApi, type CurrentSession } from './api.js';
+import { ErrorNotice } from './components/error-notice.js';
+import { Link } from './components/link.js';
+import { ProjectPage } from './pages/project.js';
+import { ProjectsPage } from './pages/projects.js';
+import { SignInPage, SignedOut } from './pages/sign-in.js';
+import { navigate, useLocation } from './router.js';
+
+type SessionState = { state: 'loading' } | { state: 'signed-out' } | { state: 'error'; error: unknown } | { state: 'signed-in'; current: CurrentSession };
+
+/** The app shell: finds the session, then draws the header and the page the address names. */
+export function App() {
+  const [session, setSession] = useState<SessionState>({ state: 'loading' });
+  const api = useMemo(() => createApi({ onUnauthorized: () => setSession({ state: 'signed-out' }) }), []);
+  const location = useLocation();
+
+  const loadSession = useCallback(async () => {
+    try {
+      const current = await api.currentSession();
+      setSession(current ? { state: 'signed-in', current } : { state: 'signed-out' });
+    } catch (error) {
+      setSession({ state: 'error', error });
+    }
+  }, [api]);
+
+  // After a navigation (not the first load), keyboard and screen-reader users start at the new page.
+  const firstPath = useRef(location.pathname);
+  useEffect(() => {
+    if (location.pathname !== firstPath.current) document.getElementById('main')?.focus();
+    firstPath.current = '';
+  }, [location.pathname]);
+
+  const onSignIn = location.match?.page === 'signIn';
+  useEffect(() => {
+    // The sign-in page makes the session itself, then asks for it.
+    if (!onSignIn) void loadSession();
+  }, [onSignIn, loadSession]);
+
+  // Signed out only once the server has ended the session; a failure says so and keeps the page.
+  const [signOutError, setSignOutError] = useState<unknown>(null);
+  const signOut = async () => {
+    setSignOutError(null);
+    try {
+      await api.signOut();
+      setSession({ state: 'signed-out' });
+      navigate('/');
+    } catch (error) {
+      // A 401 means the session had already ended: onUnauthorized shows the signed-out page.
+      if (!(error instanceof ApiError && error.status === 401)) setSignOutError(error);
+    }
+  };
+
+  let page;
+  if (onSignIn) page = <SignInPage api={api} onSignedIn={loadSession} />;
+  else if (session.state === 'loading') page = <p class="muted">Loading…</p>;
+  else if (session.state === 'error') page = <ErrorNotice error={session.error} title="Could not load your session" />;
+  else if (session.state === 'signed-out') page = <SignedOut />;
+  else if (!location.match) page = <NotFound />;
+  else if (location.match.page === 'project') page = <ProjectPage api={api} slug={location.match.params.slug ?? ''} search={location.search} />;
+  else page = <ProjectsPage api={api} />;
+
+  return (
+    <>
+      <a class="skip-link" href="#main">Skip to content</a>
+      <header class="app-header">
+        <Link href="/" class="brand">Krypt</Link>
+        {session.state === 'signed-in' ? (
+          <div class="account">
+            <span class="account-email" title="Signed in as">{session.current.user.email}</span>
+            <button type="button" class="button-secondary" onClick={signOut}>Sign out</button>
+          </div>
+        ) : null}
+      </header>
+      <main id="main" tabIndex={-1}>
+        {signOutError ? <ErrorNotice error={signOutError} title="Could not sign out" /> : null}
+        {page}
+      </main>
+    </>
+  );
+}
+
+function NotFound() {
+  return (
+    <section>
+      <h1>Page not found</h1>
+      <p>
+        <Link href="/">Back to your projects</Link>
+      </p>
+    </section>
+  );
+}
