@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { api, join, json, personInProcess } from './team-fixture.js';
 
@@ -16,13 +16,14 @@ describe('krypt secrets history / rollback', () => {
   let owner: ReturnType<typeof personInProcess>;
   const P = ['-p', 'hist-app'];
 
-  beforeAll(async () => {
+  // A server of its own for every test (in-memory SQLite): API_KEY at versions 1-3 in production.
+  beforeEach(async () => {
     server = await startTestServer();
     owner = personInProcess(server, server.token);
     await api(server, server.token).createProject('hist-app');
     for (const v of ['first', 'second', 'third']) expect((await owner.run(['set', ...P, '-e', 'prod', `API_KEY=${v}`])).code).toBe(0);
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await server?.close();
   });
 
@@ -56,7 +57,7 @@ describe('krypt secrets history / rollback', () => {
     const res = await member.run(['secrets', 'rollback', 'API_KEY', '--version', '2', ...P, '-e', 'prod', '--json']);
     expect(res.code).toBe(0);
     expect(json(res)).toMatchObject({ key: 'API_KEY', version: 2, changeRequest: { status: 'pending', changes: [{ key: 'API_KEY', action: 'set' }] } });
-    expect((await owner.run(['get', 'API_KEY', ...P, '-e', 'prod'])).stdout).toBe('first\n');
+    expect((await owner.run(['get', 'API_KEY', ...P, '-e', 'prod'])).stdout).toBe('third\n');
     const viewer = personInProcess(server, await join(server, server.token, 'hist-app', 'val@example.com', 'viewer'));
     expect((await viewer.run(['secrets', 'history', 'API_KEY', ...P, '-e', 'prod'])).code).toBe(0);
     expect((await viewer.run(['secrets', 'history', 'API_KEY', ...P, '-e', 'prod', '--reveal'])).code).toBe(4);
