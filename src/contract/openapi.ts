@@ -24,6 +24,7 @@ const ERROR_TEXT: Record<ApiErrorCode, string> = {
   validation: 'invalid parameters, query or body',
   unauthorized: 'missing, invalid, expired or revoked credential',
   forbidden: 'not allowed for the caller (role, or a service token outside its scope)',
+  csrf: 'a cookie-authenticated request without its X-CSRF-Token, or from another origin',
   not_found: 'no such resource, or not visible to the caller',
   conflict: 'conflicts with the current state',
   payload_too_large: 'request larger than the server accepts',

@@ -77,6 +77,12 @@ export interface TestServerOptions {
   timeouts?: StartServerOptions['timeouts'];
   /** Change stream options (default: the server's). */
   events?: StartServerOptions['events'];
+  /** Sign-in link and session lifetimes (default: the server's). */
+  sessions?: StartServerOptions['sessions'];
+  /** The server's clock (default: the system's). */
+  now?: () => Date;
+  /** The server sits behind a TLS-terminating proxy (its session cookies are Secure). */
+  behindTlsProxy?: boolean;
 }
 
 /** A fresh, migrated database: in-memory SQLite, or a new PostgreSQL database (dropped by `drop`). */
@@ -107,6 +113,9 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...(opts.failureLimit ? { failureLimit: opts.failureLimit } : {}),
     ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
     ...(opts.events ? { events: opts.events } : {}),
+    ...(opts.sessions ? { sessions: opts.sessions } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.behindTlsProxy ? { behindTlsProxy: true } : {}),
   });
   let closed: Promise<void> | undefined;
   return {

@@ -38,6 +38,7 @@ export interface StreamGrant {
 
 interface Entry {
   auth: AuthContext;
+  keyId: string;
   target?: { projectId: string; environment: Environment };
   expiry?: NodeJS.Timeout;
   revoke(): void;
@@ -58,10 +59,10 @@ export function createStreamAccess(deps: ServiceDeps, opts: StreamAccessOptions 
   const started = (): Entry[] => [...byKey.values()].flatMap((set) => [...set]).filter((e) => e.target !== undefined);
 
   function drop(entry: Entry): void {
-    const set = byKey.get(entry.auth.keyId);
+    const set = byKey.get(entry.keyId);
     if (!set?.delete(entry)) return;
     clearTimeout(entry.expiry);
-    if (set.size === 0) byKey.delete(entry.auth.keyId);
+    if (set.size === 0) byKey.delete(entry.keyId);
     if (entry.target && --watched === 0) {
       clearInterval(ticker);
       ticker = undefined;
@@ -79,7 +80,7 @@ export function createStreamAccess(deps: ServiceDeps, opts: StreamAccessOptions 
     if (key.expires_at !== null && Date.parse(key.expires_at) <= now) return false;
     const membership = rowsOfKey.find((r) => r.project_id === target.projectId);
     if (!membership?.role) return false;
-    const subject = { role: membership.role as Role, service: entry.auth.service };
+    const subject = { role: membership.role as Role, service: entry.auth.service, session: false };
     return decide(subject, 'read', { projectId: target.projectId, environment: target.environment }).allowed;
   }
 
@@ -88,7 +89,7 @@ export function createStreamAccess(deps: ServiceDeps, opts: StreamAccessOptions 
     checking = true;
     const entries = started();
     try {
-      const pairs = entries.map((e) => ({ keyId: e.auth.keyId, projectId: e.target!.projectId })).sort((a, b) => a.keyId.localeCompare(b.keyId));
+      const pairs = entries.map((e) => ({ keyId: e.keyId, projectId: e.target!.projectId })).sort((a, b) => a.keyId.localeCompare(b.keyId));
       const byKeyId = new Map<string, KeyAccessRow[]>();
       for (const row of await findKeyAccess(deps.db, pairs)) {
         const rows = byKeyId.get(row.key_id);
@@ -96,7 +97,7 @@ export function createStreamAccess(deps: ServiceDeps, opts: StreamAccessOptions 
         else byKeyId.set(row.key_id, [row]);
       }
       const now = deps.now().getTime();
-      for (const entry of entries) if (!allowed(entry, byKeyId.get(entry.auth.keyId), now)) end(entry);
+      for (const entry of entries) if (!allowed(entry, byKeyId.get(entry.keyId), now)) end(entry);
     } catch (err) {
       // Fail closed: a stream whose credential cannot be confirmed ends; its client reconnects.
       onError(err);
@@ -109,17 +110,20 @@ export function createStreamAccess(deps: ServiceDeps, opts: StreamAccessOptions 
   return {
     /** Claims a stream slot for the caller's key; 429 when the key already has maxStreamsPerKey open. */
     reserve(auth: AuthContext): StreamGrant {
-      const set = byKey.get(auth.keyId) ?? new Set<Entry>();
+      const keyId = auth.keyId;
+      // The checks above are of API keys; a dashboard page reloads instead of streaming.
+      if (keyId === null) throw new ServiceError('forbidden', 'change streams need an API key; a browser session cannot open one');
+      const set = byKey.get(keyId) ?? new Set<Entry>();
       if (set.size >= maxPerKey) {
         throw new ServiceError(
           'rate_limited',
           `too many open change streams for this API key (at most ${maxPerKey}); close one before opening another`,
         );
       }
-      byKey.set(auth.keyId, set);
+      byKey.set(keyId, set);
       let revoke!: () => void;
       const revoked = new Promise<void>((resolve) => (revoke = resolve));
-      const entry: Entry = { auth, revoke };
+      const entry: Entry = { auth, keyId, revoke };
       set.add(entry);
       return {
         revoked,
