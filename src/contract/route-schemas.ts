@@ -86,7 +86,8 @@ export const ROUTE_SCHEMAS = {
   createApiKey: { body: createApiKeyRequestSchema, responses: { 201: createApiKeyResponseSchema } },
   revokeApiKey: { params: apiKeyParamsSchema, responses: { 204: null } },
 
-  createSignInLink: { body: createSignInLinkRequestSchema.optional(), responses: { 201: createSignInLinkResponseSchema } },
+  // No body at all (null or absent) is the same as {}.
+  createSignInLink: { body: createSignInLinkRequestSchema.nullish(), responses: { 201: createSignInLinkResponseSchema } },
   createSession: { body: createSessionRequestSchema, responses: { 201: createSessionResponseSchema } },
   currentSession: { responses: { 200: currentSessionResponseSchema } },
   listSessions: { responses: { 200: sessionListResponseSchema } },

@@ -100,6 +100,10 @@ describe.each(['sqlite', 'postgres'] as const)('browser sessions on %s', (dialec
       const r = await srv.call('POST', '/v1/sign-in-links', { body: { path } });
       expect(r.status, path).toBe(400);
     }
+    // no body at all is the same as {}: the dashboard's home
+    const bare = await srv.call('POST', '/v1/sign-in-links');
+    expect(bare.status, bare.text).toBe(201);
+    expect(new URL(bare.json.url).hash).toMatch(/&next=%2F$/);
     const service = await srv.call('POST', '/v1/keys', { body: { name: 'ci', service: { project: 'app', environment: 'staging' } } });
     const refused = await srv.call('POST', '/v1/sign-in-links', { token: service.json.token, body: {} });
     expect(refused.status).toBe(403);
