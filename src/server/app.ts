@@ -140,14 +140,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const authService = createAuthService(serviceDeps);
   const auth = { authenticate: limitFailures(failures, (_header, client) => client.ip, authService.authenticate) };
   const site = { https: deps.tls !== undefined || deps.behindTlsProxy === true };
-  const sessionsService = createSessionsService(serviceDeps, deps.sessions);
+  const streamAccess = createStreamAccess(serviceDeps, deps.events, (err) => app.log.warn({ err }, 'change stream access check failed'));
+  app.addHook('onClose', async () => streamAccess.close());
+  const sessionsService = createSessionsService(serviceDeps, deps.sessions, streamAccess);
   const sessions = {
     ...sessionsService,
     authenticate: limitFailures(failures, (_token, client) => client.ip, sessionsService.authenticate),
     createSession: limitFailures(failures, (client) => client.ip, sessionsService.createSession),
   };
-  const streamAccess = createStreamAccess(serviceDeps, deps.events, (err) => app.log.warn({ err }, 'change stream access check failed'));
-  app.addHook('onClose', async () => streamAccess.close());
   const apiKeys = createApiKeysService(serviceDeps, streamAccess);
   const projects = createProjectsService(serviceDeps);
   const secrets = createSecretsService(serviceDeps);

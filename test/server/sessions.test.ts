@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type ApiResponse, type TestServer } from '../helpers/server.js';
+import { openStream } from '../helpers/sse.js';
+import { within } from '../helpers/until.js';
 
 // Dashboard sign-in over real HTTP on SQLite and PostgreSQL: a sign-in link (asked for with an API
 // key) is swapped once for a session cookie; the cookie works on every bearer route until it idles
@@ -180,6 +182,18 @@ describe.each(['sqlite', 'postgres'] as const)('browser sessions on %s', (dialec
       user_agent: 'TestBrowser/1.0',
       details: { userAgent: 'TestBrowser/1.0', via: 'sign-in-link' },
     });
+  });
+
+  it('opens a change stream with the cookie; revoking the session ends it at once', async () => {
+    const b = await signIn();
+    const other = await signIn();
+    const s = await openStream(srv.url, '/v1/projects/app/environments/production/events', null, { cookie: b.cookie });
+    expect(s.status).toBe(200);
+    await s.waitFor(/event: revision/);
+    expect((await as(other, 'DELETE', `/v1/sessions/${b.sessionId}`)).status).toBe(204);
+    // at once: the periodic check (30 s by default) is not what ends it
+    await within(s.ended, { timeoutMs: 10_000, what: 'the revoked session’s stream ending' });
+    expect((await openStream(srv.url, '/v1/projects/app/environments/production/events', null, { cookie: b.cookie })).status).toBe(401);
   });
 
   it('refuses a cross-site form post carrying the cookie before anything runs', async () => {

@@ -71,8 +71,17 @@ const toInfo = (row: SessionRow, currentId: string | null): SessionInfo => ({
   current: row.id === currentId,
 });
 
-/** Creates the service for sign-in links and browser sessions. */
-export function createSessionsService(deps: ServiceDeps, options: SessionOptions = {}) {
+/** Told about a session revoked through this server, once the revocation has committed. */
+export interface SessionRevocationListener {
+  sessionRevoked(sessionId: string): void;
+}
+
+/** Creates the service for sign-in links and browser sessions; `revocations` hears each revocation (its change streams end). */
+export function createSessionsService(
+  deps: ServiceDeps,
+  options: SessionOptions = {},
+  revocations: SessionRevocationListener = { sessionRevoked: () => undefined },
+) {
   const opts = { ...DEFAULT_SESSION_OPTIONS, ...options };
   if (opts.signInLinkSeconds > MAX_SIGN_IN_LINK_SECONDS) throw new Error(`sign-in links may live at most ${MAX_SIGN_IN_LINK_SECONDS} s`);
   const transaction = <T>(fn: (trx: Transaction<DB>) => Promise<T>) => deps.db.transaction().execute(fn);
@@ -199,10 +208,10 @@ export function createSessionsService(deps: ServiceDeps, options: SessionOptions
       requirePersonalKey(auth.service);
       const target = id === 'current' ? requireSession(auth) : id;
       const current = target === auth.session?.id;
-      await transaction(async (trx) => {
+      const revoked = await transaction(async (trx) => {
         const row = await findSession(trx, auth.user.id, target);
         if (!row) throw new ServiceError('not_found', `session "${id}" not found`);
-        if (!(await revokeSession(trx, row.id, deps.now().toISOString()))) return;
+        if (!(await revokeSession(trx, row.id, deps.now().toISOString()))) return row.id;
         await deps.audit.record(trx, {
           actor: { userId: auth.user.id, email: auth.user.email, keyId: auth.keyId },
           client: auth.client,
@@ -211,7 +220,9 @@ export function createSessionsService(deps: ServiceDeps, options: SessionOptions
           environment: null,
           details: { sessionId: row.id },
         });
+        return row.id;
       });
+      revocations.sessionRevoked(revoked);
       return { current };
     },
   };

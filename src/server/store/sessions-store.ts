@@ -82,3 +82,38 @@ export async function revokeSession(db: Executor, id: string, at: string): Promi
   const result = await db.updateTable('sessions').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
+
+/** A session's state and its user's role in one project (null when not a member); see findSessionAccess. */
+export interface SessionAccessRow {
+  session_id: string;
+  revoked_at: string | null;
+  expires_at: string;
+  idle_expires_at: string;
+  project_id: string | null;
+  role: string | null;
+}
+
+// (session, project) pairs per query: at most 1,000 bound parameters, well under SQLite's limit.
+const ACCESS_CHUNK = 500;
+
+/**
+ * For the sessions and projects of `pairs`: each existing session's state, once per project of
+ * those its user belongs to (with the role), or once with a null project when none.
+ */
+export async function findSessionAccess(db: Executor, pairs: { sessionId: string; projectId: string }[]): Promise<SessionAccessRow[]> {
+  const rows: SessionAccessRow[] = [];
+  for (let i = 0; i < pairs.length; i += ACCESS_CHUNK) {
+    const chunk = pairs.slice(i, i + ACCESS_CHUNK);
+    const sessionIds = [...new Set(chunk.map((p) => p.sessionId))];
+    const projectIds = [...new Set(chunk.map((p) => p.projectId))];
+    rows.push(
+      ...(await db
+        .selectFrom('sessions')
+        .leftJoin('memberships', (join) => join.onRef('memberships.user_id', '=', 'sessions.user_id').on('memberships.project_id', 'in', projectIds))
+        .select(['sessions.id as session_id', 'sessions.revoked_at', 'sessions.expires_at', 'sessions.idle_expires_at', 'memberships.project_id', 'memberships.role'])
+        .where('sessions.id', 'in', sessionIds)
+        .execute()),
+    );
+  }
+  return rows;
+}
