@@ -1,8 +1,11 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, makeSandbox } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { until } from '../helpers/until.js';
 import { json, person } from './team-fixture.js';
 
 // `krypt open` through the real binary against a real server: the link printed (--print, --json,
@@ -118,6 +121,20 @@ describe('krypt open', () => {
     expect(res.stdout).toMatch(/#code=ksign_\S+\n$/);
     expect(readdirSync(tmp)).toEqual([]);
     expect((await swap(codeOf(res.stdout.trim()))).status).toBe(201);
+  });
+
+  it('removes the redirect file when interrupted while the browser reads it', async () => {
+    const opener = fakeOpener();
+    const tmp = mkdtempSync(join(tmpdir(), 'krypt-open-tmp-'));
+    const box = makeSandbox();
+    const env = { ...box.env, KRYPT_API_URL: server.url, KRYPT_TOKEN: server.token, DISPLAY: ':0', TMPDIR: tmp, PATH: `${opener.bin}:${process.env.PATH}` };
+    const child = spawn(process.execPath, [BIN, 'open'], { cwd: box.cwd, env, stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    await until(() => existsSync(join(opener.record, 'dir-mode')), { what: 'the opener being given the file' });
+    expect(readdirSync(tmp)).toHaveLength(1);
+    child.kill('SIGINT');
+    expect(await exited).toBe('SIGINT');
+    expect(readdirSync(tmp)).toEqual([]);
   });
 
   it('refuses a PATH together with --project (exit 1)', async () => {

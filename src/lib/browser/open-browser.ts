@@ -18,13 +18,23 @@ export interface OpenBrowserOptions {
 
 export type OpenOutcome = { opened: true } | { opened: false; reason: string };
 
-/** The opener command and its arguments for `file` on each platform. */
-export function openerFor(platform: NodeJS.Platform, file: string): { command: string; args: string[] } {
-  if (platform === 'darwin') return { command: 'open', args: [file] };
-  // `start`'s first quoted argument is the window title: "" keeps a quoted path from being taken for it.
-  if (platform === 'win32') return { command: 'cmd', args: ['/c', 'start', '""', file] };
-  return { command: 'xdg-open', args: [file] };
+/** How to open a file with the platform's default application. */
+export interface Opener {
+  command: string;
+  args: string[];
+  /** Windows: pass the arguments as written (cmd.exe does its own quoting). */
+  verbatim: boolean;
 }
+
+/** The opener command and its arguments for `file` on each platform. */
+export function openerFor(platform: NodeJS.Platform, file: string): Opener {
+  if (platform === 'darwin') return { command: 'open', args: [file], verbatim: false };
+  // `start`'s first quoted argument is the window title: "" keeps the quoted path from being taken for it.
+  if (platform === 'win32') return { command: 'cmd', args: ['/c', 'start', '""', `"${file}"`], verbatim: true };
+  return { command: 'xdg-open', args: [file], verbatim: false };
+}
+
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 const escapeAttribute = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -43,11 +53,12 @@ export function redirectPage(url: string): string {
 }
 
 /** Waits for the opener to hand the file over: its exit, or (an opener that keeps running) `ms`. */
-function launch(command: string, args: string[], env: NodeJS.ProcessEnv, ms: number): Promise<OpenOutcome> {
+function launch({ command, args, verbatim }: Opener, env: NodeJS.ProcessEnv, ms: number): Promise<OpenOutcome> {
   return new Promise((resolve) => {
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(command, args, { env, stdio: 'ignore', detached: true, windowsHide: true });
+      // Detached: the browser an opener starts outlives this command (and its Ctrl-C).
+      child = spawn(command, args, { env, stdio: 'ignore', detached: true, windowsHide: true, windowsVerbatimArguments: verbatim });
     } catch (err) {
       resolve({ opened: false, reason: `${command} could not be started (${(err as Error).message})` });
       return;
@@ -77,17 +88,27 @@ export async function openInBrowser(url: string, opts: OpenBrowserOptions): Prom
   if (!desktop) return { opened: false, reason: 'no display (neither DISPLAY nor WAYLAND_DISPLAY is set)' };
   const dir = mkdtempSync(join(opts.tmpDir, 'krypt-open-'));
   const remove = () => rmSync(dir, { recursive: true, force: true });
+  // Interrupted while the browser reads it: remove the file, then die of the signal as usual.
+  const onSignal = (signal: NodeJS.Signals) => {
+    remove();
+    stopWatching();
+    process.kill(process.pid, signal);
+  };
+  const stopWatching = () => {
+    process.off('exit', remove);
+    for (const signal of SIGNALS) process.off(signal, onSignal);
+  };
   process.once('exit', remove);
+  for (const signal of SIGNALS) process.once(signal, onSignal);
   try {
     chmodSync(dir, 0o700);
     const file = join(dir, 'sign-in.html');
     writeFileSync(file, redirectPage(url), { mode: 0o600, flag: 'wx' });
-    const { command, args } = openerFor(opts.platform, file);
-    const outcome = await launch(command, args, opts.env, opts.keepMs);
+    const outcome = await launch(openerFor(opts.platform, file), opts.env, opts.keepMs);
     if (outcome.opened) await new Promise((resolve) => setTimeout(resolve, opts.keepMs));
     return outcome;
   } finally {
     remove();
-    process.off('exit', remove);
+    stopWatching();
   }
 }

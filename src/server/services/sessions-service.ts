@@ -5,6 +5,7 @@ import { generateSessionToken, generateSignInCode, hashApiToken, SESSION_TOKEN_P
 import type { DB, Executor } from '../store/schema.js';
 import {
   consumeSignInLink,
+  deleteEndedSessions,
   deleteStaleSignInLinks,
   findSession,
   findSessionByTokenHash,
@@ -116,6 +117,8 @@ export function createSessionsService(
       user_agent: client.userAgent,
       ip: client.ip,
     };
+    // Ended sessions are kept a day (visible to the stream check and to a look at the table), then forgotten.
+    await deleteEndedSessions(trx, user.id, later(now, -24 * 3600));
     await insertSession(trx, row);
     await deps.audit.record(trx, {
       actor: { userId: user.id, email: user.email, keyId: null },

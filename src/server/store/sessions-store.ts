@@ -36,6 +36,15 @@ export async function deleteStaleSignInLinks(db: Executor, userId: string, now: 
     .execute();
 }
 
+/** Forgets a user's sessions that ended (revoked, or past an expiry) before `before`. */
+export async function deleteEndedSessions(db: Executor, userId: string, before: string): Promise<void> {
+  await db
+    .deleteFrom('sessions')
+    .where('user_id', '=', userId)
+    .where((eb) => eb.or([eb('revoked_at', '<', before), eb('expires_at', '<', before), eb('idle_expires_at', '<', before)]))
+    .execute();
+}
+
 export async function insertSession(db: Executor, row: SessionRow): Promise<void> {
   await db.insertInto('sessions').values(row).execute();
 }
