@@ -1,5 +1,9 @@
+import { request } from 'node:https';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initInstance, openDatabase, parseMasterKey, startServer } from '../../src/server/entry/index.js';
 import { startTestServer, type ApiResponse, type TestServer } from '../helpers/server.js';
+import { createTestPki } from '../helpers/tls.js';
 import { openStream } from '../helpers/sse.js';
 import { within } from '../helpers/until.js';
 
@@ -301,7 +305,49 @@ describe.each(['sqlite', 'postgres'] as const)('browser sessions on %s', (dialec
   });
 });
 
+/** One JSON POST over https, trusting `ca`. */
+function postTls(url: string, ca: Buffer, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; setCookie: string[]; json: Record<string, string> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', ca, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, setCookie: res.headers['set-cookie'] ?? [], json: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
 describe('session cookies and failed codes', () => {
+  it('marks the cookie Secure and the link https when the server serves TLS', async () => {
+    const pki = createTestPki();
+    const kdb = await openDatabase({ memory: true });
+    const init = await initInstance({ database: kdb });
+    const server = await startServer({
+      database: kdb,
+      masterKey: parseMasterKey(init.masterKey),
+      port: 0,
+      tls: { cert: pki.cert, key: pki.key },
+      logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
+    });
+    try {
+      const link = await postTls(`${server.url}/v1/sign-in-links`, pki.ca, {}, { authorization: `Bearer ${init.token}` });
+      expect(link.status).toBe(201);
+      const url = new URL(link.json.url as string);
+      expect(url.origin).toBe(server.url);
+      expect(url.protocol).toBe('https:');
+      const code = new URLSearchParams(url.hash.slice(1)).get('code');
+      const s = await postTls(`${server.url}/v1/sessions`, pki.ca, { code }, { origin: url.origin });
+      expect(s.status).toBe(201);
+      expect(s.setCookie).toHaveLength(1);
+      expect(s.setCookie[0]).toMatch(/^krypt_session=ksess_\S+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Strict; Secure$/);
+    } finally {
+      await server.close();
+      await kdb.destroy();
+    }
+  });
+
   it('marks the cookie Secure and the link https behind a TLS proxy', async () => {
     const srv = await startTestServer({ behindTlsProxy: true });
     try {
