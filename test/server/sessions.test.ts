@@ -278,6 +278,23 @@ describe.each(['sqlite', 'postgres'] as const)('browser sessions on %s', (dialec
     }
   });
 
+  it('never signs an existing account in by redeeming an invite with a session', async () => {
+    expect((await srv.call('POST', '/v1/projects', { body: { slug: 'other' } })).status).toBe(201);
+    const inv = await srv.call('POST', '/v1/projects/other/invites', { body: { email: 'vera@example.com', role: 'admin' } });
+    expect(inv.status, inv.text).toBe(201);
+    const vera = await srv.db.selectFrom('users').select('id').where('email', '=', 'vera@example.com').executeTakeFirstOrThrow();
+    const before = await srv.db.selectFrom('sessions').select('id').where('user_id', '=', vera.id).execute();
+    const r = await srv.call('POST', '/v1/invites/redeem', { token: null, body: { code: inv.json.code, session: true } });
+    expect(r.status, r.text).toBe(409);
+    expect(r.json.error.message).toMatch(/already has a Krypt account/);
+    expect(r.headers.get('set-cookie')).toBeNull();
+    expect(await srv.db.selectFrom('sessions').select('id').where('user_id', '=', vera.id).execute()).toEqual(before);
+    // and a cross-site redemption is refused outright
+    const foreign = await srv.call('POST', '/v1/invites/redeem', { token: null, body: { code: inv.json.code, session: true }, headers: { origin: 'https://evil.example' } });
+    expect(foreign.status).toBe(403);
+    expect(foreign.json.error.code).toBe('csrf');
+  });
+
   it('lets a change request with reveal be no-store', async () => {
     const memberKey = await srv.createUser('mia@example.com');
     const inv = await srv.call('POST', '/v1/projects/app/invites', { body: { email: 'mia@example.com', role: 'member' } });
