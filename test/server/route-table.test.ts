@@ -95,7 +95,7 @@ describe('the route table and the server', () => {
       const op = doc.paths[entry.path.replace(/:(\w+)/g, '{$1}')][entry.method.toLowerCase()];
       expect(op.operationId).toBe(id);
       expect(op.summary).toBe(entry.summary);
-      expect(op.security, id).toEqual(entry.auth === 'bearer' ? [{ bearer: [] }] : undefined);
+      expect(op.security, id).toEqual(entry.auth === 'bearer' ? [{ bearer: [] }, { session: [] }] : undefined);
       const params = (op.parameters ?? []) as { name: string; in: string }[];
       expect(params.filter((p) => p.in === 'path').map((p) => p.name), id).toEqual(entry.params);
       expect(params.filter((p) => p.in === 'query').map((p) => p.name), id).toEqual(entry.query);

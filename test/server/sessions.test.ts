@@ -259,6 +259,10 @@ describe.each(['sqlite', 'postgres'] as const)('browser sessions on %s', (dialec
     expect(bulk.text).not.toContain('owner-prod-password');
     const reveal = await as(viewer, 'GET', '/v1/projects/app/environments/production/secrets/DB_PASSWORD/history?reveal=true');
     expect(reveal.status).toBe(403);
+    // a session adds nothing else to the role: no writes
+    const write = await as(viewer, 'PATCH', '/v1/projects/app/environments/development/secrets', { body: { set: { X: 'viewer-write' } } });
+    expect(write.status).toBe(403);
+    expect(write.json.error.code).toBe('forbidden');
 
     // the same Viewer with an API key: refused
     const key = await srv.createUser('vic@example.com');
