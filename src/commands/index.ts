@@ -23,6 +23,7 @@ import MembersRemove from './members/remove.js';
 import MembersRevokeInvite from './members/revoke-invite.js';
 import MembersSetRole from './members/set-role.js';
 import MembersTransferOwnership from './members/transfer-ownership.js';
+import Open from './open.js';
 import ProjectsCreate from './projects/create.js';
 import ProjectsDelete from './projects/delete.js';
 import Pull from './pull.js';
@@ -67,6 +68,7 @@ export const COMMANDS: Record<string, AnyCommand> = {
   'members:revoke-invite': MembersRevokeInvite,
   'members:set-role': MembersSetRole,
   'members:transfer-ownership': MembersTransferOwnership,
+  'open': Open,
   'projects:create': ProjectsCreate,
   'projects:delete': ProjectsDelete,
   'pull': Pull,

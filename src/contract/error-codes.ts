@@ -6,6 +6,8 @@ export const API_ERROR_CODES = [
   'validation',
   'unauthorized',
   'forbidden',
+  /** A cookie-authenticated request without its CSRF token, or from another origin. */
+  'csrf',
   'not_found',
   'conflict',
   'payload_too_large',
@@ -21,6 +23,7 @@ export const STATUS_OF: Record<ApiErrorCode, number> = {
   validation: 400,
   unauthorized: 401,
   forbidden: 403,
+  csrf: 403,
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,

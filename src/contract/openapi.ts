@@ -3,6 +3,7 @@ import { STATUS_OF, type ApiErrorCode } from './error-codes.js';
 import { apiErrorSchema } from './errors.js';
 import { ROUTE_SCHEMAS, type RouteSchemas } from './route-schemas.js';
 import { BODYLESS_STATUSES, ROUTE_IDS, ROUTES, type RouteEntry } from './routes.js';
+import { CSRF_HEADER, SESSION_COOKIE } from './sessions.js';
 
 // The OpenAPI 3.0 document of the API, built from the route table: every operation with its
 // parameters, body, success responses and the error envelope for each error code it can answer.
@@ -24,6 +25,7 @@ const ERROR_TEXT: Record<ApiErrorCode, string> = {
   validation: 'invalid parameters, query or body',
   unauthorized: 'missing, invalid, expired or revoked credential',
   forbidden: 'not allowed for the caller (role, or a service token outside its scope)',
+  csrf: 'a cookie-authenticated request without its X-CSRF-Token, or from another origin',
   not_found: 'no such resource, or not visible to the caller',
   conflict: 'conflicts with the current state',
   payload_too_large: 'request larger than the server accepts',
@@ -71,7 +73,8 @@ function operation(entry: RouteEntry, schemas: RouteSchemas): Json {
     operationId: entry.id,
     summary: entry.summary,
     ...(entry.description ? { description: entry.description } : {}),
-    ...(entry.auth === 'bearer' ? { security: [{ bearer: [] }] } : {}),
+    // Either credential: an API key, or the dashboard's session cookie (with X-CSRF-Token on changes).
+    ...(entry.auth === 'bearer' ? { security: [{ bearer: [] }, { session: [] }] } : {}),
     ...(params.length > 0 ? { parameters: params } : {}),
     ...(schemas.body
       ? { requestBody: { required: entry.body === 'required', content: { 'application/json': { schema: jsonSchema(schemas.body, 'input') } } } }
@@ -92,7 +95,15 @@ export function buildOpenApiDocument(info: { version: string }): OpenApiDocument
     openapi: '3.0.3',
     info: { title: 'Krypt API', version: info.version, description: 'Krypt secrets manager API' },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'krypt_... API key' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'krypt_... API key' },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: SESSION_COOKIE,
+          description: `dashboard session (POST /v1/sessions); requests other than GET/HEAD also send ${CSRF_HEADER}`,
+        },
+      },
       schemas: { ApiError: jsonSchema(apiErrorSchema, 'output') },
     },
     paths,

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   apiKeyListResponseSchema,
   apiKeyParamsSchema,
@@ -49,6 +49,16 @@ import {
   transferOwnershipRequestSchema,
   transferOwnershipResponseSchema,
 } from './teams.js';
+import {
+  createSessionRequestSchema,
+  createSessionResponseSchema,
+  createSignInLinkRequestSchema,
+  createSignInLinkResponseSchema,
+  currentSessionResponseSchema,
+  redeemInviteSessionResponseSchema,
+  sessionListResponseSchema,
+  sessionParamsSchema,
+} from './sessions.js';
 
 // The zod schemas of every operation of routes.ts, keyed by the same ids: path parameters, query,
 // body, and a response schema for each success status (null: no body, or one no schema describes,
@@ -76,6 +86,13 @@ export const ROUTE_SCHEMAS = {
   createApiKey: { body: createApiKeyRequestSchema, responses: { 201: createApiKeyResponseSchema } },
   revokeApiKey: { params: apiKeyParamsSchema, responses: { 204: null } },
 
+  // No body at all (null or absent) is the same as {}.
+  createSignInLink: { body: createSignInLinkRequestSchema.nullish(), responses: { 201: createSignInLinkResponseSchema } },
+  createSession: { body: createSessionRequestSchema, responses: { 201: createSessionResponseSchema } },
+  currentSession: { responses: { 200: currentSessionResponseSchema } },
+  listSessions: { responses: { 200: sessionListResponseSchema } },
+  revokeSession: { params: sessionParamsSchema, responses: { 204: null } },
+
   listProjects: { responses: { 200: projectListResponseSchema } },
   createProject: { body: createProjectRequestSchema, responses: { 201: projectResponseSchema } },
   deleteProject: { params: projectParamsSchema, responses: { 204: null } },
@@ -93,7 +110,7 @@ export const ROUTE_SCHEMAS = {
   listInvites: { params: projectParamsSchema, responses: { 200: invitesResponseSchema } },
   revokeInvite: { params: inviteParamsSchema, responses: { 204: null } },
   acceptInvite: { body: acceptInviteRequestSchema, responses: { 200: acceptInviteResponseSchema } },
-  redeemInvite: { body: redeemInviteRequestSchema, responses: { 201: redeemInviteResponseSchema } },
+  redeemInvite: { body: redeemInviteRequestSchema, responses: { 201: z.union([redeemInviteResponseSchema, redeemInviteSessionResponseSchema]) } },
   removeMember: { params: memberParamsSchema, responses: { 204: null } },
   setMemberRole: { params: memberParamsSchema, body: setRoleRequestSchema, responses: { 200: memberResponseSchema } },
   transferOwnership: { params: projectParamsSchema, body: transferOwnershipRequestSchema, responses: { 200: transferOwnershipResponseSchema } },

@@ -16,7 +16,10 @@ interface RouteSpec {
   readonly method: HttpMethod;
   /** Path template, parameters written `:name` (as Fastify writes them). */
   readonly path: string;
-  /** No Authorization needed. Every other route needs `Authorization: Bearer <api key>`. */
+  /**
+   * No Authorization needed. Every other route needs `Authorization: Bearer <api key>` or the
+   * dashboard's session cookie (then, for anything but GET/HEAD, its CSRF token too: 403 `csrf`).
+   */
   readonly open?: true;
   /** The statuses of a successful answer; a handler that returns a value answers with the first. */
   readonly statuses: readonly SuccessStatus[];
@@ -49,6 +52,24 @@ const SPECS = {
     summary: 'Issues a personal key, or a read-only service token for one project and environment',
   },
   revokeApiKey: { method: 'DELETE', path: '/v1/keys/:id', statuses: [204], refuses: SCOPED, summary: 'Revokes one of the caller\'s keys ("current": the key in use)' },
+
+  createSignInLink: {
+    method: 'POST', path: '/v1/sign-in-links', statuses: [201], body: 'optional', refuses: ['forbidden'],
+    summary: 'A one-time dashboard sign-in link (personal API key; the code is in the URL fragment)',
+  },
+  createSession: {
+    method: 'POST', path: '/v1/sessions', open: true, statuses: [201], body: 'required', refuses: ['unauthorized', 'rate_limited'],
+    summary: 'Swaps a sign-in code for a browser session (Set-Cookie) and its CSRF token',
+  },
+  currentSession: {
+    method: 'GET', path: '/v1/session', statuses: [200], refuses: ['not_found'],
+    summary: 'The browser session making the request, its user and CSRF token (404 for an API key)',
+  },
+  listSessions: { method: 'GET', path: '/v1/sessions', statuses: [200], summary: "The caller's browser sessions, newest first" },
+  revokeSession: {
+    method: 'DELETE', path: '/v1/sessions/:id', statuses: [204], refuses: ['not_found'],
+    summary: 'Ends one of the caller\'s browser sessions ("current": sign out)',
+  },
 
   listProjects: { method: 'GET', path: '/v1/projects', statuses: [200], summary: 'Projects the caller belongs to, with their role' },
   createProject: { method: 'POST', path: '/v1/projects', statuses: [201], body: 'required', refuses: ['forbidden', 'conflict'], summary: 'Creates a project; the caller becomes its owner' },
@@ -152,6 +173,7 @@ function routeErrors(spec: RouteSpec, params: readonly string[]): ApiErrorCode[]
   const takesBody = spec.method !== 'GET';
   if (params.length > 0 || spec.query || takesBody) codes.add('validation');
   if (!spec.open) codes.add('unauthorized').add('rate_limited');
+  if (!spec.open && takesBody) codes.add('csrf');
   if (takesBody) codes.add('payload_too_large').add('unsupported_media_type');
   codes.add('internal');
   return API_ERROR_CODES.filter((code) => codes.has(code));

@@ -51,7 +51,12 @@ export const transferOwnershipResponseSchema = z.object({ owner: memberSchema, p
 
 /** POST /v1/invites/redeem — unauthenticated: the one-time code is the credential. */
 export const redeemInviteRequestSchema = z
-  .object({ code: z.string().min(1).max(200), name: z.string().min(1).max(100).optional() })
+  .object({
+    code: z.string().min(1).max(200),
+    name: z.string().min(1).max(100).optional(),
+    /** From the dashboard: sign the new account in to the browser (cookie) instead of issuing an API key. */
+    session: z.boolean().optional(),
+  })
   .strict();
 export const redeemInviteResponseSchema = z.object({
   user: z.object({ id: z.string(), email: z.string(), name: z.string() }),
@@ -139,6 +144,12 @@ export const AUDIT_ACTIONS = [
   'member.transfer_ownership',
   'key.create',
   'key.revoke',
+  /** A browser session began (a sign-in link was swapped for it); details name the session, never the code. */
+  'session.sign_in',
+  /** The session's own user signed out of it. */
+  'session.sign_out',
+  /** One of the user's other sessions was ended. */
+  'session.revoke',
   /** The server keyed a chain written before keying (instance-wide: no project). */
   'audit.chain_keyed',
 ] as const;

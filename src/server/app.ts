@@ -22,6 +22,7 @@ import { membersRoutes } from './routes/members-routes.js';
 import { projectsRoutes } from './routes/projects-routes.js';
 import { registerRoutes } from './routes/register-routes.js';
 import { secretsRoutes } from './routes/secrets-routes.js';
+import { sessionsRoutes } from './routes/sessions-routes.js';
 import { createApiKeysService } from './services/api-keys-service.js';
 import { createAuditRecorder, createAuditService } from './services/audit-service.js';
 import { createAuthService } from './services/auth-service.js';
@@ -35,6 +36,7 @@ import { createMembersService } from './services/members-service.js';
 import { createProjectsService } from './services/projects-service.js';
 import { createFailureLimiter, limitFailures, type FailureLimitOptions } from './services/rate-limit-service.js';
 import { createSecretsService } from './services/secrets-service.js';
+import { createSessionsService, type SessionOptions } from './services/sessions-service.js';
 import { createStreamAccess, type StreamAccessOptions } from './services/stream-access.js';
 import type { ServiceDeps } from './services/service-deps.js';
 import type { DB, Dialect } from './store/schema.js';
@@ -71,6 +73,10 @@ export interface AppDeps {
   trustedProxies?: readonly string[];
   /** The built dashboard (index.html, assets/) served at `/`; default the package's dist/dashboard. */
   dashboardDir?: string;
+  /** A TLS-terminating proxy fronts this server: its public origin is https (session cookies are Secure). */
+  behindTlsProxy?: boolean;
+  /** Sign-in link and browser session lifetimes (defaults: 120 s, 30 min idle, 12 h absolute). */
+  sessions?: SessionOptions;
 }
 
 // Paths pino must never print, should they ever reach a log object.
@@ -132,18 +138,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const changes = await openChangeFeed(deps, app.log);
   app.addHook('onClose', () => changes.close());
   const serviceDeps: ServiceDeps = { db: deps.db, dialect: deps.dialect, keys: deps.keys, now, audit, changes, log: app.log };
-  // One failure budget per client address, shared by bad API keys and bad invite codes.
+  // One failure budget per client address, shared by bad API keys, session cookies, sign-in and invite codes.
   const failures = createFailureLimiter(deps.failureLimit);
   const authService = createAuthService(serviceDeps);
   const auth = { authenticate: limitFailures(failures, (_header, client) => client.ip, authService.authenticate) };
+  const site = { https: deps.tls !== undefined || deps.behindTlsProxy === true };
   const streamAccess = createStreamAccess(serviceDeps, deps.events, (err) => app.log.warn({ err }, 'change stream access check failed'));
   app.addHook('onClose', async () => streamAccess.close());
+  const sessionsService = createSessionsService(serviceDeps, deps.sessions, streamAccess);
+  const sessions = {
+    ...sessionsService,
+    authenticate: limitFailures(failures, (_token, client) => client.ip, sessionsService.authenticate),
+    createSession: limitFailures(failures, (client) => client.ip, sessionsService.createSession),
+  };
   const apiKeys = createApiKeysService(serviceDeps, streamAccess);
   const projects = createProjectsService(serviceDeps);
   const secrets = createSecretsService(serviceDeps);
   const history = createHistoryService(serviceDeps);
   const members = createMembersService(serviceDeps);
-  const invites = createInvitesService(serviceDeps);
+  const invites = createInvitesService(serviceDeps, sessionsService);
   const changeRequests = createChangeRequestsService(serviceDeps);
   const auditLog = createAuditService(serviceDeps);
   const changeFeed = createChangeFeedService(serviceDeps, changes, streamAccess);
@@ -156,14 +169,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     {
       ...healthRoutes(deps.version ?? '0.1.0'),
       ...accountRoutes(apiKeys),
+      ...sessionsRoutes(sessions, site),
       ...projectsRoutes(projects),
       ...secretsRoutes(secrets, history),
-      ...membersRoutes(members, { ...invites, redeem }),
+      ...membersRoutes(members, { ...invites, redeem }, site),
       ...changeRequestsRoutes(changeRequests),
       ...auditRoutes(auditLog),
       ...eventsRoutes(app, changeFeed, deps.events),
     },
-    { authenticate: bearerCheck(auth) },
+    { authenticate: bearerCheck(auth, sessions, site) },
   );
   registerDashboard(app, deps.dashboardDir);
   return app;

@@ -37,9 +37,15 @@ describe('krypt server init / start (SQLite data dir)', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already initialised/);
 
-    const server = await startServerProcess(['--data-dir', dataDir, '--master-key-file', keyFile, '--port', '0'], box.env);
+    const server = await startServerProcess(['--data-dir', dataDir, '--master-key-file', keyFile, '--port', '0', '--session-max', '2h'], box.env);
     const login = await kryptInProcess(['login', '--api-url', server.url, '--token-stdin'], { cwd: box.cwd, env: box.env, input: token });
     expect(login.code).toBe(0);
+    // --session-max sets a dashboard session's absolute lifetime (the cookie's Max-Age)
+    const link = await kryptInProcess(['open', '--json'], { cwd: box.cwd, env: box.env });
+    const code = new URLSearchParams(new URL((JSON.parse(link.stdout) as { url: string }).url).hash.slice(1)).get('code');
+    const signIn = await fetch(`${server.url}/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+    expect(signIn.status).toBe(201);
+    expect(signIn.headers.get('set-cookie')).toMatch(/; Max-Age=7200; /);
     expect((await kryptInProcess(['projects', 'create', 'svc'], { cwd: box.cwd, env: box.env })).code).toBe(0);
     expect((await kryptInProcess(['set', '-p', 'svc', 'DB_PASSWORD=hunter2-value'], { cwd: box.cwd, env: box.env })).code).toBe(0);
 
@@ -72,6 +78,9 @@ describe('krypt server init / start (SQLite data dir)', () => {
     expect(fromEnv.stderr).toMatch(/KRYPT_MASTER_KEY/);
     expect(fromEnv.stderr).not.toContain(keyHex);
 
+    const badIdle = await kryptInProcess(['server', 'start', '--data-dir', dataDir, '--master-key-file', keyFile, '--session-idle', '0m', '--port', '0'], { cwd: box.cwd, env: box.env });
+    expect(badIdle.code).toBe(1);
+    expect(badIdle.stderr).toMatch(/--session-idle must be longer than zero/);
     const garbage = await kryptInProcess(['server', 'start', '--data-dir', dataDir, '--port', '0'], { cwd: box.cwd, env: box.env, input: 'not-a-key\n' });
     expect(garbage.code).toBe(1);
     expect(garbage.stderr).toMatch(/^Error: /);

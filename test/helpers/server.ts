@@ -79,6 +79,12 @@ export interface TestServerOptions {
   events?: StartServerOptions['events'];
   /** The built dashboard to serve (default: the package's dist/dashboard). */
   dashboardDir?: string;
+  /** Sign-in link and session lifetimes (default: the server's). */
+  sessions?: StartServerOptions['sessions'];
+  /** The server's clock (default: the system's). */
+  now?: () => Date;
+  /** The server sits behind a TLS-terminating proxy (its session cookies are Secure). */
+  behindTlsProxy?: boolean;
 }
 
 /** A fresh, migrated database: in-memory SQLite, or a new PostgreSQL database (dropped by `drop`). */
@@ -110,6 +116,9 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
     ...(opts.events ? { events: opts.events } : {}),
     ...(opts.dashboardDir ? { dashboardDir: opts.dashboardDir } : {}),
+    ...(opts.sessions ? { sessions: opts.sessions } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.behindTlsProxy ? { behindTlsProxy: true } : {}),
   });
   let closed: Promise<void> | undefined;
   return {

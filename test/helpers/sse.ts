@@ -14,10 +14,10 @@ export interface Stream {
   close(): void;
 }
 
-/** GETs `path` on `base` as an event stream; resolves with the response as soon as its headers arrive. */
-export function openStream(base: string, path: string, token: string | null): Promise<Stream> {
+/** GETs `path` on `base` as an event stream (with `extra` headers, e.g. a cookie); resolves with the response as soon as its headers arrive. */
+export function openStream(base: string, path: string, token: string | null, extra: Record<string, string> = {}): Promise<Stream> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    const headers: Record<string, string> = { accept: 'text/event-stream', ...extra };
     if (token) headers.authorization = `Bearer ${token}`;
     const req = request(new URL(path, base), { headers }, (res) => {
       let text = '';

@@ -387,6 +387,7 @@ describe.each(['sqlite', 'postgres'] as const)('audit log on %s', (dialect) => {
         user,
         keyId: 'k-service',
         keyExpiresAt: null,
+        session: null,
         service: { projectId: project.id, projectSlug: slug, environment: 'development' as const },
         client: { ip: null, userAgent: null, command: null },
       };

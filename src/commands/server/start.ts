@@ -1,6 +1,7 @@
 import { defineCommand, flag, type CommandContext } from '../../cli/command.js';
 import { defineStorageFlags, resolveStorage } from '../../cli/storage.js';
 import { KryptError } from '../../lib/errors.js';
+import { parseDuration } from '../../lib/time/duration.js';
 import { DEFAULT_SERVER_PORT } from '../../contract/constants.js';
 import { serverEntry, type ServerEntry } from './entry.js';
 import { readMasterKey } from './master-key.js';
@@ -34,6 +35,8 @@ export default defineCommand({
       multiple: true,
       exclusive: ['dev'],
     }),
+    'session-idle': flag.string({ description: 'a dashboard session unused this long ends (default 30m)', exclusive: ['dev'] }),
+    'session-max': flag.string({ description: 'a dashboard session ends this long after sign-in, however much it is used (default 12h)', exclusive: ['dev'] }),
     'log-level': flag.string({ description: 'how much the server logs (JSON lines on stderr); debug adds one line per request, never values', options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], default: 'info' }),
   },
   async run(ctx, { flags }): Promise<void> {
@@ -52,6 +55,10 @@ export default defineCommand({
     const database = resolveStorage(flags, ctx.deps.env, 'pass --data-dir DIR (SQLite) or --database-url postgres://... (or use --dev)');
     const tls = flags['tls-cert'] && flags['tls-key'] ? readTlsFiles(flags['tls-cert'], flags['tls-key']) : undefined;
     const trustedProxies = parseTrustedProxies(flags['trusted-proxy'] ?? []);
+    const sessions = {
+      ...(flags['session-idle'] !== undefined ? { idleSeconds: parseDuration(flags['session-idle'], '--session-idle') } : {}),
+      ...(flags['session-max'] !== undefined ? { absoluteSeconds: parseDuration(flags['session-max'], '--session-max') } : {}),
+    };
     const masterKey = await readMasterKey(ctx, flags['master-key-file']);
     const server = await startServer({
       database,
@@ -61,6 +68,7 @@ export default defineCommand({
       behindTlsProxy: flags['behind-tls-proxy'],
       ...(tls ? { tls } : {}),
       trustedProxies,
+      sessions,
       logLevel,
       warn: (message) => ctx.warn(message),
     });

@@ -95,6 +95,8 @@ export function createApiClient(options: ClientOptions) {
       call('rollbackSecret', { params: secret(slug, environment, key), body: { version } }),
 
     listApiKeys: () => call('listApiKeys'),
+    /** A one-time dashboard sign-in link (the code is in its fragment), landing on `path`. */
+    createSignInLink: (path?: string) => call('createSignInLink', { body: path === undefined ? {} : { path } }),
     createApiKey: (body: CreateApiKeyInput) => call('createApiKey', { body }),
     revokeApiKey: (id: string) => call('revokeApiKey', { params: { id } }),
 
@@ -106,7 +108,12 @@ export function createApiClient(options: ClientOptions) {
     listInvites: (slug: string) => call('listInvites', { params: { slug } }),
     revokeInvite: (slug: string, id: string) => call('revokeInvite', { params: { slug, id } }),
     /** Unauthenticated: the one-time code is the credential; creates a new account only. */
-    redeemInvite: (code: string, name?: string) => call('redeemInvite', { body: { code, name } }),
+    redeemInvite: async (code: string, name?: string) => {
+      const redeemed = await call('redeemInvite', { body: { code, name } });
+      // Without `session`, the server answers with the new account's API key.
+      if (!('token' in redeemed)) throw badResponse(201);
+      return redeemed;
+    },
     /** Accepts an invite for the signed-in account (an email that already has an account). */
     acceptInvite: (code: string) => call('acceptInvite', { body: { code } }),
 

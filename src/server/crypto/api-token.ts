@@ -23,3 +23,18 @@ export function generateInviteCode(): { code: string; hash: string } {
   const code = INVITE_PREFIX + randomBytes(32).toString('base64url');
   return { code, hash: hashApiToken(code) };
 }
+
+export const SESSION_TOKEN_PREFIX = 'ksess_';
+export const SIGN_IN_CODE_PREFIX = 'ksign_';
+
+/** Generates a browser session's cookie token (`ksess_` + base64url of 32 random bytes) and its stored hash. */
+export function generateSessionToken(): { token: string; hash: string } {
+  const token = SESSION_TOKEN_PREFIX + randomBytes(32).toString('base64url');
+  return { token, hash: hashApiToken(token) };
+}
+
+/** Generates a one-time sign-in code (`ksign_` + base64url of 32 random bytes) and its stored hash. */
+export function generateSignInCode(): { code: string; hash: string } {
+  const code = SIGN_IN_CODE_PREFIX + randomBytes(32).toString('base64url');
+  return { code, hash: hashApiToken(code) };
+}

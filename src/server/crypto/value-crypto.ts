@@ -9,6 +9,8 @@ export interface DerivedKeys {
   checkKey: Buffer;
   /** Keys the audit log's HMAC chain: forging an entry needs the master key. */
   auditKey: Buffer;
+  /** Derives each browser session's CSRF token from its id (sessions-service). */
+  csrfKey: Buffer;
 }
 
 /** Where a value is stored; the tag binds the ciphertext to it so rows cannot be swapped. */
@@ -43,6 +45,7 @@ const INFO_ENC = 'krypt/v1/value-encryption';
 const INFO_MAC = 'krypt/v1/value-mac';
 const INFO_CHECK = 'krypt/v1/key-check';
 const INFO_AUDIT = 'krypt/v1/audit-chain';
+const INFO_CSRF = 'krypt/v1/session-csrf';
 const KEY_CHECK_LABEL = 'krypt key check v1';
 const HEX_IV_CT = /^[0-9a-f]{32}:(?:[0-9a-f]{32})+$/;
 
@@ -58,6 +61,7 @@ export function deriveKeys(masterKey: Buffer): DerivedKeys {
     macKey: derive(masterKey, INFO_MAC),
     checkKey: derive(masterKey, INFO_CHECK),
     auditKey: derive(masterKey, INFO_AUDIT),
+    csrfKey: derive(masterKey, INFO_CSRF),
   };
 }
 

@@ -6,6 +6,7 @@ import type { DestinationStream, Level } from 'pino';
 import { buildApp, type EventsOptions } from '../app.js';
 import type { HttpTimeouts } from '../plugins/http-limits.js';
 import type { FailureLimitOptions } from '../services/rate-limit-service.js';
+import type { SessionOptions } from '../services/sessions-service.js';
 import { deriveKeys, type DerivedKeys } from '../crypto/value-crypto.js';
 import { upgradeAuditChain } from '../services/audit-chain.js';
 import { createAuditRecorder } from '../services/audit-service.js';
@@ -45,6 +46,10 @@ export interface StartServerOptions {
   timeouts?: HttpTimeouts;
   /** The built dashboard served at `/` (default: the package's dist/dashboard). */
   dashboardDir?: string;
+  /** Sign-in link and browser session lifetimes (defaults: 120 s, 30 min idle, 12 h absolute). */
+  sessions?: SessionOptions;
+  /** The clock (default: the system's); tests move it to expire sessions. */
+  now?: () => Date;
   /** Hears what opening the store fixed (e.g. database files tightened to 0600); default: nothing. */
   warn?: (message: string) => void;
 }
@@ -87,6 +92,9 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       ...(opts.tls ? { tls: opts.tls } : {}),
       ...(opts.trustedProxies ? { trustedProxies: opts.trustedProxies } : {}),
       ...(opts.dashboardDir ? { dashboardDir: opts.dashboardDir } : {}),
+      ...(opts.behindTlsProxy ? { behindTlsProxy: true } : {}),
+      ...(opts.sessions ? { sessions: opts.sessions } : {}),
+      ...(opts.now ? { now: opts.now } : {}),
     });
     try {
       await keyAuditChain(kdb, keys, app.log);

@@ -8,7 +8,11 @@ type ChangeRequestRoutes = 'listChangeRequests' | 'getChangeRequest' | 'approveC
 export function changeRequestsRoutes(crs: ChangeRequestsService): RouteHandlers<ChangeRequestRoutes> {
   return {
     listChangeRequests: (req) => crs.list(caller(req), req.params.slug, req.query.status),
-    getChangeRequest: (req) => crs.show(caller(req), req.params.slug, req.params.id, req.query.reveal ?? false),
+    getChangeRequest: async (req, reply) => {
+      const result = await crs.show(caller(req), req.params.slug, req.params.id, req.query.reveal ?? false);
+      // With reveal it carries values: kept out of browser and proxy caches.
+      return reply.header('cache-control', 'no-store').send(result);
+    },
     approveChangeRequest: (req) => crs.approve(caller(req), req.params.slug, req.params.id, req.body.force),
     rejectChangeRequest: (req) => crs.reject(caller(req), req.params.slug, req.params.id, req.body.reason),
     cancelChangeRequest: (req) => crs.cancel(caller(req), req.params.slug, req.params.id),

@@ -7,6 +7,8 @@ import type { RouteHandlers } from './register-routes.js';
 type SecretRoutes = 'getSecrets' | 'listKeys' | 'getSecret' | 'writeSecrets' | 'secretHistory' | 'rollbackSecret';
 
 // 200 when applied; 202 when held as a pending change request.
+// Every response that can carry a value is kept out of browser and proxy caches.
+const NO_STORE = 'no-store';
 const writeStatus = (result: WriteSecretsResponse) => ('changeRequest' in result ? 202 : 200);
 
 /** Reads, writes, history and rollback of one environment's secrets. */
@@ -14,19 +16,25 @@ export function secretsRoutes(secrets: SecretsService, history: HistoryService):
   return {
     getSecrets: async (req, reply) => {
       const result = await secrets.readAll(caller(req), req.params.slug, req.params.env, revisionFromEtag(req.headers['if-none-match']));
-      reply.header('etag', `"${result.revision}"`);
+      reply.header('etag', `"${result.revision}"`).header('cache-control', NO_STORE);
       return 'notModified' in result ? reply.code(304).send(null) : reply.send(result);
     },
     listKeys: async (req, reply) => {
       const result = await secrets.listKeys(caller(req), req.params.slug, req.params.env);
       return reply.header('etag', `"${result.revision}"`).send(result);
     },
-    getSecret: (req) => secrets.readOne(caller(req), req.params.slug, req.params.env, req.params.key),
+    getSecret: async (req, reply) => {
+      const result = await secrets.readOne(caller(req), req.params.slug, req.params.env, req.params.key);
+      return reply.header('cache-control', NO_STORE).send(result);
+    },
     writeSecrets: async (req, reply) => {
       const result = await secrets.write(caller(req), req.params.slug, req.params.env, req.body);
       return reply.code(writeStatus(result)).send(result);
     },
-    secretHistory: (req) => history.history(caller(req), req.params.slug, req.params.env, req.params.key, req.query.reveal ?? false),
+    secretHistory: async (req, reply) => {
+      const result = await history.history(caller(req), req.params.slug, req.params.env, req.params.key, req.query.reveal ?? false);
+      return reply.header('cache-control', NO_STORE).send(result);
+    },
     rollbackSecret: async (req, reply) => {
       const result = await history.rollback(caller(req), req.params.slug, req.params.env, req.params.key, req.body.version);
       return reply.code(writeStatus(result)).send(result);

@@ -32,7 +32,7 @@ export async function requireProjectScope(db: Executor, auth: AuthContext, slug:
   return {
     project: access.project,
     role: access.role,
-    subject: { role: access.role, service: auth.service },
+    subject: { role: access.role, service: auth.service, session: auth.session !== null },
     audit: { id: access.project.id, slug: access.project.slug },
   };
 }

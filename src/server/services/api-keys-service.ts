@@ -73,7 +73,9 @@ export function createApiKeysService(deps: ServiceDeps, revocations: KeyRevocati
   const transaction = <T>(fn: (trx: Transaction<DB>) => Promise<T>) => deps.db.transaction().execute(fn);
 
   async function ownKey(db: Executor, auth: AuthContext, id: string): Promise<ApiKeyWithScope> {
-    const row = await findApiKey(db, auth.user.id, id === 'current' ? auth.keyId : id);
+    const keyId = id === 'current' ? auth.keyId : id;
+    if (keyId === null) throw new ServiceError('not_found', 'this request is signed in with a browser session, not an API key (see GET /v1/session)');
+    const row = await findApiKey(db, auth.user.id, keyId);
     if (!row) throw new ServiceError('not_found', `API key "${id}" not found`);
     return row;
   }

@@ -34,7 +34,7 @@ export function createAuthService(deps: ServiceDeps): AuthService {
         projectId !== null && projectSlug !== null && service_environment !== null
           ? { projectId, projectSlug, environment: service_environment as Environment }
           : null;
-      return { user: { id, email, name }, keyId: found.key.id, keyExpiresAt: found.key.expires_at, service, client };
+      return { user: { id, email, name }, keyId: found.key.id, keyExpiresAt: found.key.expires_at, session: null, service, client };
     },
   };
 }

@@ -20,6 +20,7 @@ import { findUserByEmail, insertUser, type UserRow } from '../store/users-store.
 import { authorize, requireProjectScope } from './access.js';
 import { issueApiKey } from './api-keys-service.js';
 import { requirePersonalKey } from './policy.js';
+import type { SessionsService, StartedSession } from './sessions-service.js';
 import { ServiceError } from './service-error.js';
 import { auditActor, type AuditEvent, type AuthContext, type ClientInfo, type ServiceDeps } from './service-deps.js';
 
@@ -28,6 +29,13 @@ const INVALID_CODE = 'invite code is invalid, used or expired';
 const MANAGERS = new Set(['owner', 'admin']);
 
 type AssignableRole = Invite['role'];
+/** A new account made by redeeming an invite, with its first API key. */
+interface Redeemed {
+  user: { id: string; email: string; name: string };
+  token: string;
+  project: string;
+  role: Role;
+}
 type FoundInvite = InviteRow & { project_slug: string };
 
 /** The contract's view of a pending invite. */
@@ -40,7 +48,7 @@ function toInvite(row: InviteRow, invitedBy: string): Invite {
  * a NEW account; an invite for an email that has an account is accepted by that account, signed in
  * as itself. An invite works only while whoever issued it may still invite to the project.
  */
-export function createInvitesService(deps: ServiceDeps) {
+export function createInvitesService(deps: ServiceDeps, sessions: Pick<SessionsService, 'start'>) {
   const transaction = <T>(fn: (trx: Transaction<DB>) => Promise<T>) => deps.db.transaction().execute(fn);
 
   /** The invite a code names, if it can still be used; `refused` is the error to throw otherwise. */
@@ -146,8 +154,12 @@ export function createInvitesService(deps: ServiceDeps) {
      * for the invited email, adds the membership and issues its first personal API key. An email
      * that already has an account is refused and the code stays usable: that account accepts it
      * while signed in (accept below), so holding a code never yields a key for someone else.
+     * With `session`, the new account gets a browser session (`started`) instead of an API key.
      */
-    async redeem(client: ClientInfo, body: { code: string; name?: string | undefined }) {
+    async redeem(
+      client: ClientInfo,
+      body: { code: string; name?: string | undefined; session?: boolean | undefined },
+    ): Promise<Redeemed | (Omit<Redeemed, 'token'> & { started: StartedSession })> {
       return transaction(async (trx) => {
         const invite = await usableInvite(trx, body.code, () => new ServiceError('unauthorized', INVALID_CODE));
         if (await findUserByEmail(trx, invite.email)) {
@@ -159,9 +171,14 @@ export function createInvitesService(deps: ServiceDeps) {
         const now = deps.now().toISOString();
         const user: UserRow = { id: randomUUID(), email: invite.email, name: body.name ?? invite.email.split('@')[0] ?? invite.email, created_at: now };
         await insertUser(trx, user);
+        const joined = { user: { id: user.id, email: user.email, name: user.name }, project: invite.project_slug, role: invite.role as Role };
+        if (body.session) {
+          await join(trx, invite, user, { userId: user.id, email: user.email, keyId: null }, client, 'new-account');
+          return { ...joined, started: await sessions.start(trx, user, client, 'invite') };
+        }
         const { key, token } = await issueApiKey(trx, user.id, `invite:${invite.project_slug}`, deps.now());
         await join(trx, invite, user, { userId: user.id, email: user.email, keyId: key.id }, client, 'new-account');
-        return { user: { id: user.id, email: user.email, name: user.name }, token, project: invite.project_slug, role: invite.role as Role };
+        return { ...joined, token };
       });
     },
 

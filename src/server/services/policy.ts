@@ -7,8 +7,10 @@ import { ServiceError } from './service-error.js';
 export type Action =
   /** Key names, history metadata, change requests, members: everything but values. */
   | 'list'
-  /** Secret values (bulk, single, revealed history or change-request values). */
+  /** Secret values in bulk, revealed history or change-request values. */
   | 'read'
+  /** One secret value (getSecret, audited): a Viewer may, in a browser session, one at a time. */
+  | 'read-one'
   | 'write'
   /** Write a privileged variable (one that makes programs load or run code), in any environment. */
   | 'write-privileged'
@@ -30,10 +32,12 @@ export interface ServiceScope {
   environment: Environment;
 }
 
-/** Who is asking: their role in the target project and, for a service token, its scope. */
+/** Who is asking: their role in the target project, for a service token its scope, and whether it is a browser session. */
 export interface Subject {
   role: Role;
   service: ServiceScope | null;
+  /** Signed in to the dashboard (session cookie), not an API key. */
+  session: boolean;
 }
 
 /** Where the action happens. */
@@ -47,6 +51,7 @@ export type Decision = { allowed: true; via: 'direct' | 'change-request' } | { a
 
 export const VIEWER_MESSAGE = 'viewers can see key names only; ask an owner or admin for the member role';
 export const PRIVILEGED_MESSAGE = 'privileged variables make programs load or run code: only an owner or admin may set them, in every environment';
+export const VIEWER_KEY_MESSAGE = 'viewers see values only one at a time in the dashboard (`krypt open`), not with an API key';
 const MANAGERS_ONLY = new Set<Role>(['owner', 'admin']);
 
 const DIRECT: Decision = { allowed: true, via: 'direct' };
@@ -58,8 +63,11 @@ export function serviceTokenMessage(scope: ServiceScope): string {
   return `service tokens are read-only and limited to ${scope.projectSlug}/${scope.environment}`;
 }
 
-function decideForRole(role: Role, action: Action, environment: Environment | undefined): Decision {
+function decideForRole(role: Role, action: Action, environment: Environment | undefined, session: boolean): Decision {
   switch (action) {
+    // PRODUCT §1: a Viewer sees values only one at a time, in the dashboard; never with a key, never in bulk.
+    case 'read-one':
+      return role === 'viewer' && !session ? deny(VIEWER_KEY_MESSAGE) : DIRECT;
     case 'list':
     case 'read-audit':
       return DIRECT;
@@ -98,9 +106,9 @@ export function decide(subject: Subject, action: Action, target: Target): Decisi
   if (scope) {
     const inScope = scope.projectId === target.projectId && scope.environment === target.environment;
     // A token can never do more than the user who made it (the role check below still applies).
-    if (!inScope || (action !== 'list' && action !== 'read')) return deny(serviceTokenMessage(scope));
+    if (!inScope || (action !== 'list' && action !== 'read' && action !== 'read-one')) return deny(serviceTokenMessage(scope));
   }
-  return decideForRole(subject.role, action, target.environment);
+  return decideForRole(subject.role, action, target.environment, subject.session);
 }
 
 /** Throws a 403 when refused; otherwise says whether the action applies directly or via a change request. */

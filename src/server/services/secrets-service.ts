@@ -100,7 +100,7 @@ export function createSecretsService(deps: ServiceDeps) {
     /** One key with its decrypted value; 404 when absent (audited). */
     async readOne(auth: AuthContext, slug: string, env: Environment, key: string) {
       return transaction(async (trx) => {
-        const s = await readScope(deps, trx, auth, slug, env, 'read');
+        const s = await readScope(deps, trx, auth, slug, env, 'read-one');
         const row = await findSecret(trx, s.env.id, key);
         if (!row) throw new ServiceError('not_found', `secret "${key}" not found in ${slug}/${env}`);
         const value = decryptSecret(keys, locationOf(s), key, row.version, row);

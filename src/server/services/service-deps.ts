@@ -28,9 +28,12 @@ export interface ClientInfo {
 /** The authenticated caller, attached to each /v1 request by the auth plugin. */
 export interface AuthContext {
   user: { id: string; email: string; name: string };
-  keyId: string;
-  /** When the key stops working (ISO 8601), or null if it never expires. */
+  /** The API key used; null for a browser session (then `session` is set). */
+  keyId: string | null;
+  /** When the credential stops working (ISO 8601; a session's absolute expiry), or null if it never expires. */
   keyExpiresAt: string | null;
+  /** Set when the caller is a dashboard browser session (cookie), not an API key. */
+  session: { id: string } | null;
   /** Set when the key is a read-only service token limited to one project and environment. */
   service: { projectId: string; projectSlug: string; environment: Environment } | null;
   client: ClientInfo;

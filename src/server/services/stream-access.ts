@@ -1,14 +1,16 @@
 import type { Environment, Role } from '../../contract/index.js';
-import { findKeyAccess, type KeyAccessRow } from '../store/api-keys-store.js';
+import { findKeyAccess } from '../store/api-keys-store.js';
+import { findSessionAccess } from '../store/sessions-store.js';
 import { decide } from './policy.js';
 import { ServiceError } from './service-error.js';
 import type { AuthContext, ServiceDeps } from './service-deps.js';
 
 // The credentials behind open change streams. A stream was authorized once, when it opened; this
-// keeps it honest for as long as it stays open: it ends when its key is revoked through this server
-// (at once), when the key expires (on the dot), and when a periodic check finds the key revoked
-// elsewhere (another replica) or its user no longer allowed to read the environment. Streams per
-// key are capped. The counts are this server's own connections, not shared state.
+// keeps it honest for as long as it stays open: it ends when its key (or browser session) is
+// revoked through this server (at once), when it expires (on the dot; a session's idle expiry at
+// the periodic check), and when a periodic check finds it revoked elsewhere (another replica) or
+// its user no longer allowed to read the environment. Streams per credential are capped. The
+// counts are this server's own connections, not shared state.
 
 export interface StreamAccessOptions {
   /** Open change streams allowed per API key on this server (default 20); one more is a 429. */
@@ -36,12 +38,25 @@ export interface StreamGrant {
   release(): void;
 }
 
+/** A credential's state and its user's role in one project, as the periodic check reads them. */
+interface AccessRow {
+  revoked_at: string | null;
+  /** Ends of the credential (an API key's expiry; a session's absolute and idle expiries); null: none. */
+  ends: (string | null)[];
+  project_id: string | null;
+  role: string | null;
+}
+
 interface Entry {
   auth: AuthContext;
+  /** `key:<id>` or `session:<id>`: what the slots are counted and revoked by. */
+  credential: string;
   target?: { projectId: string; environment: Environment };
   expiry?: NodeJS.Timeout;
   revoke(): void;
 }
+
+const credentialOf = (auth: AuthContext): string => (auth.session ? `session:${auth.session.id}` : `key:${auth.keyId ?? ''}`);
 
 /**
  * Creates the registry of open streams' grants. `onError` hears a failed periodic check, after
@@ -58,10 +73,10 @@ export function createStreamAccess(deps: ServiceDeps, opts: StreamAccessOptions 
   const started = (): Entry[] => [...byKey.values()].flatMap((set) => [...set]).filter((e) => e.target !== undefined);
 
   function drop(entry: Entry): void {
-    const set = byKey.get(entry.auth.keyId);
+    const set = byKey.get(entry.credential);
     if (!set?.delete(entry)) return;
     clearTimeout(entry.expiry);
-    if (set.size === 0) byKey.delete(entry.auth.keyId);
+    if (set.size === 0) byKey.delete(entry.credential);
     if (entry.target && --watched === 0) {
       clearInterval(ticker);
       ticker = undefined;
@@ -72,14 +87,14 @@ export function createStreamAccess(deps: ServiceDeps, opts: StreamAccessOptions 
     entry.revoke();
   }
 
-  function allowed(entry: Entry, rowsOfKey: KeyAccessRow[] | undefined, now: number): boolean {
+  function allowed(entry: Entry, rowsOfKey: AccessRow[] | undefined, now: number): boolean {
     const target = entry.target!;
     const key = rowsOfKey?.[0];
     if (!key || key.revoked_at !== null) return false;
-    if (key.expires_at !== null && Date.parse(key.expires_at) <= now) return false;
+    if (key.ends.some((end) => end !== null && Date.parse(end) <= now)) return false;
     const membership = rowsOfKey.find((r) => r.project_id === target.projectId);
     if (!membership?.role) return false;
-    const subject = { role: membership.role as Role, service: entry.auth.service };
+    const subject = { role: membership.role as Role, service: entry.auth.service, session: entry.auth.session !== null };
     return decide(subject, 'read', { projectId: target.projectId, environment: target.environment }).allowed;
   }
 
@@ -88,15 +103,20 @@ export function createStreamAccess(deps: ServiceDeps, opts: StreamAccessOptions 
     checking = true;
     const entries = started();
     try {
-      const pairs = entries.map((e) => ({ keyId: e.auth.keyId, projectId: e.target!.projectId })).sort((a, b) => a.keyId.localeCompare(b.keyId));
-      const byKeyId = new Map<string, KeyAccessRow[]>();
-      for (const row of await findKeyAccess(deps.db, pairs)) {
-        const rows = byKeyId.get(row.key_id);
+      const byCredential = new Map<string, AccessRow[]>();
+      const add = (credential: string, row: AccessRow) => {
+        const rows = byCredential.get(credential);
         if (rows) rows.push(row);
-        else byKeyId.set(row.key_id, [row]);
+        else byCredential.set(credential, [row]);
+      };
+      const keyPairs = entries.flatMap((e) => (e.auth.keyId !== null ? [{ keyId: e.auth.keyId, projectId: e.target!.projectId }] : [])).sort((a, b) => a.keyId.localeCompare(b.keyId));
+      for (const row of await findKeyAccess(deps.db, keyPairs)) add(`key:${row.key_id}`, { ...row, ends: [row.expires_at] });
+      const sessionPairs = entries.flatMap((e) => (e.auth.session ? [{ sessionId: e.auth.session.id, projectId: e.target!.projectId }] : [])).sort((a, b) => a.sessionId.localeCompare(b.sessionId));
+      if (sessionPairs.length > 0) {
+        for (const row of await findSessionAccess(deps.db, sessionPairs)) add(`session:${row.session_id}`, { ...row, ends: [row.expires_at, row.idle_expires_at] });
       }
       const now = deps.now().getTime();
-      for (const entry of entries) if (!allowed(entry, byKeyId.get(entry.auth.keyId), now)) end(entry);
+      for (const entry of entries) if (!allowed(entry, byCredential.get(entry.credential), now)) end(entry);
     } catch (err) {
       // Fail closed: a stream whose credential cannot be confirmed ends; its client reconnects.
       onError(err);
@@ -109,17 +129,18 @@ export function createStreamAccess(deps: ServiceDeps, opts: StreamAccessOptions 
   return {
     /** Claims a stream slot for the caller's key; 429 when the key already has maxStreamsPerKey open. */
     reserve(auth: AuthContext): StreamGrant {
-      const set = byKey.get(auth.keyId) ?? new Set<Entry>();
+      const credential = credentialOf(auth);
+      const set = byKey.get(credential) ?? new Set<Entry>();
       if (set.size >= maxPerKey) {
         throw new ServiceError(
           'rate_limited',
-          `too many open change streams for this API key (at most ${maxPerKey}); close one before opening another`,
+          `too many open change streams for this ${auth.session ? 'browser session' : 'API key'} (at most ${maxPerKey}); close one before opening another`,
         );
       }
-      byKey.set(auth.keyId, set);
+      byKey.set(credential, set);
       let revoke!: () => void;
       const revoked = new Promise<void>((resolve) => (revoke = resolve));
-      const entry: Entry = { auth, revoke };
+      const entry: Entry = { auth, credential, revoke };
       set.add(entry);
       return {
         revoked,
@@ -141,7 +162,11 @@ export function createStreamAccess(deps: ServiceDeps, opts: StreamAccessOptions 
     },
     /** Ends every stream opened with this key (it was just revoked through this server). */
     keyRevoked(keyId: string): void {
-      for (const entry of [...(byKey.get(keyId) ?? [])]) end(entry);
+      for (const entry of [...(byKey.get(`key:${keyId}`) ?? [])]) end(entry);
+    },
+    /** Ends every stream opened by this browser session (it was just revoked through this server). */
+    sessionRevoked(sessionId: string): void {
+      for (const entry of [...(byKey.get(`session:${sessionId}`) ?? [])]) end(entry);
     },
     /** Stops the periodic check (the server is closing; its streams are ended there). */
     close(): void {

@@ -128,6 +128,31 @@ export interface AuditHeadTable {
   last_hash: string;
 }
 
+/** A one-time dashboard sign-in link; only the SHA-256 of its code is kept. */
+export interface SignInLinksTable {
+  id: string;
+  user_id: string;
+  code_hash: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+/** A browser session; only the SHA-256 of its cookie token is kept. */
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  created_at: string;
+  last_seen_at: string;
+  /** Slides forward with use; past it the session no longer works. */
+  idle_expires_at: string;
+  /** The absolute end, however much the session is used. */
+  expires_at: string;
+  revoked_at: string | null;
+  user_agent: string | null;
+  ip: string | null;
+}
+
 export interface DB {
   meta: MetaTable;
   users: UsersTable;
@@ -142,6 +167,8 @@ export interface DB {
   change_request_items: ChangeRequestItemsTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
+  sign_in_links: SignInLinksTable;
+  sessions: SessionsTable;
 }
 
 /** A database handle or a transaction: every store function takes one of these. */

@@ -3,6 +3,7 @@ import { initialMigration } from './0001-initial.js';
 import { teamsMigration } from './0002-teams.js';
 import { auditMigration } from './0003-audit.js';
 import { normaliseEmailsMigration } from './0004-normalise-emails.js';
+import { sessionsMigration } from './0005-sessions.js';
 
 // In-code migrations (no filesystem scan), so bundles and compiled builds see the same set.
 const MIGRATIONS: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-teams': teamsMigration,
   '0003-audit': auditMigration,
   '0004-normalise-emails': normaliseEmailsMigration,
+  '0005-sessions': sessionsMigration,
 };
 
 export const migrationProvider: MigrationProvider = {
