@@ -89,3 +89,10 @@ export function isPrivilegedVariable(name: string): boolean {
   const upper = name.toUpperCase();
   return PRIVILEGED.has(upper) || PRIVILEGED_PREFIXES.some((p) => upper.startsWith(p));
 }
+
+/** The dashboard's session cookie. */
+export const SESSION_COOKIE = 'krypt_session';
+/** The header a cookie-authenticated, state-changing request carries its CSRF token in. */
+export const CSRF_HEADER = 'x-csrf-token';
+/** The longest a sign-in link lives (seconds). */
+export const MAX_SIGN_IN_LINK_SECONDS = 120;

@@ -8,12 +8,8 @@ import { userSchema } from './api.js';
 
 const isoTime = z.string();
 
-/** The session cookie's name. */
-export const SESSION_COOKIE = 'krypt_session';
-/** The header a cookie-authenticated, state-changing request carries its CSRF token in. */
-export const CSRF_HEADER = 'x-csrf-token';
-/** The longest a sign-in link lives (seconds). */
-export const MAX_SIGN_IN_LINK_SECONDS = 120;
+// The names every side shares live in the zod-free constants (the dashboard imports them there).
+export { CSRF_HEADER, MAX_SIGN_IN_LINK_SECONDS, SESSION_COOKIE } from './constants.js';
 
 /** A dashboard path to land on: starts with one `/` (never `//`, which a browser reads as another host). */
 export const dashboardPathSchema = z
@@ -63,3 +59,4 @@ export const redeemInviteSessionResponseSchema = z.object({
   session: sessionInfoSchema,
   csrfToken: z.string(),
 });
+export type CurrentSessionResponse = z.infer<typeof currentSessionResponseSchema>;

@@ -1,6 +1,8 @@
 import type { KeysResponse, Project, SecretMeta } from '../contract/api.js';
 import type { ApiError as ApiErrorEnvelope } from '../contract/errors.js';
 import { ROUTES, routePath, type PathParams, type QueryParams, type RouteId } from '../contract/routes.js';
+import { CSRF_HEADER } from '../contract/constants.js';
+import type { CurrentSessionResponse as CurrentSession, SessionInfo } from '../contract/sessions.js';
 import type { ChangeRequest } from '../contract/teams.js';
 
 // The dashboard's one API module. Every request is built from the contract's route table (zod-free:
@@ -8,29 +10,8 @@ import type { ChangeRequest } from '../contract/teams.js';
 // every state-changing one carries the session's CSRF token. The API's error envelope becomes an
 // ApiError whose message the page shows. Values are never logged, cached or stored here.
 
-/**
- * The session operations, written against the shapes the session routes will have. They are not in
- * this branch's route table yet: on merge, these become ROUTES entries and this table goes.
- */
-export const SESSION_ROUTES = {
-  currentSession: { method: 'GET', path: '/v1/session' },
-  createSession: { method: 'POST', path: '/v1/sessions' },
-  revokeSession: { method: 'DELETE', path: '/v1/sessions/:id' },
-  listSessions: { method: 'GET', path: '/v1/sessions' },
-} as const;
-export type SessionRouteId = keyof typeof SESSION_ROUTES;
-
-export const CSRF_HEADER = 'X-CSRF-Token';
-
-export interface SessionInfo {
-  id: string;
-  [field: string]: unknown;
-}
-export interface CurrentSession {
-  session: SessionInfo;
-  user: { id: string; email: string };
-  csrfToken: string;
-}
+export { CSRF_HEADER };
+export type { CurrentSession, SessionInfo };
 export type SecretValue = SecretMeta & { value: string };
 /** A write's outcome: applied (200), or held as a pending change request (202). */
 export type WriteOutcome =
@@ -90,17 +71,6 @@ export function tableRequest<K extends RouteId>(id: K, params: PathParams<K>, qu
   return { method: ROUTES[id].method, path: routePath(id, params, query) };
 }
 
-/** The method and path of a session route (see SESSION_ROUTES). */
-export function sessionRequest(id: SessionRouteId, params: Record<string, string> = {}): { method: string; path: string } {
-  const route = SESSION_ROUTES[id];
-  const path = route.path.replace(/:(\w+)/g, (_, name: string) => {
-    const value = params[name];
-    if (value === undefined) throw new Error(`${id}: no value for the path parameter :${name}`);
-    return encodeURIComponent(value);
-  });
-  return { method: route.method, path };
-}
-
 /** Turns a non-2xx answer into an ApiError carrying the envelope's message (never the body itself otherwise). */
 export async function errorFromResponse(res: Response): Promise<ApiError> {
   let envelope: Partial<ApiErrorEnvelope> | undefined;
@@ -151,7 +121,7 @@ export function createApi(opts: ApiOptions = {}) {
   return {
     /** The signed-in session, or null when not signed in (401). Keeps its CSRF token. */
     async currentSession(): Promise<CurrentSession | null> {
-      const res = await exchange(sessionRequest('currentSession'));
+      const res = await exchange(tableRequest('currentSession', {}));
       if (res.status === 401) {
         csrfToken = undefined;
         return null;
@@ -164,7 +134,7 @@ export function createApi(opts: ApiOptions = {}) {
     /** Swaps a one-time sign-in code for a session (the cookie is set by the answer). */
     async createSession(code: string): Promise<{ session: SessionInfo; csrfToken: string }> {
       // No session yet, so no CSRF token: the one-time code itself is the credential.
-      const res = await exchange({ ...sessionRequest('createSession'), body: { code }, csrfToken: null });
+      const res = await exchange({ ...tableRequest('createSession', {}), body: { code }, csrfToken: null });
       if (!res.ok) throw await errorFromResponse(res);
       const created = (await res.json()) as { session: SessionInfo; csrfToken: string };
       csrfToken = created.csrfToken;
@@ -172,7 +142,7 @@ export function createApi(opts: ApiOptions = {}) {
     },
     /** Ends the current session on the server. */
     async signOut(): Promise<void> {
-      await send(sessionRequest('revokeSession', { id: 'current' }));
+      await send(tableRequest('revokeSession', { id: 'current' }));
       csrfToken = undefined;
     },
     async listProjects(): Promise<Project[]> {
