@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { api, join, json, personInProcess } from './team-fixture.js';
 
@@ -24,7 +24,16 @@ describe('krypt change-requests / cr', () => {
   let viewer: ReturnType<typeof personInProcess>;
   const P = ['-p', 'cr-app'];
 
-  beforeAll(async () => {
+  /** What the first two tests make through the CLI, made through the API: requests #1, #2 and #3. */
+  async function threeRequests(): Promise<void> {
+    const patch = (body: unknown) => server.call('PATCH', '/v1/projects/cr-app/environments/production/secrets', { token: member.token, body });
+    expect((await patch({ set: { API_URL: 'https://v2.example.com' } })).json.changeRequest.id).toBe(1);
+    expect((await patch({ set: { API_URL: 'https://v3.example.com', NEW_KEY: 'fresh' } })).json.changeRequest.id).toBe(2);
+    expect((await patch({ delete: ['TOKEN'] })).json.changeRequest.id).toBe(3);
+  }
+
+  // A server of its own for every test (in-memory SQLite): cr-app, its members, production values.
+  beforeEach(async () => {
     server = await startTestServer();
     owner = personInProcess(server, server.token);
     await api(server, server.token).createProject('cr-app');
@@ -32,7 +41,7 @@ describe('krypt change-requests / cr', () => {
     viewer = personInProcess(server, await join(server, server.token, 'cr-app', 'vic@example.com', 'viewer'));
     expect((await owner.run(['set', ...P, '-e', 'prod', 'API_URL=https://v1.example.com', 'TOKEN=t1'])).code).toBe(0);
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await server?.close();
   });
 
@@ -52,14 +61,15 @@ describe('krypt change-requests / cr', () => {
     expect(pushed.code).toBe(0);
     const doc = json<{ applied: boolean; changeRequest: CrDoc }>(pushed);
     expect(doc.applied).toBe(false);
-    expect(doc.changeRequest).toMatchObject({ id: 2, status: 'pending', environment: 'production', requestedBy: 'mia@example.com' });
+    expect(doc.changeRequest).toMatchObject({ id: 1, status: 'pending', environment: 'production', requestedBy: 'mia@example.com' });
     expect(doc.changeRequest.changes).toEqual(expect.arrayContaining([{ key: 'API_URL', action: 'set' }, { key: 'NEW_KEY', action: 'set' }]));
     const unset = await member.run(['unset', ...P, '-e', 'prod', 'TOKEN', '--json']);
     expect(unset.code).toBe(0);
-    expect(json<{ changeRequest: CrDoc }>(unset).changeRequest).toMatchObject({ id: 3, changes: [{ key: 'TOKEN', action: 'delete' }] });
+    expect(json<{ changeRequest: CrDoc }>(unset).changeRequest).toMatchObject({ id: 2, changes: [{ key: 'TOKEN', action: 'delete' }] });
   });
 
   it('lists them under both names, filtered by status; a Viewer may list', async () => {
+    await threeRequests();
     const full = await owner.run(['change-requests', 'list', ...P]);
     expect(full.code).toBe(0);
     expect(full.stdout).toMatch(/^#1\tproduction\tpending\tmia@example\.com\t\S+\tAPI_URL\t$/m);
@@ -75,6 +85,7 @@ describe('krypt change-requests / cr', () => {
   });
 
   it('show prints a masked diff; --reveal shows current and proposed values', async () => {
+    await threeRequests();
     const masked = await owner.run(['cr', 'show', '2', ...P]);
     expect(masked.code).toBe(0);
     expect(masked.stdout).toMatch(/^Change request #2 to cr-app\/production: pending$/m);
@@ -91,6 +102,7 @@ describe('krypt change-requests / cr', () => {
   });
 
   it('only an Owner/Admin approves; approval applies the change', async () => {
+    await threeRequests();
     const byMember = await member.run(['cr', 'approve', '1', ...P]);
     expect(byMember.code).toBe(4);
     const res = await owner.run(['cr', 'approve', '1', ...P]);
@@ -102,6 +114,9 @@ describe('krypt change-requests / cr', () => {
   });
 
   it('refuses to approve a request whose keys changed since (exit 2, naming them) unless --force', async () => {
+    await threeRequests();
+    // #1 approved first: API_URL has changed since #2 was made
+    expect((await server.call('POST', '/v1/projects/cr-app/change-requests/1/approve', { body: {} })).status).toBe(200);
     const refused = await owner.run(['cr', 'approve', '2', ...P]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/^Error: cannot approve change request #2: API_URL changed since it was made; nothing was applied\nHint: .*krypt cr approve 2 --force/);
@@ -113,6 +128,7 @@ describe('krypt change-requests / cr', () => {
   });
 
   it('rejects with a reason the requester sees', async () => {
+    await threeRequests();
     expect((await owner.run(['cr', 'reject', '3', ...P])).code).toBe(1);
     const res = await owner.run(['cr', 'reject', '3', ...P, '--reason', 'TOKEN is still used by billing']);
     expect(res.code).toBe(0);
