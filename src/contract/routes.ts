@@ -127,7 +127,7 @@ const SPECS = {
   cancelChangeRequest: { method: 'POST', path: `${CR}/cancel`, statuses: [200], refuses: SCOPED_WRITE, summary: 'Withdraws a pending change request (its requester)' },
 
   listAudit: {
-    method: 'GET', path: `${PROJECT}/audit`, statuses: [200], query: ['environment', 'actor', 'since', 'limit'], refuses: SCOPED,
+    method: 'GET', path: `${PROJECT}/audit`, statuses: [200], query: ['environment', 'actor', 'action', 'since', 'until', 'before', 'limit'], refuses: SCOPED,
     summary: "A project's audit log, newest first",
   },
 } as const satisfies Record<string, RouteSpec>;

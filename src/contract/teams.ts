@@ -153,6 +153,7 @@ export const AUDIT_ACTIONS = [
   /** The server keyed a chain written before keying (instance-wide: no project). */
   'audit.chain_keyed',
 ] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export const auditEntrySchema = z.object({
   id: z.number().int().positive(),
   at: isoTime,
@@ -174,12 +175,18 @@ export const auditQuerySchema = z
   .object({
     environment: environmentSchema.optional(),
     actor: emailSchema.optional(),
+    /** Only this action (e.g. secret.read). */
+    action: z.enum(AUDIT_ACTIONS).optional(),
     since: z.iso.datetime({ offset: true }).optional(),
+    /** Entries before this time. */
+    until: z.iso.datetime({ offset: true }).optional(),
+    /** Paging: entries older than this id (the `next` of the previous page). */
+    before: z.coerce.number().int().positive().optional(),
     limit: z.coerce.number().int().positive().max(1000).default(100),
   })
   .strict();
-/** GET /v1/projects/:slug/audit — newest first. */
-export const auditResponseSchema = z.object({ entries: z.array(auditEntrySchema) });
+/** GET /v1/projects/:slug/audit — newest first; `next` is the `before` of the following page, null on the last. */
+export const auditResponseSchema = z.object({ entries: z.array(auditEntrySchema), next: z.number().int().positive().nullable() });
 
 // --- History and rollback --------------------------------------------------------------------------
 

@@ -61,13 +61,32 @@ describe('krypt audit', () => {
     expect(me.entries.length).toBeGreaterThanOrEqual(5);
   });
 
+  it('filters by action and until, and says how to page on', async () => {
+    const reads = json<{ entries: EntryDoc[] }>(await owner.run(['audit', ...P, '--action', 'secrets.write', '--json']));
+    expect(reads.entries.map((e) => `${e.action} ${e.environment}`)).toEqual(['secrets.write production', 'secrets.write development']);
+    const past = json<{ entries: EntryDoc[] }>(await owner.run(['audit', ...P, '--until', '2000-01-01', '--json']));
+    expect(past.entries).toEqual([]);
+    const first = await owner.run(['audit', ...P, '--limit', '2']);
+    expect(first.code).toBe(0);
+    const next = /add --before (\d+) for the next page/.exec(first.stderr)?.[1];
+    expect(next, first.stderr).toBeDefined();
+    const firstIds = first.stdout.trimEnd().split('\n').map((l) => Number(l.split('\t')[0]));
+    expect(Number(next)).toBe(firstIds.at(-1));
+    const second = json<{ entries: EntryDoc[]; next: number | null }>(await owner.run(['audit', ...P, '--limit', '2', '--before', next!, '--json']));
+    expect(second.entries.length).toBe(2);
+    expect(second.entries.every((e) => e.id < Number(next))).toBe(true);
+    const unknown = await owner.run(['audit', ...P, '--action', 'secret.steal']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/unknown audit action "secret.steal"\nHint: one of: project.create, /);
+  });
+
   it('prints TSV when piped (no header), and refuses bad filters locally', async () => {
     const res = await owner.run(['audit', ...P, '--env', 'production']);
     expect(res.code).toBe(0);
     const lines = res.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]!.split('\t')).toEqual([expect.stringMatching(/^\d+$/), expect.any(String), 'admin@krypt.local', 'secrets.read', 'production', 'A', expect.any(String), 'get', expect.any(String)]);
-    for (const bad of [['--since', 'yesterday'], ['--env', 'qa'], ['--limit', '0'], ['--actor', 'nope']]) {
+    for (const bad of [['--since', 'yesterday'], ['--until', 'soon'], ['--before', '0'], ['--env', 'qa'], ['--limit', '0'], ['--actor', 'nope']]) {
       const refused = await owner.run(['audit', ...P, ...bad]);
       expect(refused.code, bad.join(' ')).toBe(1);
       expect(refused.stderr).toMatch(/^Error: .+\nHint: /);

@@ -296,8 +296,33 @@ describe.each(['sqlite', 'postgres'] as const)('audit log on %s', (dialect) => {
       expect(await actions(`actor=owner@example.com&environment=development&limit=1&${fixture}`)).toEqual(['secrets.write']);
     });
 
+    it('filters by action and until, and pages with before/next through every entry exactly once', async () => {
+      const page = async (q: string) => (await call(`/v1/projects/${slug}/audit?since=2030-01-01T00:00:00Z&${q}`)).json as { entries: Array<{ id: number; action: string }>; next: number | null };
+      expect((await page('action=secrets.read')).entries.map((e) => e.action)).toEqual(['secrets.read']);
+      expect((await page('action=member.join')).entries.map((e) => e.action)).toEqual(['member.join']);
+      // Before 00:00Z on the 4th: the entries of the 1st to the 3rd.
+      expect((await page('until=2030-01-04T00:00:00Z')).entries.map((e) => e.action)).toEqual(['member.invite', 'secrets.read', 'secrets.write']);
+      expect((await page('')).next).toBeNull();
+      const seen: string[] = [];
+      let before: number | null = null;
+      let pages = 0;
+      do {
+        const r = await page(`limit=2${before === null ? '' : `&before=${before}`}`);
+        expect(r.entries.length).toBeLessThanOrEqual(2);
+        seen.push(...r.entries.map((e) => e.action));
+        before = r.next;
+        if (before !== null) expect(before).toBe(r.entries.at(-1)?.id);
+        pages++;
+      } while (before !== null && pages < 10);
+      expect(pages).toBe(3);
+      expect(seen).toEqual(['member.join', 'secret.read', 'member.invite', 'secrets.read', 'secrets.write']);
+      // An exact fit: the last page says there is none after it.
+      expect((await page('limit=5')).next).toBeNull();
+      expect((await page('limit=4')).next).not.toBeNull();
+    });
+
     it('refuses a malformed query with 400', async () => {
-      for (const q of ['limit=0', 'limit=1001', 'since=yesterday', 'environment=prod', 'actor=nope', 'colour=red']) {
+      for (const q of ['limit=0', 'limit=1001', 'since=yesterday', 'until=soon', 'before=0', 'before=x', 'action=secret.steal', 'environment=prod', 'actor=nope', 'colour=red']) {
         const r = await call(`/v1/projects/${slug}/audit?${q}`);
         expect(r.status, q).toBe(400);
         expect(r.json.error.code).toBe('validation');

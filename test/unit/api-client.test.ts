@@ -59,13 +59,13 @@ describe('the API client and the fast bulk read', () => {
     reply(200, { project: 'p', environment: 'staging', key: 'K', versions: [] });
     await client().secretHistory('proj', 'staging', 'K', true);
     await client().secretHistory('proj', 'staging', 'K');
-    reply(200, { entries: [] });
-    await client().listAudit('proj', { limit: 5, actor: undefined, environment: 'production' });
+    reply(200, { entries: [], next: null });
+    await client().listAudit('proj', { limit: 5, actor: undefined, environment: 'production', action: 'secret.read', before: 40 });
     expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
       'DELETE /v1/projects/proj/members/a%2Bb%40x.io',
       'GET /v1/projects/proj/environments/staging/secrets/K/history?reveal=true',
       'GET /v1/projects/proj/environments/staging/secrets/K/history',
-      'GET /v1/projects/proj/audit?limit=5&environment=production',
+      'GET /v1/projects/proj/audit?limit=5&environment=production&action=secret.read&before=40',
     ]);
   });
 

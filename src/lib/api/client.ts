@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ASSIGNABLE_ROLES, CHANGE_REQUEST_STATUSES, ChangeRequest, Environment, WriteSecretsRequest, WriteSecretsResponse } from '../../contract/index.js';
+import type { ASSIGNABLE_ROLES, AuditAction, CHANGE_REQUEST_STATUSES, ChangeRequest, Environment, WriteSecretsRequest, WriteSecretsResponse } from '../../contract/index.js';
 import { ROUTE_SCHEMAS, type RouteSchemasOf } from '../../contract/route-schemas.js';
 import { ROUTES, routePath, type BodyKind, type PathParam, type PathParams, type QueryParams, type RouteId } from '../../contract/routes.js';
 import { badResponse, ConflictError, errorFromResponse } from './api-errors.js';
@@ -141,8 +141,13 @@ export interface CreateApiKeyInput {
 export interface AuditFilter {
   environment?: Environment;
   actor?: string;
+  action?: AuditAction;
   /** ISO 8601 time. */
   since?: string;
+  /** ISO 8601 time: entries before it. */
+  until?: string;
+  /** Paging: entries older than this id (a previous page's `next`). */
+  before?: number;
   limit?: number;
 }
 

@@ -92,7 +92,7 @@ function toEntry(row: AuditRow): AuditEntry {
 export function createAuditService(deps: ServiceDeps) {
   return {
     /** The project's entries matching the query, newest first; any member may read, service tokens may not. */
-    async list(auth: AuthContext, slug: string, query: AuditQuery): Promise<{ entries: AuditEntry[] }> {
+    async list(auth: AuthContext, slug: string, query: AuditQuery): Promise<{ entries: AuditEntry[]; next: number | null }> {
       requirePersonalKey(auth.service);
       const scope = await requireProjectScope(deps.db, auth, slug);
       authorize(scope, 'read-audit');
@@ -100,10 +100,16 @@ export function createAuditService(deps: ServiceDeps) {
         projectId: scope.project.id,
         environment: query.environment,
         actorEmail: query.actor,
+        action: query.action,
         since: query.since === undefined ? undefined : new Date(query.since).toISOString(),
-        limit: query.limit,
+        until: query.until === undefined ? undefined : new Date(query.until).toISOString(),
+        beforeId: query.before,
+        // One more than asked: whether another page follows.
+        limit: query.limit + 1,
       });
-      return { entries: rows.map(toEntry) };
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      return { entries: page.map(toEntry), next: rows.length > query.limit && last ? last.id : null };
     },
   };
 }

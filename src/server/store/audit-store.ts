@@ -15,8 +15,13 @@ export interface AuditListFilter {
   projectId: string;
   environment?: string | undefined;
   actorEmail?: string | undefined;
+  action?: string | undefined;
   /** ISO-8601 UTC (…Z): entries at or after it. */
   since?: string | undefined;
+  /** ISO-8601 UTC (…Z): entries before it. */
+  until?: string | undefined;
+  /** Entries with a smaller id (paging). */
+  beforeId?: number | undefined;
   limit: number;
 }
 
@@ -80,7 +85,10 @@ export async function listAuditEntries(db: Executor, filter: AuditListFilter): P
   let query = db.selectFrom('audit_log').selectAll().where('project_id', '=', filter.projectId);
   if (filter.environment !== undefined) query = query.where('environment', '=', filter.environment);
   if (filter.actorEmail !== undefined) query = query.where('actor_email', '=', filter.actorEmail);
+  if (filter.action !== undefined) query = query.where('action', '=', filter.action);
   if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
+  if (filter.until !== undefined) query = query.where('at', '<', filter.until);
+  if (filter.beforeId !== undefined) query = query.where('id', '<', filter.beforeId);
   const rows = await query.orderBy('id', 'desc').limit(filter.limit).execute();
   return rows.map(toRow);
 }
