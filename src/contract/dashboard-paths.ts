@@ -6,7 +6,14 @@
 export const DASHBOARD_PAGES = {
   projects: '/',
   signIn: '/sign-in',
+  invite: '/invite',
+  account: '/account',
   project: '/projects/:slug',
+  compare: '/projects/:slug/compare',
+  changeRequests: '/projects/:slug/change-requests',
+  changeRequest: '/projects/:slug/change-requests/:id',
+  members: '/projects/:slug/members',
+  audit: '/projects/:slug/audit',
 } as const;
 
 export type DashboardPage = keyof typeof DASHBOARD_PAGES;

@@ -42,6 +42,7 @@ import {
   redeemInviteRequestSchema,
   redeemInviteResponseSchema,
   revealQuerySchema,
+  changeRequestShowQuerySchema,
   rejectRequestSchema,
   rollbackRequestSchema,
   secretHistoryResponseSchema,
@@ -116,7 +117,7 @@ export const ROUTE_SCHEMAS = {
   transferOwnership: { params: projectParamsSchema, body: transferOwnershipRequestSchema, responses: { 200: transferOwnershipResponseSchema } },
 
   listChangeRequests: { params: projectParamsSchema, query: changeRequestListQuerySchema, responses: { 200: changeRequestListResponseSchema } },
-  getChangeRequest: { params: changeRequestParamsSchema, query: revealQuerySchema, responses: { 200: changeRequestShowResponseSchema } },
+  getChangeRequest: { params: changeRequestParamsSchema, query: changeRequestShowQuerySchema, responses: { 200: changeRequestShowResponseSchema } },
   approveChangeRequest: { params: changeRequestParamsSchema, body: approveRequestSchema, responses: { 200: changeRequestResponseSchema } },
   rejectChangeRequest: { params: changeRequestParamsSchema, body: rejectRequestSchema, responses: { 200: changeRequestResponseSchema } },
   cancelChangeRequest: { params: changeRequestParamsSchema, responses: { 200: changeRequestResponseSchema } },

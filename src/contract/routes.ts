@@ -118,7 +118,7 @@ const SPECS = {
   },
 
   listChangeRequests: { method: 'GET', path: `${PROJECT}/change-requests`, statuses: [200], query: ['status'], refuses: SCOPED, summary: "A project's change requests" },
-  getChangeRequest: { method: 'GET', path: CR, statuses: [200], query: ['reveal'], refuses: SCOPED, summary: 'A change request and its diff' },
+  getChangeRequest: { method: 'GET', path: CR, statuses: [200], query: ['reveal', 'key'], refuses: SCOPED, summary: 'A change request and its diff' },
   approveChangeRequest: {
     method: 'POST', path: `${CR}/approve`, statuses: [200], body: 'required', refuses: SCOPED_WRITE,
     summary: 'Applies a pending change request; 409 for keys changed since, unless forced',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { environmentSchema, MAX_EMAIL_LENGTH, ROLES, slugSchema } from './names.js';
+import { environmentSchema, MAX_EMAIL_LENGTH, ROLES, secretKeySchema, slugSchema } from './names.js';
 
 // Teams and governance (members, invites, change requests, service tokens, audit, history):
 // request and response bodies shared by the server and the CLI's client.
@@ -39,7 +39,12 @@ export const createInviteRequestSchema = z
   })
   .strict();
 /** The code appears in this response only; the server keeps its SHA-256. */
-export const createInviteResponseSchema = z.object({ invite: inviteSchema, code: z.string() });
+export const createInviteResponseSchema = z.object({
+  invite: inviteSchema,
+  code: z.string(),
+  /** The dashboard's page for accepting it (the code in the fragment, never sent to a server by a browser). */
+  url: z.string(),
+});
 /** Path of member routes; the email is URL-encoded. */
 export const memberParamsSchema = z.object({ slug: slugSchema, email: emailSchema });
 /** PATCH /v1/projects/:slug/members/:email */
@@ -107,6 +112,8 @@ export const changeRequestParamsSchema = z.object({ slug: slugSchema, id: z.coer
 export const changeRequestListQuerySchema = z.object({ status: changeRequestStatusSchema.optional() }).strict();
 export const changeRequestListResponseSchema = z.object({ changeRequests: z.array(changeRequestSchema) });
 export const revealQuerySchema = z.object({ reveal: z.stringbool().optional() }).strict();
+/** GET .../change-requests/:id — with reveal, `key` limits the values shown (and the audited read) to that one key. */
+export const changeRequestShowQuerySchema = z.object({ reveal: z.stringbool().optional(), key: secretKeySchema.optional() }).strict();
 /** GET /v1/projects/:slug/change-requests/:id */
 export const changeRequestShowResponseSchema = z.object({
   changeRequest: changeRequestSchema,

@@ -64,6 +64,14 @@ describe('krypt members and login --invite', () => {
     expect(empty.code).toBe(1);
   });
 
+  it("--json carries the dashboard's invite link, the same code in its fragment", async () => {
+    const res = await owner.run(['members', 'invite', 'link@example.com', '--role', 'viewer', '-p', 'team-app', '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    const doc = json<{ code: string; url: string; command: string }>(res);
+    expect(doc.url).toBe(`${server.url}/invite#code=${doc.code}`);
+    expect(doc.command).toContain(doc.code);
+  });
+
   it('lists members and pending invites (TSV piped, --json)', async () => {
     const { code } = await api(server, server.token).createInvite('team-app', { email: 'ana@example.com', role: 'member' });
     await createApiClient({ apiUrl: server.url }).redeemInvite(code, 'Ana');

@@ -65,6 +65,17 @@ describe.each(['sqlite', 'postgres'] as const)('invites on %s', (dialect) => {
     ]);
   });
 
+  it("answers an invite with the dashboard's link to accept it, the code in the fragment, never cached", async () => {
+    const r = await call('POST', '/v1/projects/app/invites', undefined, { email: 'link@example.com', role: 'viewer' });
+    expect(r.status, r.text).toBe(201);
+    expect(r.headers.get('cache-control')).toBe('no-store');
+    const url = new URL(r.json.url as string);
+    expect(url.origin).toBe(srv.url);
+    expect(url.pathname).toBe('/invite');
+    expect(url.search).toBe('');
+    expect(new URLSearchParams(url.hash.slice(1)).get('code')).toBe(r.json.code);
+  });
+
   it('a service token cannot accept invites; garbage codes are refused', async () => {
     const token = (await call('POST', '/v1/keys', undefined, { name: 'ci', service: { project: 'app', environment: 'development' } })).json.token as string;
     const { code } = await invite('app', 'someone@example.com', 'member');

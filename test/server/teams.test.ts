@@ -168,6 +168,17 @@ describe.each(['sqlite', 'postgres'] as const)('teams on %s', (dialect) => {
       { key: 'ADDED', change: 'added', current: null, proposed: 'prod-added-value' },
       { key: 'EXISTING', change: 'changed', current: 'prod-old-value', proposed: 'prod-new-value' },
     ]);
+    // One key at a time (the dashboard's reveal): only its values, and the audited read names only it.
+    const one = await call('GET', `${p}/change-requests/${cr.id}?reveal=true&key=EXISTING`, t.member);
+    expect(one.json.diff).toEqual([
+      { key: 'ADDED', change: 'added' },
+      { key: 'EXISTING', change: 'changed', current: 'prod-old-value', proposed: 'prod-new-value' },
+    ]);
+    expect(one.text).not.toContain('prod-added-value');
+    const read = await srv.db.selectFrom('audit_log').select(['keys', 'details']).where('action', '=', 'change_request.reveal').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    expect(JSON.parse(read.keys)).toEqual(['EXISTING']);
+    expectError(await call('GET', `${p}/change-requests/${cr.id}?reveal=true&key=OTHER`, t.member), 404, /does not change OTHER/);
+    expectError(await call('GET', `${p}/change-requests/${cr.id}?reveal=true&key=EXISTING`, t.viewer), 403, /viewers can see key names only/);
     const pending = await call('GET', `${p}/change-requests?status=pending`, t.viewer);
     expect(pending.json.changeRequests.map((c: { id: number }) => c.id)).toContain(cr.id);
 

@@ -11,6 +11,7 @@ interface InviteResult {
   invite: Invite;
   code: string;
   command: string;
+  url: string;
 }
 
 export default defineCommand({
@@ -19,7 +20,8 @@ export default defineCommand({
     'Invite someone to the project with a role. Prints, once, the command the invitee runs to join:',
     '`krypt login --invite CODE --api-url URL` (the code works once, until it expires). Someone new gets an account;',
     'someone who already has one runs it while logged in (or `krypt invites accept CODE`), so the code never signs',
-    'anyone in to an existing account.',
+    'anyone in to an existing account. With --json the output also carries `url`, the dashboard\'s page where',
+    'someone new accepts the invite in the browser.',
   ].join('\n'),
   examples: ['<%= config.bin %> members invite ana@example.com --role member', '<%= config.bin %> members invite ci-owner@example.com --role admin --expires 1d'],
   args: { email: arg({ required: true, description: 'email of the person to invite' }) },
@@ -34,11 +36,11 @@ export default defineCommand({
     const expiresInSeconds = parseDuration(flags.expires, '--expires');
     const project = resolveProject(flags, ctx.deps.env, ctx.deps.cwd);
     const session = openSession(ctx.deps, flags, 'members invite');
-    const { invite, code } = await session.client.createInvite(project, { email, role: flags.role as AssignableRole, expiresInSeconds });
+    const { invite, code, url } = await session.client.createInvite(project, { email, role: flags.role as AssignableRole, expiresInSeconds });
     const command = `krypt login --invite ${code} --api-url ${session.apiUrl}`;
     ctx.say(`Invited ${invite.email} to ${project} as ${invite.role}; the code works once, until ${invite.expiresAt}.`);
     ctx.say('Give them this command (it is shown only now; if they already have an account, they run it while logged in):');
     ctx.print(command + '\n');
-    return { invite, code, command };
+    return { invite, code, command, url };
   },
 });

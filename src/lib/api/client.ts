@@ -118,7 +118,7 @@ export function createApiClient(options: ClientOptions) {
     acceptInvite: (code: string) => call('acceptInvite', { body: { code } }),
 
     listChangeRequests: (slug: string, status?: ChangeRequestStatus) => call('listChangeRequests', { params: { slug }, query: { status } }),
-    getChangeRequest: (slug: string, id: number, reveal = false) => call('getChangeRequest', { params: { slug, id }, query: { reveal: reveal || undefined } }),
+    getChangeRequest: (slug: string, id: number, reveal = false, key?: string) => call('getChangeRequest', { params: { slug, id }, query: { reveal: reveal || undefined, key } }),
     approveChangeRequest: (slug: string, id: number, force = false) => call('approveChangeRequest', { params: { slug, id }, body: { force } }),
     rejectChangeRequest: (slug: string, id: number, reason: string) => call('rejectChangeRequest', { params: { slug, id }, body: { reason } }),
     cancelChangeRequest: (slug: string, id: number) => call('cancelChangeRequest', { params: { slug, id } }),

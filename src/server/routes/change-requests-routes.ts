@@ -9,7 +9,7 @@ export function changeRequestsRoutes(crs: ChangeRequestsService): RouteHandlers<
   return {
     listChangeRequests: (req) => crs.list(caller(req), req.params.slug, req.query.status),
     getChangeRequest: async (req, reply) => {
-      const result = await crs.show(caller(req), req.params.slug, req.params.id, req.query.reveal ?? false);
+      const result = await crs.show(caller(req), req.params.slug, req.params.id, req.query.reveal ?? false, req.query.key);
       // With reveal it carries values: kept out of browser and proxy caches.
       return reply.header('cache-control', 'no-store').send(result);
     },

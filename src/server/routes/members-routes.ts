@@ -1,5 +1,6 @@
 import { caller, clientInfo } from '../plugins/auth.js';
-import { requireSameOrigin, setSessionCookie, type SiteOptions } from '../plugins/session-cookie.js';
+import { DASHBOARD_PAGES } from '../../contract/dashboard-paths.js';
+import { requireSameOrigin, serverOrigin, setSessionCookie, type SiteOptions } from '../plugins/session-cookie.js';
 import type { InvitesService } from '../services/invites-service.js';
 import type { MembersService } from '../services/members-service.js';
 import type { RouteHandlers } from './register-routes.js';
@@ -23,7 +24,12 @@ type MemberRoutes =
 export function membersRoutes(members: MembersService, invites: InvitesService, site: SiteOptions): RouteHandlers<MemberRoutes> {
   return {
     listMembers: (req) => members.list(caller(req), req.params.slug),
-    createInvite: (req) => invites.create(caller(req), req.params.slug, req.body),
+    createInvite: async (req, reply) => {
+      const created = await invites.create(caller(req), req.params.slug, req.body);
+      // The code travels in the fragment, as a sign-in link's does.
+      const url = `${serverOrigin(req, site)}${DASHBOARD_PAGES.invite}#${new URLSearchParams({ code: created.code }).toString()}`;
+      return reply.code(201).header('cache-control', 'no-store').send({ ...created, url });
+    },
     listInvites: (req) => invites.list(caller(req), req.params.slug),
     revokeInvite: (req) => invites.revoke(caller(req), req.params.slug, req.params.id),
     acceptInvite: (req) => invites.accept(caller(req), req.body),

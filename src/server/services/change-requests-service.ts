@@ -63,13 +63,20 @@ export function createChangeRequestsService(deps: ServiceDeps) {
       });
     },
 
-    /** One request with its diff against the current values; values only with reveal, for readers (audited). */
-    async show(auth: AuthContext, slug: string, id: number, reveal: boolean) {
+    /**
+     * One request with its diff against the current values; values only with reveal, for readers
+     * (audited), and with `onlyKey` only that key's (the dashboard reveals one key at a time).
+     */
+    async show(auth: AuthContext, slug: string, id: number, reveal: boolean, onlyKey?: string) {
       return transaction(async (trx) => {
         const scope = await requireProjectScope(trx, auth, slug);
         authorize(scope, 'list');
         const { row, items } = await load(trx, scope, id);
         if (reveal) authorize(scope, 'read', row.environment as SecretLocation['environment']);
+        if (onlyKey !== undefined && !items.some((i) => i.key === onlyKey)) {
+          throw new ServiceError('not_found', `change request #${id} does not change ${onlyKey}`);
+        }
+        const revealed = (key: string) => reveal && (onlyKey === undefined || key === onlyKey);
         const current = await currentValues(trx, deps.keys, location(scope, row), items.map((i) => i.key));
         const proposed = proposedChanges(deps.keys, scope.project.id, row, items);
         const diff: DiffLine[] = items.map(({ key }) => {
@@ -78,7 +85,7 @@ export function createChangeRequestsService(deps: ServiceDeps) {
           const old = current.values.get(key);
           const next = Object.hasOwn(proposed.set, key) ? (proposed.set[key] as string) : undefined;
           const change = next === undefined ? (exists ? 'removed' : 'unchanged') : !exists ? 'added' : old === next ? 'unchanged' : 'changed';
-          return reveal ? { key, change, current: old ?? null, proposed: next ?? null } : { key, change };
+          return revealed(key) ? { key, change, current: old ?? null, proposed: next ?? null } : { key, change };
         });
         if (reveal) {
           await deps.audit.record(trx, {
@@ -86,7 +93,7 @@ export function createChangeRequestsService(deps: ServiceDeps) {
             action: 'change_request.reveal',
             project: scope.audit,
             environment: row.environment as SecretLocation['environment'],
-            keys: items.map((i) => i.key),
+            keys: items.map((i) => i.key).filter(revealed),
             details: { changeRequest: id },
           });
         }
