@@ -79,6 +79,33 @@ export const keysResponseSchema = z.object({
 });
 export type KeysResponse = z.infer<typeof keysResponseSchema>;
 
+/** One environment's side of a comparison: null where the key is missing. */
+const compareCellSchema = z
+  .object({
+    version: z.number().int().positive(),
+    updatedAt: isoTime,
+    updatedBy: z.string(),
+    /** Environments with the same group hold the same value (0, 1, 2 in environment order); null: damaged row. */
+    group: z.number().int().nonnegative().nullable(),
+  })
+  .nullable();
+export const compareEntrySchema = z.object({
+  key: z.string(),
+  /** missing: absent from one environment or more; different: present everywhere, not one value; same: one value. */
+  status: z.enum(['same', 'different', 'missing']),
+  development: compareCellSchema,
+  staging: compareCellSchema,
+  production: compareCellSchema,
+});
+export type CompareEntry = z.infer<typeof compareEntrySchema>;
+/** GET /v1/projects/:slug/compare — which keys differ or are missing across the environments; never a value (audited). */
+export const compareResponseSchema = z.object({
+  project: z.string(),
+  revisions: z.object({ development: z.number().int().nonnegative(), staging: z.number().int().nonnegative(), production: z.number().int().nonnegative() }),
+  keys: z.array(compareEntrySchema),
+});
+export type CompareResponse = z.infer<typeof compareResponseSchema>;
+
 /** GET /v1/projects/:slug/environments/:env/secrets/:key — one value (audited). */
 export const secretResponseSchema = secretMetaSchema.extend({ value: z.string() });
 

@@ -8,6 +8,7 @@ import {
   createProjectRequestSchema,
   environmentParamsSchema,
   healthResponseSchema,
+  compareResponseSchema,
   keysResponseSchema,
   meResponseSchema,
   notModifiedSchema,
@@ -100,6 +101,7 @@ export const ROUTE_SCHEMAS = {
 
   getSecrets: { params: environmentParamsSchema, responses: { 200: secretsResponseSchema, 304: notModifiedSchema } },
   listKeys: { params: environmentParamsSchema, responses: { 200: keysResponseSchema } },
+  compareEnvironments: { params: projectParamsSchema, responses: { 200: compareResponseSchema } },
   getSecret: { params: secretParamsSchema, responses: { 200: secretResponseSchema } },
   writeSecrets: { params: environmentParamsSchema, body: writeSecretsRequestSchema, responses: writeResponses },
   secretHistory: { params: secretParamsSchema, query: revealQuerySchema, responses: { 200: secretHistoryResponseSchema } },

@@ -80,6 +80,10 @@ const SPECS = {
     summary: "An environment's values (audited); 304 for If-None-Match naming the current revision",
   },
   listKeys: { method: 'GET', path: `${ENV}/keys`, statuses: [200], refuses: SCOPED, summary: "An environment's key names and metadata, never values" },
+  compareEnvironments: {
+    method: 'GET', path: `${PROJECT}/compare`, statuses: [200], refuses: SCOPED,
+    summary: 'Which keys are missing or differ across development, staging and production (never values; audited)',
+  },
   getSecret: { method: 'GET', path: `${ENV}/secrets/:key`, statuses: [200], refuses: SCOPED, summary: 'One value (audited)' },
   writeSecrets: {
     method: 'PATCH', path: `${ENV}/secrets`, statuses: [200, 202], body: 'required', refuses: SCOPED_WRITE,

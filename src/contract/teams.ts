@@ -135,6 +135,8 @@ export const AUDIT_ACTIONS = [
   'project.delete',
   'secrets.read',
   'secret.read',
+  /** The environments compared (equality of values, never the values); details give the key count. */
+  'secrets.compare',
   'secrets.write',
   'secret.rollback',
   'secret.history.reveal',

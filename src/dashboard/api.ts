@@ -1,9 +1,10 @@
-import type { KeysResponse, Project, SecretMeta } from '../contract/api.js';
+import type { ApiKeyInfo, KeysResponse, Project, SecretMeta } from '../contract/api.js';
 import type { ApiError as ApiErrorEnvelope } from '../contract/errors.js';
 import { ROUTES, routePath, type PathParams, type QueryParams, type RouteId } from '../contract/routes.js';
 import { CSRF_HEADER } from '../contract/constants.js';
 import type { CurrentSessionResponse as CurrentSession, SessionInfo } from '../contract/sessions.js';
-import type { ChangeRequest } from '../contract/teams.js';
+import type { AuditAction, AuditEntry, ChangeRequest, Invite, Member } from '../contract/teams.js';
+import type { Environment, Role } from '../contract/constants.js';
 
 // The dashboard's one API module. Every request is built from the contract's route table (zod-free:
 // no zod in the bundle; the types above are erased), sent same-origin with the session cookie, and
@@ -11,7 +12,25 @@ import type { ChangeRequest } from '../contract/teams.js';
 // ApiError whose message the page shows. Values are never logged, cached or stored here.
 
 export { CSRF_HEADER };
-export type { CurrentSession, SessionInfo };
+export type { ApiKeyInfo, AuditEntry, ChangeRequest, CurrentSession, Invite, Member, SessionInfo };
+export type AssignableRole = Exclude<Role, 'owner'>;
+export type ChangeRequestStatus = ChangeRequest['status'];
+/** One line of a change request's diff; values only when revealed. */
+export interface DiffLine {
+  key: string;
+  change: 'added' | 'changed' | 'removed' | 'unchanged';
+  current?: string | null;
+  proposed?: string | null;
+}
+export interface AuditFilter {
+  environment?: Environment | undefined;
+  actor?: string | undefined;
+  action?: AuditAction | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  before?: number | undefined;
+  limit?: number | undefined;
+}
 export type SecretValue = SecretMeta & { value: string };
 /** A write's outcome: applied (200), or held as a pending change request (202). */
 export type WriteOutcome =
@@ -167,6 +186,95 @@ export function createApi(opts: ApiOptions = {}) {
       const { status, json } = await send(tableRequest('writeSecrets', { slug, env }), change);
       if (status === 202) return { status: 202, changeRequest: (json as { changeRequest: ChangeRequest }).changeRequest };
       return { status: 200, ...(json as { revision: number; changed: string[]; deleted: string[] }) };
+    },
+    /** Deletes a project and everything in it (Owner). */
+    async deleteProject(slug: string): Promise<void> {
+      await send(tableRequest('deleteProject', { slug }));
+    },
+
+    async listMembers(slug: string): Promise<{ members: Member[]; invites: Invite[] }> {
+      const { json } = await send(tableRequest('listMembers', { slug }));
+      return json as { members: Member[]; invites: Invite[] };
+    },
+    /** The code and link are in this answer only. */
+    async createInvite(slug: string, email: string, role: AssignableRole): Promise<{ invite: Invite; code: string; url: string }> {
+      const { json } = await send(tableRequest('createInvite', { slug }), { email, role });
+      return json as { invite: Invite; code: string; url: string };
+    },
+    async revokeInvite(slug: string, id: string): Promise<void> {
+      await send(tableRequest('revokeInvite', { slug, id }));
+    },
+    async setMemberRole(slug: string, email: string, role: AssignableRole): Promise<Member> {
+      const { json } = await send(tableRequest('setMemberRole', { slug, email }), { role });
+      return (json as { member: Member }).member;
+    },
+    async removeMember(slug: string, email: string): Promise<void> {
+      await send(tableRequest('removeMember', { slug, email }));
+    },
+    async transferOwnership(slug: string, email: string): Promise<void> {
+      await send(tableRequest('transferOwnership', { slug }), { email });
+    },
+    /** Accepts an invite as the signed-in user. */
+    async acceptInvite(code: string): Promise<{ project: string; role: Role }> {
+      const { json } = await send(tableRequest('acceptInvite', {}), { code });
+      return json as { project: string; role: Role };
+    },
+    /** Joins with an invite as someone new: the answer signs the new account in (cookie). */
+    async redeemInvite(code: string, name: string | undefined): Promise<{ project: string; role: Role }> {
+      const res = await exchange({ ...tableRequest('redeemInvite', {}), body: { code, session: true, ...(name ? { name } : {}) }, csrfToken: null });
+      if (!res.ok) throw await errorFromResponse(res);
+      const joined = (await res.json()) as { project: string; role: Role; csrfToken: string };
+      csrfToken = joined.csrfToken;
+      return { project: joined.project, role: joined.role };
+    },
+
+    async listChangeRequests(slug: string, status?: ChangeRequestStatus): Promise<ChangeRequest[]> {
+      const { json } = await send(tableRequest('listChangeRequests', { slug }, { status }));
+      return (json as { changeRequests: ChangeRequest[] }).changeRequests;
+    },
+    /** A request and its diff; with `revealKey`, that key's current and proposed values (an audited read). */
+    async getChangeRequest(slug: string, id: number, revealKey?: string): Promise<{ changeRequest: ChangeRequest; diff: DiffLine[] }> {
+      const query = revealKey === undefined ? {} : { reveal: true, key: revealKey };
+      const { json } = await send(tableRequest('getChangeRequest', { slug, id }, query));
+      return json as { changeRequest: ChangeRequest; diff: DiffLine[] };
+    },
+    async approveChangeRequest(slug: string, id: number, force: boolean): Promise<{ changeRequest: ChangeRequest; revision?: number }> {
+      const { json } = await send(tableRequest('approveChangeRequest', { slug, id }), { force });
+      return json as { changeRequest: ChangeRequest; revision?: number };
+    },
+    async rejectChangeRequest(slug: string, id: number, reason: string): Promise<ChangeRequest> {
+      const { json } = await send(tableRequest('rejectChangeRequest', { slug, id }), { reason });
+      return (json as { changeRequest: ChangeRequest }).changeRequest;
+    },
+    async cancelChangeRequest(slug: string, id: number): Promise<ChangeRequest> {
+      const { json } = await send(tableRequest('cancelChangeRequest', { slug, id }));
+      return (json as { changeRequest: ChangeRequest }).changeRequest;
+    },
+
+    /** A page of the audit log, newest first; `next` is the `before` of the page after it. */
+    async listAudit(slug: string, filter: AuditFilter): Promise<{ entries: AuditEntry[]; next: number | null }> {
+      const { json } = await send(tableRequest('listAudit', { slug }, filter));
+      return json as { entries: AuditEntry[]; next: number | null };
+    },
+
+    async listApiKeys(): Promise<ApiKeyInfo[]> {
+      const { json } = await send(tableRequest('listApiKeys', {}));
+      return (json as { keys: ApiKeyInfo[] }).keys;
+    },
+    /** A personal key, or with `service` a read-only token for one project and environment; the token is in this answer only. */
+    async createApiKey(input: { name: string; expiresInSeconds?: number; service?: { project: string; environment: Environment } }): Promise<{ key: ApiKeyInfo; token: string }> {
+      const { json } = await send(tableRequest('createApiKey', {}), input);
+      return json as { key: ApiKeyInfo; token: string };
+    },
+    async revokeApiKey(id: string): Promise<void> {
+      await send(tableRequest('revokeApiKey', { id }));
+    },
+    async listSessions(): Promise<SessionInfo[]> {
+      const { json } = await send(tableRequest('listSessions', {}));
+      return (json as { sessions: SessionInfo[] }).sessions;
+    },
+    async revokeSession(id: string): Promise<void> {
+      await send(tableRequest('revokeSession', { id }));
     },
   };
 }

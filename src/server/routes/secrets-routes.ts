@@ -4,7 +4,7 @@ import type { HistoryService } from '../services/history-service.js';
 import type { SecretsService } from '../services/secrets-service.js';
 import type { RouteHandlers } from './register-routes.js';
 
-type SecretRoutes = 'getSecrets' | 'listKeys' | 'getSecret' | 'writeSecrets' | 'secretHistory' | 'rollbackSecret';
+type SecretRoutes = 'getSecrets' | 'listKeys' | 'compareEnvironments' | 'getSecret' | 'writeSecrets' | 'secretHistory' | 'rollbackSecret';
 
 // 200 when applied; 202 when held as a pending change request.
 // Every response that can carry a value is kept out of browser and proxy caches.
@@ -23,6 +23,7 @@ export function secretsRoutes(secrets: SecretsService, history: HistoryService):
       const result = await secrets.listKeys(caller(req), req.params.slug, req.params.env);
       return reply.header('etag', `"${result.revision}"`).send(result);
     },
+    compareEnvironments: (req) => secrets.compare(caller(req), req.params.slug),
     getSecret: async (req, reply) => {
       const result = await secrets.readOne(caller(req), req.params.slug, req.params.env, req.params.key);
       return reply.header('cache-control', NO_STORE).send(result);

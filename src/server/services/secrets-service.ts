@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import type { Environment, KeysResponse, SecretsResponse, WriteSecretsResponse } from '../../contract/index.js';
+import { ENVIRONMENTS, type CompareEntry, type CompareResponse, type Environment, type KeysResponse, type SecretsResponse, type WriteSecretsResponse } from '../../contract/index.js';
 import { IntegrityError } from '../crypto/value-crypto.js';
 import { readEnvironmentRevision } from '../store/projects-store.js';
 import type { DB, Executor } from '../store/schema.js';
@@ -97,6 +97,53 @@ export function createSecretsService(deps: ServiceDeps) {
       });
     },
 
+    /**
+     * Which keys are missing or hold different values across the three environments. Values are
+     * compared here and never sent; equality is information about values, so it takes the right to
+     * read every environment (not a Viewer's) and is audited.
+     */
+    async compare(auth: AuthContext, slug: string): Promise<CompareResponse> {
+      return transaction(async (trx) => {
+        const project = await requireProjectScope(trx, auth, slug);
+        for (const env of ENVIRONMENTS) authorize(project, 'read', env);
+        const revisions = { development: 0, staging: 0, production: 0 };
+        const entries = new Map<string, CompareEntry>();
+        // Decrypted values, per key and environment, only for the comparison (null: a damaged row).
+        const values = new Map<string, Map<Environment, string | null>>();
+        for (const env of ENVIRONMENTS) {
+          const s = await readScope(deps, trx, auth, slug, env, 'read');
+          revisions[env] = s.env.revision;
+          const at = locationOf(s);
+          for (const meta of await listSecretMeta(trx, s.env.id)) {
+            let entry = entries.get(meta.key);
+            if (!entry) entries.set(meta.key, (entry = { key: meta.key, status: 'missing', development: null, staging: null, production: null }));
+            entry[env] = { version: meta.version, updatedAt: meta.updated_at, updatedBy: meta.updated_by, group: null };
+          }
+          for (const row of await listSecrets(trx, s.env.id)) {
+            let value: string | null = null;
+            try {
+              value = decryptSecret(keys, at, row.key, row.version, row);
+            } catch (err) {
+              if (!(err instanceof IntegrityError)) throw err;
+            }
+            let byEnv = values.get(row.key);
+            if (!byEnv) values.set(row.key, (byEnv = new Map()));
+            byEnv.set(env, value);
+          }
+        }
+        const result = [...entries.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+        for (const entry of result) settle(entry, values.get(entry.key) ?? new Map());
+        await deps.audit.record(trx, {
+          ...auditActor(auth),
+          action: 'secrets.compare',
+          project: project.audit,
+          environment: null,
+          details: { keys: result.length, ...revisions },
+        });
+        return { project: slug, revisions, keys: result };
+      });
+    },
+
     /** One key with its decrypted value; 404 when absent (audited). */
     async readOne(auth: AuthContext, slug: string, env: Environment, key: string) {
       return transaction(async (trx) => {
@@ -131,3 +178,19 @@ export function createSecretsService(deps: ServiceDeps) {
   };
 }
 export type SecretsService = ReturnType<typeof createSecretsService>;
+
+
+/** Numbers equal values 0, 1, 2 in environment order (damaged rows stay null) and sets the entry's status. */
+function settle(entry: CompareEntry, values: ReadonlyMap<Environment, string | null>): void {
+  const seen: string[] = [];
+  for (const env of ENVIRONMENTS) {
+    const cell = entry[env];
+    const value = values.get(env);
+    if (!cell || value === undefined || value === null) continue;
+    let group = seen.indexOf(value);
+    if (group < 0) group = seen.push(value) - 1;
+    cell.group = group;
+  }
+  if (ENVIRONMENTS.some((env) => entry[env] === null)) entry.status = 'missing';
+  else entry.status = ENVIRONMENTS.every((env) => entry[env]?.group === 0) ? 'same' : 'different';
+}
