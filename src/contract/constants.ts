@@ -96,3 +96,37 @@ export const SESSION_COOKIE = 'krypt_session';
 export const CSRF_HEADER = 'x-csrf-token';
 /** The longest a sign-in link lives (seconds). */
 export const MAX_SIGN_IN_LINK_SECONDS = 120;
+
+/** Every action the audit log records (the dashboard's filter lists them). */
+export const AUDIT_ACTIONS = [
+  'project.create',
+  'project.delete',
+  'secrets.read',
+  'secret.read',
+  /** The environments compared (equality of values, never the values); details give the key count. */
+  'secrets.compare',
+  'secrets.write',
+  'secret.rollback',
+  'secret.history.reveal',
+  'change_request.create',
+  'change_request.approve',
+  'change_request.reject',
+  'change_request.cancel',
+  'change_request.reveal',
+  'member.invite',
+  'member.invite_revoke',
+  'member.join',
+  'member.remove',
+  'member.role',
+  'member.transfer_ownership',
+  'key.create',
+  'key.revoke',
+  /** A browser session began (a sign-in link was swapped for it); details name the session, never the code. */
+  'session.sign_in',
+  /** The session's own user signed out of it. */
+  'session.sign_out',
+  /** One of the user's other sessions was ended. */
+  'session.revoke',
+  /** The server keyed a chain written before keying (instance-wide: no project). */
+  'audit.chain_keyed',
+] as const;

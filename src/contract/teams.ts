@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AUDIT_ACTIONS } from './constants.js';
 import { environmentSchema, MAX_EMAIL_LENGTH, ROLES, secretKeySchema, slugSchema } from './names.js';
 
 // Teams and governance (members, invites, change requests, service tokens, audit, history):
@@ -130,38 +131,7 @@ export const changeRequestResponseSchema = z.object({
 
 // --- Audit ---------------------------------------------------------------------------------------
 
-export const AUDIT_ACTIONS = [
-  'project.create',
-  'project.delete',
-  'secrets.read',
-  'secret.read',
-  /** The environments compared (equality of values, never the values); details give the key count. */
-  'secrets.compare',
-  'secrets.write',
-  'secret.rollback',
-  'secret.history.reveal',
-  'change_request.create',
-  'change_request.approve',
-  'change_request.reject',
-  'change_request.cancel',
-  'change_request.reveal',
-  'member.invite',
-  'member.invite_revoke',
-  'member.join',
-  'member.remove',
-  'member.role',
-  'member.transfer_ownership',
-  'key.create',
-  'key.revoke',
-  /** A browser session began (a sign-in link was swapped for it); details name the session, never the code. */
-  'session.sign_in',
-  /** The session's own user signed out of it. */
-  'session.sign_out',
-  /** One of the user's other sessions was ended. */
-  'session.revoke',
-  /** The server keyed a chain written before keying (instance-wide: no project). */
-  'audit.chain_keyed',
-] as const;
+export { AUDIT_ACTIONS };
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export const auditEntrySchema = z.object({
   id: z.number().int().positive(),

@@ -1,4 +1,4 @@
-import type { ApiKeyInfo, KeysResponse, Project, SecretMeta } from '../contract/api.js';
+import type { ApiKeyInfo, CompareEntry, CompareResponse, KeysResponse, Project, SecretMeta } from '../contract/api.js';
 import type { ApiError as ApiErrorEnvelope } from '../contract/errors.js';
 import { ROUTES, routePath, type PathParams, type QueryParams, type RouteId } from '../contract/routes.js';
 import { CSRF_HEADER } from '../contract/constants.js';
@@ -12,7 +12,7 @@ import type { Environment, Role } from '../contract/constants.js';
 // ApiError whose message the page shows. Values are never logged, cached or stored here.
 
 export { CSRF_HEADER };
-export type { ApiKeyInfo, AuditEntry, ChangeRequest, CurrentSession, Invite, Member, SessionInfo };
+export type { ApiKeyInfo, AuditEntry, CompareEntry, CompareResponse, ChangeRequest, CurrentSession, Invite, Member, SessionInfo };
 export type AssignableRole = Exclude<Role, 'owner'>;
 export type ChangeRequestStatus = ChangeRequest['status'];
 /** One line of a change request's diff; values only when revealed. */
@@ -175,6 +175,11 @@ export function createApi(opts: ApiOptions = {}) {
     async listKeys(slug: string, env: string): Promise<KeysResponse> {
       const { json } = await send(tableRequest('listKeys', { slug, env }));
       return json as KeysResponse;
+    },
+    /** Which keys are missing or differ across the environments (values compared by the server, never sent; audited). */
+    async compareEnvironments(slug: string): Promise<CompareResponse> {
+      const { json } = await send(tableRequest('compareEnvironments', { slug }));
+      return json as CompareResponse;
     },
     /** One value (an audited read). */
     async getSecret(slug: string, env: string, key: string): Promise<SecretValue> {

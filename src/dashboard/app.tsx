@@ -2,10 +2,17 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { ApiError, createApi, type CurrentSession } from './api.js';
 import { ErrorNotice } from './components/error-notice.js';
 import { Link } from './components/link.js';
+import { AccountPage } from './pages/account.js';
+import { AuditPage } from './pages/audit.js';
+import { ChangeRequestPage, ChangeRequestsPage } from './pages/change-requests.js';
+import { ComparePage } from './pages/compare.js';
+import { InvitePage } from './pages/invite.js';
+import { MembersPage } from './pages/members.js';
 import { ProjectPage } from './pages/project.js';
 import { ProjectsPage } from './pages/projects.js';
 import { SignInPage, SignedOut } from './pages/sign-in.js';
 import { navigate, useLocation } from './router.js';
+import { dashboardPath } from '../contract/dashboard-paths.js';
 
 type SessionState = { state: 'loading' } | { state: 'signed-out' } | { state: 'error'; error: unknown } | { state: 'signed-in'; current: CurrentSession };
 
@@ -51,14 +58,45 @@ export function App() {
     }
   };
 
+  const match = location.match;
+  const slug = match?.params.slug ?? '';
   let page;
   if (onSignIn) page = <SignInPage api={api} onSignedIn={loadSession} />;
   else if (session.state === 'loading') page = <p class="muted">Loading…</p>;
   else if (session.state === 'error') page = <ErrorNotice error={session.error} title="Could not load your session" />;
+  else if (match?.page === 'invite') page = <InvitePage api={api} session={session.state === 'signed-in' ? session.current : null} onJoined={loadSession} />;
   else if (session.state === 'signed-out') page = <SignedOut />;
-  else if (!location.match) page = <NotFound />;
-  else if (location.match.page === 'project') page = <ProjectPage api={api} slug={location.match.params.slug ?? ''} search={location.search} />;
-  else page = <ProjectsPage api={api} />;
+  else if (!match) page = <NotFound />;
+  else {
+    const me = session.current.user.email;
+    switch (match.page) {
+      case 'project':
+        page = <ProjectPage api={api} slug={slug} search={location.search} />;
+        break;
+      case 'compare':
+        page = <ComparePage api={api} slug={slug} />;
+        break;
+      case 'changeRequests':
+        page = <ChangeRequestsPage api={api} slug={slug} search={location.search} />;
+        break;
+      case 'changeRequest': {
+        const id = Number(match.params.id);
+        page = Number.isSafeInteger(id) && id > 0 ? <ChangeRequestPage api={api} slug={slug} id={id} me={me} /> : <NotFound />;
+        break;
+      }
+      case 'members':
+        page = <MembersPage api={api} slug={slug} me={me} />;
+        break;
+      case 'audit':
+        page = <AuditPage api={api} slug={slug} search={location.search} />;
+        break;
+      case 'account':
+        page = <AccountPage api={api} email={me} onSignedOut={() => { setSession({ state: 'signed-out' }); navigate('/'); }} />;
+        break;
+      default:
+        page = <ProjectsPage api={api} />;
+    }
+  }
 
   return (
     <>
@@ -68,6 +106,7 @@ export function App() {
         {session.state === 'signed-in' ? (
           <div class="account">
             <span class="account-email" title="Signed in as">{session.current.user.email}</span>
+            <Link href={dashboardPath('account')} class="account-link">Keys and sessions</Link>
             <button type="button" class="button-secondary" onClick={signOut}>Sign out</button>
           </div>
         ) : null}

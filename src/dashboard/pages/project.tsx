@@ -5,11 +5,12 @@ import { dashboardPath } from '../../contract/dashboard-paths.js';
 import type { Api } from '../api.js';
 import { ErrorNotice } from '../components/error-notice.js';
 import { Link } from '../components/link.js';
+import { ProjectHeader, useProjectRole } from '../components/project-header.js';
 import { SecretRow } from '../components/secret-row.js';
 import { navigate } from '../router.js';
 
 type Keys = { state: 'loading' } | { state: 'error'; error: unknown } | { state: 'ready'; keys: KeysResponse };
-type Notice = { kind: 'ok' | 'pending'; text: string } | { kind: 'error'; error: unknown } | null;
+type Notice = { kind: 'ok'; text: string } | { kind: 'pending'; id: number } | { kind: 'error'; error: unknown } | null;
 type Change = { set?: Record<string, string>; delete?: string[] };
 
 const WRITERS: readonly Role[] = ['owner', 'admin', 'member'];
@@ -18,24 +19,11 @@ const WRITERS: readonly Role[] = ['owner', 'admin', 'member'];
 export function ProjectPage({ api, slug, search }: { api: Api; slug: string; search: URLSearchParams }) {
   const asked = search.get('env');
   const env: Environment = (ENVIRONMENTS as readonly string[]).includes(asked ?? '') ? (asked as Environment) : 'development';
-  const [role, setRole] = useState<Role | null>(null);
-
-  useEffect(() => {
-    document.title = `${slug} · Krypt`;
-    api.listProjects().then(
-      (projects) => setRole(projects.find((p) => p.slug === slug)?.role ?? null),
-      () => setRole(null),
-    );
-  }, [api, slug]);
+  const role = useProjectRole(api, slug);
 
   return (
     <section>
-      <p class="breadcrumb">
-        <Link href="/">Projects</Link> / <span>{slug}</span>
-      </p>
-      <h1>
-        {slug} {role ? <span class={`role role-${role}`}>{role}</span> : null}
-      </h1>
+      <ProjectHeader slug={slug} role={role} current="project" />
       <EnvironmentTabs slug={slug} env={env} />
       <div role="tabpanel" id={`panel-${env}`} aria-labelledby={`tab-${env}`} tabIndex={0}>
         {/* keyed by environment: switching tabs unmounts the rows, hiding any revealed value */}
@@ -101,10 +89,7 @@ function SecretsTable({ api, slug, env, role }: { api: Api; slug: string; env: E
     try {
       const outcome = await api.writeSecrets(slug, env, { ...change, ...(baseRevision !== undefined ? { baseRevision } : {}) });
       if (outcome.status === 202) {
-        setNotice({
-          kind: 'pending',
-          text: `Change request #${outcome.changeRequest.id} was opened: nothing changed yet. An Owner or Admin approves or rejects it (krypt change-requests show ${outcome.changeRequest.id}).`,
-        });
+        setNotice({ kind: 'pending', id: outcome.changeRequest.id });
       } else {
         const parts = [
           ...(outcome.changed.length ? [`Saved ${outcome.changed.join(', ')}`] : []),
@@ -128,7 +113,13 @@ function SecretsTable({ api, slug, env, role }: { api: Api; slug: string; env: E
       {role === 'viewer' ? <p class="notice notice-info">As a Viewer you can reveal one value at a time; every reveal is recorded in the audit log.</p> : null}
       <div aria-live="polite">
         {notice && notice.kind === 'error' ? <ErrorNotice error={notice.error} title="The change was not saved" /> : null}
-        {notice && notice.kind !== 'error' ? <p class={`notice notice-${notice.kind}`} role="status">{notice.text}</p> : null}
+        {notice && notice.kind === 'ok' ? <p class="notice notice-ok" role="status">{notice.text}</p> : null}
+        {notice && notice.kind === 'pending' ? (
+          <p class="notice notice-pending" role="status">
+            <Link href={dashboardPath('changeRequest', { slug, id: String(notice.id) })}>Change request #{notice.id}</Link> was opened: nothing changed yet. An Owner or
+            Admin approves or rejects it.
+          </p>
+        ) : null}
       </div>
       {keys.state === 'loading' ? <p class="muted">Loading keys…</p> : null}
       {keys.state === 'error' ? <ErrorNotice error={keys.error} title={`Could not list the keys of ${env}`} /> : null}

@@ -12,13 +12,21 @@ type State = { state: 'loading' } | { state: 'error'; error: unknown } | { state
 /** `/`: the projects you belong to, with your role, and a form to create one. */
 export function ProjectsPage({ api }: { api: Api }) {
   const [state, setState] = useState<State>({ state: 'loading' });
-  useEffect(() => {
-    document.title = 'Projects · Krypt';
+  const [deleted, setDeleted] = useState<string | null>(null);
+  const load = () =>
     api.listProjects().then(
       (projects) => setState({ state: 'ready', projects }),
       (error: unknown) => setState({ state: 'error', error }),
     );
+  useEffect(() => {
+    document.title = 'Projects · Krypt';
+    void load();
   }, [api]);
+  const remove = async (slug: string) => {
+    await api.deleteProject(slug);
+    setDeleted(slug);
+    await load();
+  };
 
   return (
     <section>
@@ -26,34 +34,75 @@ export function ProjectsPage({ api }: { api: Api }) {
       {state.state === 'loading' ? <p class="muted">Loading projects…</p> : null}
       {state.state === 'error' ? <ErrorNotice error={state.error} title="Could not list your projects" /> : null}
       {state.state === 'ready' && state.projects.length === 0 ? <EmptyProjects /> : null}
-      {state.state === 'ready' && state.projects.length > 0 ? <ProjectList projects={state.projects} /> : null}
+      {deleted ? <p class="notice notice-ok" role="status">Deleted {deleted} and everything in it.</p> : null}
+      {state.state === 'ready' && state.projects.length > 0 ? <ProjectList projects={state.projects} onDelete={remove} /> : null}
       <CreateProjectForm api={api} />
     </section>
   );
 }
 
-function ProjectList({ projects }: { projects: Project[] }) {
+function ProjectList({ projects, onDelete }: { projects: Project[]; onDelete: (slug: string) => Promise<void> }) {
   return (
-    <table class="table">
+    <table class="table projects">
       <thead>
         <tr>
           <th scope="col">Project</th>
           <th scope="col">Your role</th>
+          <th scope="col"><span class="visually-hidden">Actions</span></th>
         </tr>
       </thead>
       <tbody>
         {projects.map((p) => (
-          <tr key={p.slug}>
-            <td>
-              <Link href={dashboardPath('project', { slug: p.slug })}>{p.slug}</Link>
-            </td>
-            <td>
-              <span class={`role role-${p.role}`}>{p.role}</span>
-            </td>
-          </tr>
+          <ProjectRow key={p.slug} project={p} onDelete={onDelete} />
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** One project; its Owner may delete it after typing its name. */
+function ProjectRow({ project: p, onDelete }: { project: Project; onDelete: (slug: string) => Promise<void> }) {
+  const [confirming, setConfirming] = useState(false);
+  const [typed, setTyped] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const id = `delete-${p.slug}`;
+  return (
+    <tr>
+      <td>
+        <Link href={dashboardPath('project', { slug: p.slug })}>{p.slug}</Link>
+      </td>
+      <td>
+        <span class={`role role-${p.role}`}>{p.role}</span>
+      </td>
+      <td class="actions">
+        {p.role === 'owner' && !confirming ? (
+          <button type="button" class="button-secondary" onClick={() => setConfirming(true)} aria-label={`Delete ${p.slug}`}>Delete</button>
+        ) : null}
+        {confirming ? (
+          <form
+            class="confirm"
+            aria-label={`Delete ${p.slug}`}
+            onSubmit={async (e) => {
+              e.preventDefault();
+              if (typed !== p.slug) return;
+              setError(null);
+              try {
+                await onDelete(p.slug);
+              } catch (err) {
+                setError(err);
+              }
+            }}
+          >
+            <span>This deletes every environment, secret, history entry and member of {p.slug}. It cannot be undone.</span>
+            <label for={id}>Type {p.slug} to confirm</label>
+            <input id={id} value={typed} onInput={(e) => setTyped(e.currentTarget.value)} autocomplete="off" spellcheck={false} />
+            <button type="submit" class="button-danger" disabled={typed !== p.slug}>Delete project</button>
+            <button type="button" class="button-secondary" onClick={() => { setConfirming(false); setTyped(''); }}>Keep it</button>
+            {error ? <ErrorNotice error={error} title={`Could not delete ${p.slug}`} /> : null}
+          </form>
+        ) : null}
+      </td>
+    </tr>
   );
 }
 
