@@ -50,7 +50,8 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-async function call(url: string, defaultToken: string, method: string, path: string, opts: CallOptions = {}): Promise<ApiResponse> {
+/** `method path` against the server at `url`, authenticated as `defaultToken` unless `opts.token` says otherwise. */
+export async function callApi(url: string, defaultToken: string, method: string, path: string, opts: CallOptions = {}): Promise<ApiResponse> {
   const headers: Record<string, string> = { ...opts.headers };
   const token = opts.token === undefined ? defaultToken : opts.token;
   if (token) headers.authorization = `Bearer ${token}`;
@@ -129,7 +130,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     db: kdb.db,
     logs: () => chunks.join(''),
     createUser: async (email) => (await bootstrapUser(kdb.db, { email, keyName: 'test' })).token,
-    call: (method, path, callOpts) => call(server.url, init.token, method, path, callOpts),
+    call: (method, path, callOpts) => callApi(server.url, init.token, method, path, callOpts),
     close: () =>
       (closed ??= (async () => {
         await server.close();

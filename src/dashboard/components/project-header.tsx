@@ -4,9 +4,9 @@ import { dashboardPath, type DashboardPage } from '../../contract/dashboard-path
 import type { Api } from '../api.js';
 import { Link } from './link.js';
 
-/** The caller's role in `slug` (null until known, or when not a member). */
-export function useProjectRole(api: Api, slug: string): Role | null {
-  const [role, setRole] = useState<Role | null>(null);
+/** The caller's role in `slug`: undefined until known, null when not a member (or unknown after an error). */
+export function useProjectRole(api: Api, slug: string, generation = 0): Role | null | undefined {
+  const [role, setRole] = useState<Role | null | undefined>(undefined);
   useEffect(() => {
     let live = true;
     api.listProjects().then(
@@ -16,7 +16,7 @@ export function useProjectRole(api: Api, slug: string): Role | null {
     return () => {
       live = false;
     };
-  }, [api, slug]);
+  }, [api, slug, generation]);
   return role;
 }
 
@@ -29,7 +29,7 @@ const SECTIONS: readonly { page: DashboardPage; label: string }[] = [
 ];
 
 /** A project page's breadcrumb, title (with the caller's role) and section links; sets the document title. */
-export function ProjectHeader({ slug, role, current, title }: { slug: string; role: Role | null; current: DashboardPage; title?: string }) {
+export function ProjectHeader({ slug, role, current, title }: { slug: string; role: Role | null | undefined; current: DashboardPage; title?: string }) {
   const section = SECTIONS.find((s) => s.page === current)?.label ?? '';
   useEffect(() => {
     document.title = `${title ?? section} · ${slug} · Krypt`;

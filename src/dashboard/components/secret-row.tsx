@@ -1,4 +1,5 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { memo } from 'preact/compat';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { SecretMeta } from '../../contract/api.js';
 import type { Api } from '../api.js';
 import { ErrorNotice } from './error-notice.js';
@@ -19,12 +20,30 @@ export interface SecretRowProps {
 
 type Mode = 'view' | 'edit' | 'confirm-delete';
 
+// One visibilitychange listener for every revealed value on the page (not one per row): putting the
+// browser tab in the background hides them all.
+const onHidden = new Set<() => void>();
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'hidden') onHidden.forEach((hide) => hide());
+});
+
+/** Calls `hide` when the page goes to the background, and once when the component leaves the screen. */
+export function useHideWhenAway(hide: () => void): void {
+  useEffect(() => {
+    onHidden.add(hide);
+    return () => {
+      onHidden.delete(hide);
+      hide();
+    };
+  }, [hide]);
+}
+
 /**
  * One key of the secrets table: masked; Reveal fetches this one value (an audited read) and shows it
  * until Hide, 30 s, or the row leaving the screen (tab change, navigation). The value lives in this
  * component's state only: never in the URL, the title, the console or browser storage.
  */
-export function SecretRow({ api, slug, env, meta, canWrite, onWrite }: SecretRowProps) {
+export const SecretRow = memo(function SecretRow({ api, slug, env, meta, canWrite, onWrite }: SecretRowProps) {
   const [value, setValue] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -32,23 +51,14 @@ export function SecretRow({ api, slug, env, meta, canWrite, onWrite }: SecretRow
   const [mode, setMode] = useState<Mode>('view');
   const timer = useRef<number | undefined>(undefined);
 
-  const hide = () => {
+  const hide = useCallback(() => {
     window.clearTimeout(timer.current);
     timer.current = undefined;
     setValue(null);
     setCopied(false);
-  };
-  // Hidden when the row leaves the screen, and when the browser tab is put in the background.
-  useEffect(() => {
-    const onVisibility = () => {
-      if (document.visibilityState === 'hidden') hide();
-    };
-    document.addEventListener('visibilitychange', onVisibility);
-    return () => {
-      document.removeEventListener('visibilitychange', onVisibility);
-      hide();
-    };
   }, []);
+  // Hidden when the row leaves the screen, and when the browser tab is put in the background.
+  useHideWhenAway(hide);
 
   const reveal = async () => {
     setBusy(true);
@@ -131,7 +141,7 @@ export function SecretRow({ api, slug, env, meta, canWrite, onWrite }: SecretRow
       </td>
     </tr>
   );
-}
+});
 
 function EditValue({ keyName, onSave, onCancel }: { keyName: string; onSave: (value: string) => Promise<boolean>; onCancel: () => void }) {
   const [draft, setDraft] = useState('');

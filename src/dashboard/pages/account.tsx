@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ENVIRONMENTS, type Environment } from '../../contract/constants.js';
 import type { Api, ApiKeyInfo, SessionInfo } from '../api.js';
 import { ErrorNotice } from '../components/error-notice.js';
+import { ScrollRegion } from '../components/scroll.js';
 import { useLoad } from '../components/use-load.js';
 import { When } from '../components/when.js';
 
@@ -24,12 +25,15 @@ export function AccountPage({ api, email, onSignedOut }: { api: Api; email: stri
   const [outcome, setOutcome] = useState<Outcome>(null);
   const act = async (title: string, what: () => Promise<string>) => {
     setOutcome(null);
+    let done: Outcome;
     try {
-      setOutcome({ kind: 'ok', text: await what() });
+      done = { kind: 'ok', text: await what() };
     } catch (error) {
-      setOutcome({ kind: 'error', error, title });
+      done = { kind: 'error', error, title };
     }
+    // The lists are current by the time the outcome is announced.
     await Promise.all([reloadKeys(), reloadSessions()]);
+    setOutcome(done);
   };
   return (
     <section>
@@ -72,7 +76,7 @@ function KeysTable({ keys, onRevoke }: { keys: ApiKeyInfo[]; onRevoke: (k: ApiKe
   const [confirming, setConfirming] = useState<string | null>(null);
   if (keys.length === 0) return <p class="empty">No active keys. Create one below, or from a terminal: <code>krypt keys create --name NAME</code>.</p>;
   return (
-    <div class="table-scroll">
+    <ScrollRegion label="API keys">
       <table class="table keys">
         <caption>{keys.length} active {keys.length === 1 ? 'key' : 'keys'}</caption>
         <thead>
@@ -110,7 +114,7 @@ function KeysTable({ keys, onRevoke }: { keys: ApiKeyInfo[]; onRevoke: (k: ApiKe
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }
 
@@ -214,7 +218,7 @@ function CreateKeyForm({ api, onCreated }: { api: Api; onCreated: () => Promise<
 
 function SessionsTable({ sessions, onRevoke }: { sessions: SessionInfo[]; onRevoke: (s: SessionInfo) => Promise<void> }) {
   return (
-    <div class="table-scroll">
+    <ScrollRegion label="Sessions">
       <table class="table sessions">
         <caption>{sessions.length} open {sessions.length === 1 ? 'session' : 'sessions'}</caption>
         <thead>
@@ -249,7 +253,7 @@ function SessionsTable({ sessions, onRevoke }: { sessions: SessionInfo[]; onRevo
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }
 

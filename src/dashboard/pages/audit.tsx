@@ -3,6 +3,7 @@ import { AUDIT_ACTIONS, ENVIRONMENTS, type Environment } from '../../contract/co
 import { dashboardPath } from '../../contract/dashboard-paths.js';
 import type { Api, AuditEntry, AuditFilter } from '../api.js';
 import { ErrorNotice } from '../components/error-notice.js';
+import { ScrollRegion } from '../components/scroll.js';
 import { ProjectHeader, useProjectRole } from '../components/project-header.js';
 import { useLoad } from '../components/use-load.js';
 import { When } from '../components/when.js';
@@ -135,7 +136,7 @@ function AuditPages({ api, slug, filters }: { api: Api; slug: string; filters: F
 
 function AuditTable({ entries, page }: { entries: AuditEntry[]; page: number }) {
   return (
-    <div class="table-scroll">
+    <ScrollRegion label="Audit entries">
       <table class="table audit">
         <caption>
           Page {page}: {entries.length} {entries.length === 1 ? 'entry' : 'entries'}, newest first
@@ -152,7 +153,7 @@ function AuditTable({ entries, page }: { entries: AuditEntry[]; page: number }) 
         </thead>
         <tbody>
           {entries.map((e) => (
-            <tr key={e.id}>
+            <tr key={e.id} data-entry={e.id}>
               <td><When iso={e.at} /></td>
               <td>{e.actor ?? <span class="muted">(none)</span>}</td>
               <td><code>{e.action}</code></td>
@@ -176,7 +177,7 @@ function AuditTable({ entries, page }: { entries: AuditEntry[]; page: number }) 
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }
 

@@ -1,11 +1,12 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useRef, useState } from 'preact/hooks';
 import type { Role } from '../../contract/constants.js';
 import { dashboardPath } from '../../contract/dashboard-paths.js';
 import { ApiError, type Api, type ChangeRequestStatus, type DiffLine } from '../api.js';
 import { ErrorNotice } from '../components/error-notice.js';
+import { ScrollRegion } from '../components/scroll.js';
 import { Link } from '../components/link.js';
 import { ProjectHeader, useProjectRole } from '../components/project-header.js';
-import { REVEAL_MS } from '../components/secret-row.js';
+import { REVEAL_MS, useHideWhenAway } from '../components/secret-row.js';
 import { useLoad } from '../components/use-load.js';
 import { When } from '../components/when.js';
 import { navigate } from '../router.js';
@@ -38,7 +39,7 @@ export function ChangeRequestsPage({ api, slug, search }: { api: Api; slug: stri
         <p class="empty">{status === 'pending' ? 'No change request is waiting for a decision.' : `No ${status === 'all' ? '' : status + ' '}change requests.`}</p>
       ) : null}
       {loaded.state === 'ready' && loaded.value.length > 0 ? (
-        <div class="table-scroll">
+        <ScrollRegion label="Change requests">
           <table class="table">
             <thead>
               <tr>
@@ -71,7 +72,7 @@ export function ChangeRequestsPage({ api, slug, search }: { api: Api; slug: stri
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       ) : null}
     </section>
   );
@@ -92,8 +93,9 @@ export function ChangeRequestPage({ api, slug, id, me }: { api: Api; slug: strin
     setNotice(null);
     setConflict(null);
     try {
-      setNotice({ kind: 'ok', text: await what() });
+      const text = await what();
       await reload();
+      setNotice({ kind: 'ok', text });
     } catch (error) {
       if (error instanceof ApiError && error.code === 'conflict' && error.keys && error.keys.length > 0) setConflict({ keys: error.keys, message: error.message });
       else setNotice({ kind: 'error', error });
@@ -117,8 +119,8 @@ export function ChangeRequestPage({ api, slug, id, me }: { api: Api; slug: strin
     );
   }
   const { changeRequest: cr, diff } = loaded.value;
-  const reviewer = role !== null && REVIEWERS.includes(role);
-  const canReveal = role !== null && role !== 'viewer';
+  const reviewer = role != null && REVIEWERS.includes(role);
+  const canReveal = role != null && role !== 'viewer';
   const mine = cr.requestedBy === me;
   return (
     <section>
@@ -193,7 +195,7 @@ const CHANGE_LABEL: Record<DiffLine['change'], string> = { added: 'added', chang
 
 function DiffTable({ api, slug, id, diff, canReveal }: { api: Api; slug: string; id: number; diff: DiffLine[]; canReveal: boolean }) {
   return (
-    <div class="table-scroll">
+    <ScrollRegion label="Changes">
       <table class="table diff">
         <caption>{diff.length} {diff.length === 1 ? 'key' : 'keys'}, compared with the current values</caption>
         <thead>
@@ -211,7 +213,7 @@ function DiffTable({ api, slug, id, diff, canReveal }: { api: Api; slug: string;
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }
 
@@ -221,11 +223,11 @@ function DiffRow({ api, slug, id, line, canReveal }: { api: Api; slug: string; i
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const timer = useRef<number | undefined>(undefined);
-  const hide = () => {
+  const hide = useCallback(() => {
     window.clearTimeout(timer.current);
     setValues(null);
-  };
-  useEffect(() => () => window.clearTimeout(timer.current), []);
+  }, []);
+  useHideWhenAway(hide);
   const reveal = async () => {
     setBusy(true);
     setError(null);

@@ -1,8 +1,9 @@
 import { useState } from 'preact/hooks';
-import { ENVIRONMENTS, type Environment, type Role } from '../../contract/constants.js';
+import { ENVIRONMENTS, type Environment } from '../../contract/constants.js';
 import { dashboardPath } from '../../contract/dashboard-paths.js';
 import type { Api, CompareEntry } from '../api.js';
 import { ErrorNotice } from '../components/error-notice.js';
+import { Command, ScrollRegion } from '../components/scroll.js';
 import { Link } from '../components/link.js';
 import { ProjectHeader, useProjectRole } from '../components/project-header.js';
 import { useLoad } from '../components/use-load.js';
@@ -27,12 +28,12 @@ export function ComparePage({ api, slug }: { api: Api; slug: string }) {
   return (
     <section>
       <ProjectHeader slug={slug} role={role} current="compare" />
-      {role === null ? <p class="muted">Loading…</p> : role === 'viewer' ? <PresenceOnly api={api} slug={slug} /> : <Comparison api={api} slug={slug} role={role} />}
+      {role === undefined ? <p class="muted">Loading…</p> : role === 'viewer' ? <PresenceOnly api={api} slug={slug} /> : <Comparison api={api} slug={slug} />}
     </section>
   );
 }
 
-function Comparison({ api, slug }: { api: Api; slug: string; role: Role }) {
+function Comparison({ api, slug }: { api: Api; slug: string }) {
   const [loaded] = useLoad(() => api.compareEnvironments(slug), [api, slug]);
   const [filter, setFilter] = useState<Filter>('attention');
   if (loaded.state === 'loading') return <p class="muted">Comparing environments…</p>;
@@ -102,7 +103,7 @@ function CompareTable({ slug, entries, withValues, filter }: { slug: string; ent
     return <p class="empty">{filter === 'all' ? 'No keys.' : 'Nothing to show: every key is present in all three environments' + (withValues ? ' with one value.' : '.')}</p>;
   }
   return (
-    <div class="table-scroll">
+    <ScrollRegion label="Comparison">
       <table class="table compare">
         <caption>
           {entries.length} {entries.length === 1 ? 'key' : 'keys'} shown
@@ -141,7 +142,7 @@ function CompareTable({ slug, entries, withValues, filter }: { slug: string; ent
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }
 
@@ -149,7 +150,7 @@ function EmptyProject({ slug }: { slug: string }) {
   return (
     <div class="empty">
       <p>No keys in any environment yet. Push a first .env file:</p>
-      <pre class="command"><code>{`krypt push --project ${slug} --env development`}</code></pre>
+      <Command text={`krypt push --project ${slug} --env development`} />
     </div>
   );
 }

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { dashboardPath } from '../../contract/dashboard-paths.js';
 import { ApiError, type Api, type CurrentSession } from '../api.js';
 import { ErrorNotice } from '../components/error-notice.js';
+import { Command } from '../components/scroll.js';
 import { navigate } from '../router.js';
 
 // /invite#code=<one-time code>: the link an Owner or Admin sends. The code sits in the fragment
@@ -77,7 +78,7 @@ export function InvitePage({ api, session, onJoined }: { api: Api; session: Curr
         {existing ? (
           <div class="notice notice-info">
             <p>That address already has an account, so the invite cannot sign you in. Accept it as yourself, from a terminal logged in to this server:</p>
-            <pre class="command"><code>{`krypt invites accept ${code}`}</code></pre>
+            <Command text={`krypt invites accept ${code}`} />
             <p class="muted">Or sign in with <code>krypt open</code> and open the invite link again.</p>
           </div>
         ) : null}

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { Role } from '../../contract/constants.js';
 import type { Api, AssignableRole, Invite, Member } from '../api.js';
 import { ErrorNotice } from '../components/error-notice.js';
+import { Command, ScrollRegion } from '../components/scroll.js';
 import { ProjectHeader, useProjectRole } from '../components/project-header.js';
 import { useLoad } from '../components/use-load.js';
 import { When } from '../components/when.js';
@@ -18,17 +19,21 @@ type Outcome = { kind: 'ok'; text: string } | { kind: 'error'; error: unknown; t
 
 /** `/projects/:slug/members`: members and pending invites; Owners and Admins invite, re-role and remove; the Owner transfers ownership. */
 export function MembersPage({ api, slug, me }: { api: Api; slug: string; me: string }) {
-  const role = useProjectRole(api, slug);
+  // Asked again after each change: a transfer makes the Owner an Admin.
+  const [changes, setChanges] = useState(0);
+  const role = useProjectRole(api, slug, changes);
   const [loaded, reload] = useLoad(() => api.listMembers(slug), [api, slug]);
   const [outcome, setOutcome] = useState<Outcome>(null);
-  const manager = role !== null && MANAGERS.includes(role);
+  const manager = role != null && MANAGERS.includes(role);
 
   /** Runs an action, shows its outcome, reloads the lists. True when done. */
   const act = async (title: string, what: () => Promise<string>): Promise<boolean> => {
     setOutcome(null);
     try {
-      setOutcome({ kind: 'ok', text: await what() });
+      const text = await what();
       await reload();
+      setChanges((n) => n + 1);
+      setOutcome({ kind: 'ok', text });
       return true;
     } catch (error) {
       setOutcome({ kind: 'error', error, title });
@@ -59,10 +64,10 @@ export function MembersPage({ api, slug, me }: { api: Api; slug: string; me: str
 
 type Act = (title: string, what: () => Promise<string>) => Promise<boolean>;
 
-function MembersTable({ api, slug, members, me, myRole, act }: { api: Api; slug: string; members: Member[]; me: string; myRole: Role | null; act: Act }) {
-  const manager = myRole !== null && MANAGERS.includes(myRole);
+function MembersTable({ api, slug, members, me, myRole, act }: { api: Api; slug: string; members: Member[]; me: string; myRole: Role | null | undefined; act: Act }) {
+  const manager = myRole != null && MANAGERS.includes(myRole);
   return (
-    <div class="table-scroll">
+    <ScrollRegion label="Members">
       <table class="table members">
         <caption>{members.length} {members.length === 1 ? 'member' : 'members'}</caption>
         <thead>
@@ -79,7 +84,7 @@ function MembersTable({ api, slug, members, me, myRole, act }: { api: Api; slug:
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }
 
@@ -145,7 +150,7 @@ function MemberRow({ api, slug, member, me, manager, act }: { api: Api; slug: st
 function InvitesTable({ api, slug, invites, manager, act }: { api: Api; slug: string; invites: Invite[]; manager: boolean; act: Act }) {
   if (invites.length === 0) return <p class="muted">No pending invites.</p>;
   return (
-    <div class="table-scroll">
+    <ScrollRegion label="Pending invites">
       <table class="table invites">
         <caption>Pending invites</caption>
         <thead>
@@ -175,7 +180,7 @@ function InvitesTable({ api, slug, invites, manager, act }: { api: Api; slug: st
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }
 
@@ -236,7 +241,7 @@ function InviteForm({ api, slug, onInvited }: { api: Api; slug: string; onInvite
             }
           }}>{copied ? 'Copied' : 'Copy link'}</button>
           <p class="hint">Someone new accepts it in the browser, or from a terminal with the first command; someone who already has an account runs the second, logged in as themselves:</p>
-          <pre class="command"><code>{`krypt login --invite ${made.code} --api-url ${new URL(made.url).origin}\nkrypt invites accept ${made.code}`}</code></pre>
+          <Command text={`krypt login --invite ${made.code} --api-url ${new URL(made.url).origin}\nkrypt invites accept ${made.code}`} />
         </div>
       ) : null}
     </form>

@@ -4,6 +4,7 @@ import { ENVIRONMENTS, KEY_PATTERN, type Environment, type Role } from '../../co
 import { dashboardPath } from '../../contract/dashboard-paths.js';
 import type { Api } from '../api.js';
 import { ErrorNotice } from '../components/error-notice.js';
+import { Command, ScrollRegion } from '../components/scroll.js';
 import { Link } from '../components/link.js';
 import { ProjectHeader, useProjectRole } from '../components/project-header.js';
 import { SecretRow } from '../components/secret-row.js';
@@ -68,14 +69,21 @@ function EnvironmentTabs({ slug, env }: { slug: string; env: Environment }) {
   );
 }
 
-function SecretsTable({ api, slug, env, role }: { api: Api; slug: string; env: Environment; role: Role | null }) {
-  const [keys, setKeys] = useState<Keys>({ state: 'loading' });
+function SecretsTable({ api, slug, env, role }: { api: Api; slug: string; env: Environment; role: Role | null | undefined }) {
+  const [loadedKeys, setKeys] = useState<Keys>({ state: 'loading' });
   const [notice, setNotice] = useState<Notice>(null);
-  const canWrite = role !== null && WRITERS.includes(role);
+  const canWrite = role != null && WRITERS.includes(role);
+  // The table is drawn once, when both the keys and the caller's role are known (not again to add
+  // the edit buttons); the revision the next write is based on is read from a ref, so the write
+  // callback stays the same object and unchanged rows are not drawn again.
+  const keys: Keys = role === undefined && loadedKeys.state === 'ready' ? { state: 'loading' } : loadedKeys;
+  const revision = useRef<number | undefined>(undefined);
 
   const load = useCallback(async () => {
     try {
-      setKeys({ state: 'ready', keys: await api.listKeys(slug, env) });
+      const listed = await api.listKeys(slug, env);
+      revision.current = listed.revision;
+      setKeys({ state: 'ready', keys: listed });
     } catch (error) {
       setKeys({ state: 'error', error });
     }
@@ -83,9 +91,9 @@ function SecretsTable({ api, slug, env, role }: { api: Api; slug: string; env: E
   useEffect(() => void load(), [load]);
 
   /** Sends the change; the page shows the outcome. True when the server took it (applied or held). */
-  const write = async (change: Change): Promise<boolean> => {
+  const write = useCallback(async (change: Change): Promise<boolean> => {
     setNotice(null);
-    const baseRevision = keys.state === 'ready' ? keys.keys.revision : undefined;
+    const baseRevision = revision.current;
     try {
       const outcome = await api.writeSecrets(slug, env, { ...change, ...(baseRevision !== undefined ? { baseRevision } : {}) });
       if (outcome.status === 202) {
@@ -103,7 +111,7 @@ function SecretsTable({ api, slug, env, role }: { api: Api; slug: string; env: E
       setNotice({ kind: 'error', error });
       return false;
     }
-  };
+  }, [api, slug, env, load]);
 
   return (
     <>
@@ -126,15 +134,21 @@ function SecretsTable({ api, slug, env, role }: { api: Api; slug: string; env: E
       {keys.state === 'ready' && keys.keys.keys.length === 0 ? (
         <div class="empty">
           <p>No keys in {env} yet.{canWrite ? ' Add one below, or push a .env file:' : ''}</p>
-          {canWrite ? <pre class="command"><code>{`krypt push --project ${slug} --env ${env}`}</code></pre> : null}
+          {canWrite ? <Command text={`krypt push --project ${slug} --env ${env}`} /> : null}
         </div>
       ) : null}
       {keys.state === 'ready' && keys.keys.keys.length > 0 ? (
-        <div class="table-scroll">
+        <ScrollRegion label="Secrets">
           <table class="table secrets">
             <caption>
               {keys.keys.keys.length} {keys.keys.keys.length === 1 ? 'key' : 'keys'} in {env}, revision {keys.keys.revision}
             </caption>
+            <colgroup>
+              <col class="col-name" />
+              <col class="col-changed" />
+              <col class="col-value" />
+              <col class="col-actions" />
+            </colgroup>
             <thead>
               <tr>
                 <th scope="col">Name</th>
@@ -149,7 +163,7 @@ function SecretsTable({ api, slug, env, role }: { api: Api; slug: string; env: E
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       ) : null}
       {canWrite ? <AddSecretForm env={env} onAdd={write} /> : null}
     </>

@@ -4,6 +4,7 @@ import { SLUG_PATTERN } from '../../contract/constants.js';
 import { dashboardPath } from '../../contract/dashboard-paths.js';
 import type { Api } from '../api.js';
 import { ErrorNotice } from '../components/error-notice.js';
+import { Command } from '../components/scroll.js';
 import { Link } from '../components/link.js';
 import { navigate } from '../router.js';
 
@@ -24,8 +25,8 @@ export function ProjectsPage({ api }: { api: Api }) {
   }, [api]);
   const remove = async (slug: string) => {
     await api.deleteProject(slug);
-    setDeleted(slug);
     await load();
+    setDeleted(slug);
   };
 
   return (
@@ -110,9 +111,7 @@ function EmptyProjects() {
   return (
     <div class="empty">
       <p>You do not belong to any project yet. Create one below, or from your app's directory:</p>
-      <pre class="command">
-        <code>{'krypt projects create my-app\nkrypt init --project my-app\nkrypt push'}</code>
-      </pre>
+      <Command text={'krypt projects create my-app\nkrypt init --project my-app\nkrypt push'} />
       <p class="muted">
         <code>krypt init</code> writes a <code>.krypt</code> file naming the project; <code>krypt push</code> uploads your <code>.env</code> to development.
       </p>

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, type Api } from '../api.js';
 import { ErrorNotice } from '../components/error-notice.js';
+import { Command } from '../components/scroll.js';
 import { navigate, safeNextPath } from '../router.js';
 
 // /sign-in#code=<one-time code>&next=<path>: the link `krypt open` prints. The code sits in the
@@ -51,7 +52,7 @@ export function SignInPage({ api, onSignedIn }: { api: Api; onSignedIn: () => Pr
       <p>Sign-in links work once and only for two minutes. This one was already used, has expired, or was not issued by this server.</p>
       <ErrorNotice error={state.error} />
       <p>Get a new link from your terminal:</p>
-      <pre class="command"><code>krypt open</code></pre>
+      <Command text="krypt open" />
     </section>
   );
 }
@@ -65,7 +66,7 @@ export function SignedOut() {
     <section class="panel">
       <h1>Sign in to Krypt</h1>
       <p>The dashboard has no passwords. Sign in from a terminal where the Krypt CLI is logged in to this server:</p>
-      <pre class="command"><code>krypt open</code></pre>
+      <Command text="krypt open" />
       <p class="muted">It opens this page with a one-time link that is valid for two minutes. No CLI yet? Run <code>krypt login</code> first.</p>
     </section>
   );
