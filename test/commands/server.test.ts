@@ -81,6 +81,9 @@ describe('krypt server init / start (SQLite data dir)', () => {
     const badIdle = await kryptInProcess(['server', 'start', '--data-dir', dataDir, '--master-key-file', keyFile, '--session-idle', '0m', '--port', '0'], { cwd: box.cwd, env: box.env });
     expect(badIdle.code).toBe(1);
     expect(badIdle.stderr).toMatch(/--session-idle must be longer than zero/);
+    const longLink = await kryptInProcess(['server', 'start', '--data-dir', dataDir, '--master-key-file', keyFile, '--sign-in-link-ttl', '3m', '--port', '0'], { cwd: box.cwd, env: box.env });
+    expect(longLink.code).toBe(1);
+    expect(longLink.stderr).toMatch(/^Error: --sign-in-link-ttl may be at most 2m/m);
     const garbage = await kryptInProcess(['server', 'start', '--data-dir', dataDir, '--port', '0'], { cwd: box.cwd, env: box.env, input: 'not-a-key\n' });
     expect(garbage.code).toBe(1);
     expect(garbage.stderr).toMatch(/^Error: /);

@@ -2,7 +2,7 @@ import { defineCommand, flag, type CommandContext } from '../../cli/command.js';
 import { defineStorageFlags, resolveStorage } from '../../cli/storage.js';
 import { KryptError } from '../../lib/errors.js';
 import { parseDuration } from '../../lib/time/duration.js';
-import { DEFAULT_SERVER_PORT } from '../../contract/constants.js';
+import { DEFAULT_SERVER_PORT, MAX_SIGN_IN_LINK_SECONDS } from '../../contract/constants.js';
 import { serverEntry, type ServerEntry } from './entry.js';
 import { readMasterKey } from './master-key.js';
 
@@ -37,6 +37,7 @@ export default defineCommand({
     }),
     'session-idle': flag.string({ description: 'a dashboard session unused this long ends (default 30m)', exclusive: ['dev'] }),
     'session-max': flag.string({ description: 'a dashboard session ends this long after sign-in, however much it is used (default 12h)', exclusive: ['dev'] }),
+    'sign-in-link-ttl': flag.string({ description: 'a `krypt open` sign-in link works this long, 2m at most (default 2m)', exclusive: ['dev'] }),
     'log-level': flag.string({ description: 'how much the server logs (JSON lines on stderr); debug adds one line per request, never values', options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], default: 'info' }),
   },
   async run(ctx, { flags }): Promise<void> {
@@ -58,6 +59,7 @@ export default defineCommand({
     const sessions = {
       ...(flags['session-idle'] !== undefined ? { idleSeconds: parseDuration(flags['session-idle'], '--session-idle') } : {}),
       ...(flags['session-max'] !== undefined ? { absoluteSeconds: parseDuration(flags['session-max'], '--session-max') } : {}),
+      ...(flags['sign-in-link-ttl'] !== undefined ? { signInLinkSeconds: signInLinkSeconds(flags['sign-in-link-ttl']) } : {}),
     };
     const masterKey = await readMasterKey(ctx, flags['master-key-file']);
     const server = await startServer({
@@ -77,6 +79,15 @@ export default defineCommand({
     return serveUntilSignal(ctx, server, installShutdownHandlers);
   },
 });
+
+/** --sign-in-link-ttl in seconds: shorter than the product's 2 minutes is the operator's choice, longer is refused. */
+function signInLinkSeconds(text: string): number {
+  const seconds = parseDuration(text, '--sign-in-link-ttl');
+  if (seconds > MAX_SIGN_IN_LINK_SECONDS) {
+    throw new KryptError('invalid_duration', `--sign-in-link-ttl may be at most ${MAX_SIGN_IN_LINK_SECONDS / 60}m: a sign-in link works for 2 minutes at most`, { hint: 'use a shorter duration, e.g. 30s or 2m' });
+  }
+  return seconds;
+}
 
 /** Resolves when the server has shut down after SIGTERM/SIGINT (in-flight requests finish first). */
 function serveUntilSignal(ctx: CommandContext, server: { close(): Promise<void> }, installShutdownHandlers: ServerEntry['installShutdownHandlers']): Promise<void> {
