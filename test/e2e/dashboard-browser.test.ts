@@ -1,71 +1,25 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createServer } from 'node:http';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kryptInProcess } from '../helpers/in-process.js';
+import { accessibilityProblems, csrfOf, launchChromium, shot, signedInContext, signInLink, startDashboardServer, watch, type DashboardServer } from '../helpers/browser.js';
 import { makeSandbox } from '../helpers/cli.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { kryptInProcess } from '../helpers/in-process.js';
 
-// The built dashboard in Debian's chromium against a real server (dist/dashboard, as `npm run
-// build` writes it). Every sign-in is real: a one-time link from the API (or `krypt open`), swapped
-// by the page for an HttpOnly session cookie, every write carrying the session's CSRF token. The
-// one answer played here is a failing sign-out (a real server does not fail on demand). No CSP
-// violation may appear on any page, nor a serious or critical axe-core finding.
+// The built dashboard in Debian's chromium against a real `krypt server start` process on a SQLite
+// data directory (serving dist/dashboard, as `npm run build` writes it). Every sign-in is real: a
+// one-time link from the API (or `krypt open`), swapped by the page for an HttpOnly session cookie,
+// every write carrying the session's CSRF token. The one answer played here is a failing sign-out
+// (a real server does not fail on demand). No CSP violation may appear on any page, nor a serious
+// or critical axe-core finding.
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const SHOTS = resolve(import.meta.dirname, '../../test-results');
-
-interface Watched {
-  page: Page;
-  /** Console lines and page errors seen so far. */
-  messages: string[];
-  /** Violations the page reported (securitypolicyviolation) or chromium logged. */
-  cspViolations(): Promise<string[]>;
-}
-
-async function watch(page: Page): Promise<Watched> {
-  const messages: string[] = [];
-  page.on('console', (m) => messages.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => messages.push(`pageerror: ${e.message}`));
-  // Runs before the page's scripts, through the DevTools protocol (not an inline script the CSP judges).
-  await page.addInitScript(() => {
-    const seen: string[] = [];
-    (window as unknown as { __csp: string[] }).__csp = seen;
-    document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
-  });
-  return {
-    page,
-    messages,
-    cspViolations: async () => [
-      ...(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp)),
-      ...messages.filter((m) => /Content Security Policy|Refused to/i.test(m)),
-    ],
-  };
-}
-
-/** axe-core's serious and critical violations on the page as it is now. */
-async function accessibilityProblems(page: Page): Promise<string[]> {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: resolve(SHOTS, `dashboard-${name}.png`), fullPage: true });
-}
-
-describe('dashboard in chromium', () => {
+describe('dashboard in chromium (real server process, SQLite)', () => {
   let browser: Browser;
-  let srv: TestServer;
+  let srv: DashboardServer;
   let memberToken: string;
   let viewerToken: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
-    srv = await startTestServer();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    [srv, browser] = await Promise.all([startDashboardServer({ dialect: 'sqlite' }), launchChromium()]);
     expect((await srv.call('POST', '/v1/projects', { body: { slug: 'shop' } })).status).toBe(201);
     const seeded = await srv.call('PATCH', '/v1/projects/shop/environments/development/secrets', { body: { set: { DATABASE_URL: 'postgres://dev-db/shop', STRIPE_KEY: 'sk_test_0123456789' } } });
     expect(seeded.status).toBe(200);
@@ -83,37 +37,6 @@ describe('dashboard in chromium', () => {
     await srv?.close();
   });
 
-  /** A one-time sign-in link for the holder of `token` (what `krypt open` asks for). */
-  async function signInLink(token: string, path?: string): Promise<string> {
-    const r = await srv.call('POST', '/v1/sign-in-links', { token, body: path ? { path } : {} });
-    expect(r.status, r.text).toBe(201);
-    return r.json.url as string;
-  }
-
-  /**
-   * A browser context signed in for real as the holder of `token`: its page opened a sign-in link.
-   * `writes` hears every state-changing /v1 request with the CSRF token it carried.
-   */
-  async function signedInContext(token: string, email: string, writes: string[] = []): Promise<BrowserContext> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    context.on('request', (req) => {
-      const path = new URL(req.url()).pathname;
-      if (path.startsWith('/v1/') && req.method() !== 'GET' && path !== '/v1/sessions') writes.push(`${req.method()} ${path} ${req.headers()['x-csrf-token'] ?? '(none)'}`);
-    });
-    const page = await context.newPage();
-    await page.goto(await signInLink(token));
-    await page.locator('.account-email', { hasText: email }).waitFor();
-    await page.close();
-    return context;
-  }
-
-  /** The CSRF token of the context's session, as the page learns it. */
-  async function csrfOf(context: BrowserContext): Promise<string> {
-    const r = await context.request.get(`${srv.url}/v1/session`);
-    expect(r.status()).toBe(200);
-    return ((await r.json()) as { csrfToken: string }).csrfToken;
-  }
-
   it('signs in through a `krypt open` link: lands on its path, the code leaves the address bar, the link works once', async () => {
     const owner = makeSandbox();
     const open = await kryptInProcess(['open', '-p', 'shop', '--json'], { cwd: owner.cwd, env: { ...owner.env, KRYPT_API_URL: srv.url, KRYPT_TOKEN: srv.token } });
@@ -125,7 +48,7 @@ describe('dashboard in chromium', () => {
     const res = await w.page.goto(url);
     expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
     await w.page.waitForURL(`${srv.url}/projects/shop`);
-    await w.page.locator('.account-email', { hasText: 'admin@krypt.local' }).waitFor();
+    await w.page.locator('.account-email', { hasText: srv.email }).waitFor();
     await w.page.getByRole('row', { name: /DATABASE_URL/ }).waitFor();
     expect(w.page.url()).not.toContain('code=');
     const cookies = await context.cookies(srv.url);
@@ -159,7 +82,7 @@ describe('dashboard in chromium', () => {
   });
 
   it('a used or expired sign-in link: the code leaves the address bar, the page says to run krypt open again', async () => {
-    const url = await signInLink(srv.token, '/projects/shop');
+    const url = await signInLink(srv, srv.token, '/projects/shop');
     // used once elsewhere
     expect((await srv.call('POST', '/v1/sessions', { token: null, body: { code: new URLSearchParams(new URL(url).hash.slice(1)).get('code') } })).status).toBe(201);
     const context = await browser.newContext();
@@ -181,12 +104,12 @@ describe('dashboard in chromium', () => {
   it('a good sign-in link goes to its next path; a next on another origin goes to /', async () => {
     for (const [next, landing] of [['/projects/shop', '/projects/shop'], ['//evil.example/x', '/'], ['https://evil.example/', '/']] as const) {
       const context = await browser.newContext();
-      const code = new URLSearchParams(new URL(await signInLink(srv.token)).hash.slice(1)).get('code')!;
+      const code = new URLSearchParams(new URL(await signInLink(srv, srv.token)).hash.slice(1)).get('code')!;
       const w = await watch(await context.newPage());
       // A link's `next` is the server's to write, but a hand-made one must not lead elsewhere.
       await w.page.goto(`${srv.url}/sign-in#code=${code}&next=${encodeURIComponent(next)}`);
       await w.page.waitForURL(`${srv.url}${landing}`);
-      await w.page.locator('.account-email', { hasText: 'admin@krypt.local' }).waitFor();
+      await w.page.locator('.account-email', { hasText: srv.email }).waitFor();
       expect(w.page.url()).not.toContain(code);
       await context.close();
     }
@@ -194,7 +117,7 @@ describe('dashboard in chromium', () => {
 
   it('an owner: projects list, a project with three tabs, add, reveal, hide after 30 s and on tab change, edit, delete', async () => {
     const csrf: string[] = [];
-    const context = await signedInContext(srv.token, 'admin@krypt.local', csrf);
+    const context = await signedInContext(browser, srv, srv.token, srv.email, csrf);
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: srv.url });
     const w = await watch(await context.newPage());
     await w.page.clock.install();
@@ -202,7 +125,7 @@ describe('dashboard in chromium', () => {
 
     await page.goto(`${srv.url}/`);
     await page.getByRole('link', { name: 'shop' }).waitFor();
-    expect(await page.locator('.account-email').textContent()).toBe('admin@krypt.local');
+    expect(await page.locator('.account-email').textContent()).toBe(srv.email);
     expect(await accessibilityProblems(page)).toEqual([]);
     await shot(page, 'projects-1280');
 
@@ -288,7 +211,7 @@ describe('dashboard in chromium', () => {
 
     // every write carried the session's CSRF token
     expect(csrf.length).toBe(4);
-    const token = await csrfOf(context);
+    const token = await csrfOf(context, srv);
     for (const line of csrf) expect(line.endsWith(` ${token}`), line).toBe(true);
     expect(await w.cspViolations()).toEqual([]);
     expect(w.messages.filter((m) => m.startsWith('pageerror'))).toEqual([]);
@@ -300,7 +223,7 @@ describe('dashboard in chromium', () => {
   });
 
   it("a member's production edit becomes a change request, and the page says so with its id", async () => {
-    const context = await signedInContext(memberToken, 'mia@example.com');
+    const context = await signedInContext(browser, srv, memberToken, 'mia@example.com');
     const w = await watch(await context.newPage());
     await w.page.goto(`${srv.url}/projects/shop?env=production`);
     await w.page.getByText('your production changes become change requests').waitFor();
@@ -321,8 +244,8 @@ describe('dashboard in chromium', () => {
   });
 
   it('sign out ends the session on the server (DELETE /v1/sessions/current with the CSRF token); a failure says so', async () => {
-    const context = await signedInContext(srv.token, 'admin@krypt.local');
-    const token = await csrfOf(context);
+    const context = await signedInContext(browser, srv, srv.token, srv.email);
+    const token = await csrfOf(context, srv);
     const seen: string[] = [];
     let fail = true;
     await context.route(`${srv.url}/v1/sessions/current`, (route) => {
@@ -334,7 +257,7 @@ describe('dashboard in chromium', () => {
     await w.page.goto(`${srv.url}/`);
     await w.page.getByRole('button', { name: 'Sign out' }).click();
     await w.page.getByRole('alert').filter({ hasText: 'Could not sign out' }).waitFor();
-    expect(await w.page.locator('.account-email').textContent()).toBe('admin@krypt.local');
+    expect(await w.page.locator('.account-email').textContent()).toBe(srv.email);
     fail = false;
     const cookie = (await context.cookies(srv.url)).find((c) => c.name === 'krypt_session')!;
     await w.page.getByRole('button', { name: 'Sign out' }).click();
@@ -347,7 +270,7 @@ describe('dashboard in chromium', () => {
   });
 
   it('a Viewer reveals one value (an audited read) but cannot edit; the API still refuses their bulk read', async () => {
-    const context = await signedInContext(viewerToken, 'vic@example.com');
+    const context = await signedInContext(browser, srv, viewerToken, 'vic@example.com');
     const w = await watch(await context.newPage());
     await w.page.goto(`${srv.url}/projects/shop?env=production`);
     await w.page.getByRole('row', { name: /STRIPE_KEY/ }).waitFor();
@@ -367,9 +290,8 @@ describe('dashboard in chromium', () => {
   });
 
   it('a cross-site form post carrying the session cookie is refused (403 csrf) and changes nothing', async () => {
-    const context = await signedInContext(srv.token, 'admin@krypt.local');
+    const context = await signedInContext(browser, srv, srv.token, srv.email);
     // Another origin on the same host (another port: the same site, so the cookie goes along).
-    const { createServer } = await import('node:http');
     const target = `${srv.url}/v1/projects`;
     const evil = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
@@ -392,7 +314,7 @@ describe('dashboard in chromium', () => {
   });
 
   it('an API refusal is shown with its message', async () => {
-    const context = await signedInContext(memberToken, 'mia@example.com');
+    const context = await signedInContext(browser, srv, memberToken, 'mia@example.com');
     const w = await watch(await context.newPage());
     await w.page.goto(`${srv.url}/projects/no-such-project`);
     await w.page.getByRole('alert').waitFor();
