@@ -1,25 +1,56 @@
 import { createServer } from 'node:http';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accessibilityProblems, csrfOf, launchChromium, shot, signedInContext, signInLink, startDashboardServer, watch, type DashboardServer } from '../helpers/browser.js';
+import {
+  accessibilityProblems,
+  csrfOf,
+  launchChromium,
+  shot,
+  signedInContext,
+  signInLink,
+  startDashboardServer,
+  watch,
+  type DashboardServer,
+} from '../helpers/browser.js';
 import { makeSandbox } from '../helpers/cli.js';
 import { kryptInProcess } from '../helpers/in-process.js';
 
-// The built dashboard in Debian's chromium against a real `krypt server start` process on a SQLite
-// data directory (serving dist/dashboard, as `npm run build` writes it). Every sign-in is real: a
-// one-time link from the API (or `krypt open`), swapped by the page for an HttpOnly session cookie,
-// every write carrying the session's CSRF token. The one answer played here is a failing sign-out
-// (a real server does not fail on demand). No CSP violation may appear on any page, nor a serious
-// or critical axe-core finding.
+// The built dashboard in Debian's chromium against a real `krypt server start` process (serving
+// dist/dashboard, as `npm run build` writes it), once on a SQLite data directory and once on a
+// fresh PostgreSQL database. Every sign-in is real: a one-time link from the API (or `krypt open`),
+// swapped by the page for an HttpOnly session cookie, every write carrying the session's CSRF
+// token. The one answer played here is a failing sign-out (a real server does not fail on demand).
+// No CSP violation may appear on any page, nor a serious or critical axe-core finding.
+//
+// The pages are the same whatever the storage, so what only judges a page (its look: axe-core and
+// screenshots; and behaviour that never reaches the server's storage) runs on SQLite alone; what
+// the server decides (sessions, links, roles, change requests, CSRF, audit) runs on both.
 
-describe('dashboard in chromium (real server process, SQLite)', () => {
-  let browser: Browser;
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe.each(['sqlite', 'postgres'] as const)('dashboard in chromium (%s, real server process)', (dialect) => {
+  const onSqlite = dialect === 'sqlite';
+  /** A test of the page alone (no storage decides its outcome): on the SQLite run only. */
+  const pageOnly = it.runIf(onSqlite);
   let srv: DashboardServer;
   let memberToken: string;
   let viewerToken: string;
 
+  /** No serious accessibility finding, and (when named) a screenshot: on the SQLite run only. */
+  async function looksRight(page: Page, name?: string): Promise<void> {
+    if (!onSqlite) return;
+    expect(await accessibilityProblems(page)).toEqual([]);
+    if (name) await shot(page, name);
+  }
+
   beforeAll(async () => {
-    [srv, browser] = await Promise.all([startDashboardServer({ dialect: 'sqlite' }), launchChromium()]);
+    srv = await startDashboardServer({ dialect });
     expect((await srv.call('POST', '/v1/projects', { body: { slug: 'shop' } })).status).toBe(201);
     const seeded = await srv.call('PATCH', '/v1/projects/shop/environments/development/secrets', { body: { set: { DATABASE_URL: 'postgres://dev-db/shop', STRIPE_KEY: 'sk_test_0123456789' } } });
     expect(seeded.status).toBe(200);
@@ -33,7 +64,6 @@ describe('dashboard in chromium (real server process, SQLite)', () => {
     viewerToken = (await srv.call('POST', '/v1/invites/redeem', { token: null, body: { code: viewerInvite.json.code } })).json.token;
   });
   afterAll(async () => {
-    await browser?.close();
     await srv?.close();
   });
 
@@ -66,7 +96,7 @@ describe('dashboard in chromium (real server process, SQLite)', () => {
     await again.close();
   });
 
-  it('not signed in: / says how to sign in (krypt open), no CSP violation, at desktop and phone width', async () => {
+  pageOnly('not signed in: / says how to sign in (krypt open), no CSP violation, at desktop and phone width', async () => {
     for (const [name, viewport] of [['signed-out-1280', { width: 1280, height: 800 }], ['signed-out-360', { width: 360, height: 740 }]] as const) {
       const context = await browser.newContext({ viewport });
       const w = await watch(await context.newPage());
@@ -75,13 +105,12 @@ describe('dashboard in chromium (real server process, SQLite)', () => {
       expect(await w.page.locator('pre.command').textContent()).toBe('krypt open');
       expect(await w.cspViolations()).toEqual([]);
       expect(w.messages.filter((m) => m.startsWith('pageerror'))).toEqual([]);
-      expect(await accessibilityProblems(w.page)).toEqual([]);
-      await shot(w.page, name);
+      await looksRight(w.page, name);
       await context.close();
     }
   });
 
-  it('a used or expired sign-in link: the code leaves the address bar, the page says to run krypt open again', async () => {
+  it('a used sign-in link: the code leaves the address bar, the page says to run krypt open again', async () => {
     const url = await signInLink(srv, srv.token, '/projects/shop');
     // used once elsewhere
     expect((await srv.call('POST', '/v1/sessions', { token: null, body: { code: new URLSearchParams(new URL(url).hash.slice(1)).get('code') } })).status).toBe(201);
@@ -96,12 +125,11 @@ describe('dashboard in chromium (real server process, SQLite)', () => {
     expect(await w.page.locator('pre.command').textContent()).toBe('krypt open');
     expect(await context.cookies(srv.url)).toEqual([]);
     expect(await w.cspViolations()).toEqual([]);
-    expect(await accessibilityProblems(w.page)).toEqual([]);
-    await shot(w.page, 'sign-in-expired');
+    await looksRight(w.page, 'sign-in-used');
     await context.close();
   });
 
-  it('a good sign-in link goes to its next path; a next on another origin goes to /', async () => {
+  pageOnly('a good sign-in link goes to its next path; a next on another origin goes to /', async () => {
     for (const [next, landing] of [['/projects/shop', '/projects/shop'], ['//evil.example/x', '/'], ['https://evil.example/', '/']] as const) {
       const context = await browser.newContext();
       const code = new URLSearchParams(new URL(await signInLink(srv, srv.token)).hash.slice(1)).get('code')!;
@@ -115,25 +143,64 @@ describe('dashboard in chromium (real server process, SQLite)', () => {
     }
   });
 
-  it('an owner: projects list, a project with three tabs, add, reveal, hide after 30 s and on tab change, edit, delete', async () => {
+  it('an owner creates a project, adds, edits and deletes a key; every write carries the session CSRF token', async () => {
     const csrf: string[] = [];
     const context = await signedInContext(browser, srv, srv.token, srv.email, csrf);
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: srv.url });
     const w = await watch(await context.newPage());
-    await w.page.clock.install();
     const page = w.page;
 
     await page.goto(`${srv.url}/`);
     await page.getByRole('link', { name: 'shop' }).waitFor();
     expect(await page.locator('.account-email').textContent()).toBe(srv.email);
-    expect(await accessibilityProblems(page)).toEqual([]);
-    await shot(page, 'projects-1280');
+    await looksRight(page, 'projects-1280');
 
     // create a project from the form, land on it
     await page.getByLabel('Name').fill('new-app');
     await page.getByRole('button', { name: 'Create project' }).click();
     await page.waitForURL(`${srv.url}/projects/new-app`);
     await page.getByText('No keys in development yet.').waitFor();
+    expect((await srv.call('GET', '/v1/projects')).json.projects.map((p: { slug: string }) => p.slug)).toContain('new-app');
+
+    await page.goto(`${srv.url}/projects/shop`);
+    await page.getByRole('row', { name: /DATABASE_URL/ }).waitFor();
+
+    // add a key
+    await page.getByLabel('Name', { exact: true }).fill('NEW_KEY');
+    await page.getByLabel('Value', { exact: true }).fill('brand new value');
+    await page.getByRole('button', { name: 'Add key' }).click();
+    await page.getByText('Saved NEW_KEY').waitFor();
+    expect((await srv.call('GET', '/v1/projects/shop/environments/development/secrets/NEW_KEY')).json.value).toBe('brand new value');
+
+    // edit it
+    await page.getByRole('button', { name: 'Edit NEW_KEY' }).click();
+    await page.getByLabel('New value of NEW_KEY').fill('edited value');
+    await looksRight(page);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText(/Saved NEW_KEY \(revision/).waitFor();
+    expect((await srv.call('GET', '/v1/projects/shop/environments/development/secrets/NEW_KEY')).json.value).toBe('edited value');
+
+    // delete it, after confirming
+    await page.getByRole('button', { name: 'Delete NEW_KEY' }).click();
+    await page.getByRole('group', { name: 'Delete NEW_KEY' }).getByRole('button', { name: 'Delete' }).click();
+    await page.getByText(/Deleted NEW_KEY \(revision/).waitFor();
+    await page.getByRole('row', { name: /NEW_KEY/ }).waitFor({ state: 'detached' });
+    expect((await srv.call('GET', '/v1/projects/shop/environments/development/secrets/NEW_KEY')).status).toBe(404);
+
+    // every write carried the session's CSRF token
+    expect(csrf.length).toBe(4);
+    const token = await csrfOf(context, srv);
+    for (const line of csrf) expect(line.endsWith(` ${token}`), line).toBe(true);
+    expect(await w.cspViolations()).toEqual([]);
+    expect(w.messages.filter((m) => m.startsWith('pageerror'))).toEqual([]);
+    await context.close();
+  });
+
+  pageOnly('an owner: three tabs, reveal and copy, hidden after 30 s, on a tab change and in the background; links move focus', async () => {
+    const context = await signedInContext(browser, srv, srv.token, srv.email);
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: srv.url });
+    const w = await watch(await context.newPage());
+    await w.page.clock.install();
+    const page = w.page;
 
     await page.goto(`${srv.url}/projects/shop`);
     await page.getByRole('tab', { name: 'production' }).waitFor();
@@ -147,8 +214,7 @@ describe('dashboard in chromium (real server process, SQLite)', () => {
     await page.getByRole('button', { name: 'Copy DATABASE_URL' }).click();
     await page.getByRole('button', { name: 'Copy DATABASE_URL' }).filter({ hasText: 'Copied' }).waitFor();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('postgres://dev-db/shop');
-    expect(await accessibilityProblems(page)).toEqual([]);
-    await shot(page, 'project-revealed-1280');
+    await looksRight(page, 'project-revealed-1280');
     // nothing of it in the URL, the title, storage or the console
     const traces = await page.evaluate(() => JSON.stringify([location.href, document.title, { ...localStorage }, { ...sessionStorage }]));
     expect(traces).not.toContain('dev-db');
@@ -169,28 +235,6 @@ describe('dashboard in chromium (real server process, SQLite)', () => {
     await page.getByRole('row', { name: /STRIPE_KEY/ }).waitFor();
     expect(await page.textContent('main')).not.toContain('sk_test_0123456789');
 
-    // add a key
-    await page.getByLabel('Name', { exact: true }).fill('NEW_KEY');
-    await page.getByLabel('Value', { exact: true }).fill('brand new value');
-    await page.getByRole('button', { name: 'Add key' }).click();
-    await page.getByText('Saved NEW_KEY').waitFor();
-    expect((await srv.call('GET', '/v1/projects/shop/environments/development/secrets/NEW_KEY')).json.value).toBe('brand new value');
-
-    // edit it
-    await page.getByRole('button', { name: 'Edit NEW_KEY' }).click();
-    await page.getByLabel('New value of NEW_KEY').fill('edited value');
-    expect(await accessibilityProblems(page)).toEqual([]);
-    await page.getByRole('button', { name: 'Save' }).click();
-    await page.getByText(/Saved NEW_KEY \(revision/).waitFor();
-    expect((await srv.call('GET', '/v1/projects/shop/environments/development/secrets/NEW_KEY')).json.value).toBe('edited value');
-
-    // delete it, after confirming
-    await page.getByRole('button', { name: 'Delete NEW_KEY' }).click();
-    await page.getByRole('group', { name: 'Delete NEW_KEY' }).getByRole('button', { name: 'Delete' }).click();
-    await page.getByText(/Deleted NEW_KEY \(revision/).waitFor();
-    await page.getByRole('row', { name: /NEW_KEY/ }).waitFor({ state: 'detached' });
-    expect((await srv.call('GET', '/v1/projects/shop/environments/development/secrets/NEW_KEY')).status).toBe(404);
-
     // hidden when the browser tab goes to the background
     await page.getByRole('button', { name: 'Reveal DATABASE_URL' }).click();
     await page.getByText('postgres://dev-db/shop').waitFor();
@@ -208,17 +252,11 @@ describe('dashboard in chromium (real server process, SQLite)', () => {
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
     await page.goto(`${srv.url}/projects/shop`);
     await page.getByRole('row', { name: /DATABASE_URL/ }).waitFor();
-
-    // every write carried the session's CSRF token
-    expect(csrf.length).toBe(4);
-    const token = await csrfOf(context, srv);
-    for (const line of csrf) expect(line.endsWith(` ${token}`), line).toBe(true);
     expect(await w.cspViolations()).toEqual([]);
     expect(w.messages.filter((m) => m.startsWith('pageerror'))).toEqual([]);
 
     await page.setViewportSize({ width: 360, height: 740 });
-    expect(await accessibilityProblems(page)).toEqual([]);
-    await shot(page, 'project-360');
+    await looksRight(page, 'project-360');
     await context.close();
   });
 
@@ -237,8 +275,7 @@ describe('dashboard in chromium (real server process, SQLite)', () => {
     const listed = await srv.call('GET', '/v1/projects/shop/change-requests');
     expect(listed.json.changeRequests.map((c: { id: number }) => String(c.id))).toContain(id);
     expect((await srv.call('GET', '/v1/projects/shop/environments/production/secrets/STRIPE_KEY')).json.value).toBe('sk_live_prod_value');
-    expect(await accessibilityProblems(w.page)).toEqual([]);
-    await shot(w.page, 'change-request-1280');
+    await looksRight(w.page, 'change-request-1280');
     expect(await w.cspViolations()).toEqual([]);
     await context.close();
   });
@@ -283,8 +320,7 @@ describe('dashboard in chromium (real server process, SQLite)', () => {
     const bulk = await context.request.get(`${srv.url}/v1/projects/shop/environments/production/secrets`);
     expect(bulk.status()).toBe(403);
     expect((await srv.call('GET', '/v1/projects/shop/environments/production/secrets/STRIPE_KEY', { token: viewerToken })).status).toBe(403);
-    expect(await accessibilityProblems(w.page)).toEqual([]);
-    await shot(w.page, 'viewer-revealed-1280');
+    await looksRight(w.page, 'viewer-revealed-1280');
     expect(await w.cspViolations()).toEqual([]);
     await context.close();
   });
@@ -313,7 +349,7 @@ describe('dashboard in chromium (real server process, SQLite)', () => {
     }
   });
 
-  it('an API refusal is shown with its message', async () => {
+  pageOnly('an API refusal is shown with its message', async () => {
     const context = await signedInContext(browser, srv, memberToken, 'mia@example.com');
     const w = await watch(await context.newPage());
     await w.page.goto(`${srv.url}/projects/no-such-project`);
