@@ -8,12 +8,14 @@ import {
   shot,
   signedInContext,
   signInLink,
+  signInLinkWithExpiry,
   startDashboardServer,
   watch,
   type DashboardServer,
 } from '../helpers/browser.js';
 import { makeSandbox } from '../helpers/cli.js';
 import { kryptInProcess } from '../helpers/in-process.js';
+import { until } from '../helpers/until.js';
 
 // The built dashboard in Debian's chromium against a real `krypt server start` process (serving
 // dist/dashboard, as `npm run build` writes it), once on a SQLite data directory and once on a
@@ -39,6 +41,8 @@ describe.each(['sqlite', 'postgres'] as const)('dashboard in chromium (%s, real 
   /** A test of the page alone (no storage decides its outcome): on the SQLite run only. */
   const pageOnly = it.runIf(onSqlite);
   let srv: DashboardServer;
+  /** Another instance whose sign-in links expire after a second (--sign-in-link-ttl 1s). */
+  let quick: DashboardServer;
   let memberToken: string;
   let viewerToken: string;
 
@@ -50,7 +54,7 @@ describe.each(['sqlite', 'postgres'] as const)('dashboard in chromium (%s, real 
   }
 
   beforeAll(async () => {
-    srv = await startDashboardServer({ dialect });
+    [srv, quick] = await Promise.all([startDashboardServer({ dialect }), startDashboardServer({ dialect, args: ['--sign-in-link-ttl', '1s'] })]);
     expect((await srv.call('POST', '/v1/projects', { body: { slug: 'shop' } })).status).toBe(201);
     const seeded = await srv.call('PATCH', '/v1/projects/shop/environments/development/secrets', { body: { set: { DATABASE_URL: 'postgres://dev-db/shop', STRIPE_KEY: 'sk_test_0123456789' } } });
     expect(seeded.status).toBe(200);
@@ -64,7 +68,7 @@ describe.each(['sqlite', 'postgres'] as const)('dashboard in chromium (%s, real 
     viewerToken = (await srv.call('POST', '/v1/invites/redeem', { token: null, body: { code: viewerInvite.json.code } })).json.token;
   });
   afterAll(async () => {
-    await srv?.close();
+    await Promise.all([srv?.close(), quick?.close()]);
   });
 
   it('signs in through a `krypt open` link: lands on its path, the code leaves the address bar, the link works once', async () => {
@@ -126,6 +130,27 @@ describe.each(['sqlite', 'postgres'] as const)('dashboard in chromium (%s, real 
     expect(await context.cookies(srv.url)).toEqual([]);
     expect(await w.cspViolations()).toEqual([]);
     await looksRight(w.page, 'sign-in-used');
+    await context.close();
+  });
+
+  it('an expired sign-in link (server start --sign-in-link-ttl 1s) is refused: the page says so, no session cookie', async () => {
+    const { url, expiresAt } = await signInLinkWithExpiry(quick, quick.token, '/projects');
+    expect(Date.parse(expiresAt) - Date.now()).toBeLessThanOrEqual(1000);
+    const context = await browser.newContext();
+    const answers: number[] = [];
+    context.on('response', (r) => void (new URL(r.url()).pathname === '/v1/sessions' && answers.push(r.status())));
+    const w = await watch(await context.newPage());
+    // Waits on the link's own deadline as the server stated it (same clock), not a guessed delay.
+    await until(() => Date.now() > Date.parse(expiresAt), { what: `the link's expiry at ${expiresAt}` });
+    await w.page.goto(url);
+    await w.page.getByRole('heading', { name: 'This sign-in link no longer works' }).waitFor();
+    expect(answers).toEqual([401]);
+    expect(w.page.url()).toBe(`${quick.url}/sign-in`);
+    expect(await w.page.locator('pre.command').textContent()).toBe('krypt open');
+    expect(await context.cookies(quick.url)).toEqual([]);
+    expect(await w.page.locator('.account-email').count()).toBe(0);
+    expect(await w.cspViolations()).toEqual([]);
+    await looksRight(w.page, 'sign-in-expired');
     await context.close();
   });
 
