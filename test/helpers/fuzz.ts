@@ -258,7 +258,9 @@ const OPTIONAL_BODY = new Set(['POST /v1/sign-in-links']);
 /** A body that the route's schema would accept is replaced: these routes have no role to refuse it. */
 function mustBeRefused(route: Route, method: string, body: Buffer | undefined): Buffer | undefined {
   const schema = UNGUARDED[`${method} ${route.template}`];
-  if (schema && body === undefined && OPTIONAL_BODY.has(`${method} ${route.template}`)) return Buffer.from('{"refused":true}');
+  const optional = OPTIONAL_BODY.has(`${method} ${route.template}`);
+  // No body, an empty one or JSON null all mean "no body" to the server: valid where the body is optional.
+  if (schema && optional && (body === undefined || body.toString('utf8').trim() === '')) return Buffer.from('{"refused":true}');
   if (!schema || body === undefined) return body;
   let parsed: unknown;
   try {
@@ -266,6 +268,7 @@ function mustBeRefused(route: Route, method: string, body: Buffer | undefined): 
   } catch {
     return body;
   }
+  if (optional && parsed === null) return Buffer.from('{"refused":true}');
   return schema.safeParse(parsed).success ? Buffer.from('{"refused":true}') : body;
 }
 

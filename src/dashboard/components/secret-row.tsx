@@ -2,6 +2,7 @@ import { memo } from 'preact/compat';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { SecretMeta } from '../../contract/api.js';
 import type { Api } from '../api.js';
+import { CopyButton } from './copy.js';
 import { ErrorNotice } from './error-notice.js';
 
 /** How long a revealed value stays on screen. */
@@ -47,7 +48,6 @@ export const SecretRow = memo(function SecretRow({ api, slug, env, meta, canWrit
   const [value, setValue] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const [copied, setCopied] = useState(false);
   const [mode, setMode] = useState<Mode>('view');
   const timer = useRef<number | undefined>(undefined);
 
@@ -55,7 +55,6 @@ export const SecretRow = memo(function SecretRow({ api, slug, env, meta, canWrit
     window.clearTimeout(timer.current);
     timer.current = undefined;
     setValue(null);
-    setCopied(false);
   }, []);
   // Hidden when the row leaves the screen, and when the browser tab is put in the background.
   useHideWhenAway(hide);
@@ -72,16 +71,6 @@ export const SecretRow = memo(function SecretRow({ api, slug, env, meta, canWrit
       setError(err);
     } finally {
       setBusy(false);
-    }
-  };
-
-  const copy = async () => {
-    if (value === null) return;
-    try {
-      await navigator.clipboard.writeText(value);
-      setCopied(true);
-    } catch {
-      setError(new Error('the browser refused clipboard access; select the value and copy it by hand'));
     }
   };
 
@@ -128,7 +117,7 @@ export const SecretRow = memo(function SecretRow({ api, slug, env, meta, canWrit
           </button>
         ) : (
           <>
-            <button type="button" class="button-secondary" onClick={copy} aria-label={`Copy ${meta.key}`}>{copied ? 'Copied' : 'Copy'}</button>
+            <CopyButton text={value} label="Copy" ariaLabel={`Copy ${meta.key}`} />
             <button type="button" class="button-secondary" onClick={hide} aria-label={`Hide ${meta.key}`}>Hide</button>
           </>
         )}

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ENVIRONMENTS, type Environment } from '../../contract/constants.js';
 import type { Api, ApiKeyInfo, SessionInfo } from '../api.js';
+import { ShownOnce } from '../components/copy.js';
 import { ErrorNotice } from '../components/error-notice.js';
 import { ScrollRegion } from '../components/scroll.js';
 import { useLoad } from '../components/use-load.js';
@@ -127,7 +128,6 @@ function CreateKeyForm({ api, onCreated }: { api: Api; onCreated: () => Promise<
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [made, setMade] = useState<{ name: string; token: string } | null>(null);
-  const [copied, setCopied] = useState(false);
   const [projects] = useLoad(() => api.listProjects(), [api]);
   const slugs = projects.state === 'ready' ? projects.value.map((p) => p.slug) : [];
 
@@ -140,7 +140,6 @@ function CreateKeyForm({ api, onCreated }: { api: Api; onCreated: () => Promise<
         setBusy(true);
         setError(null);
         setMade(null);
-        setCopied(false);
         try {
           const seconds = EXPIRIES.find((x) => x.label === expiry)?.seconds;
           const created = await api.createApiKey({
@@ -196,17 +195,8 @@ function CreateKeyForm({ api, onCreated }: { api: Api; onCreated: () => Promise<
           <p>
             <strong>{made.name} created.</strong> Copy the token now: it is shown only once and cannot be recovered (revoke it and make another if lost).
           </p>
-          <label for="new-token">Token</label>
-          <input id="new-token" readOnly value={made.token} onFocus={(e) => e.currentTarget.select()} autocomplete="off" spellcheck={false} />
+          <ShownOnce id="new-token" label="Token" value={made.token} copyLabel="Copy token" />
           <div class="buttons">
-            <button type="button" class="button-secondary" onClick={async () => {
-              try {
-                await navigator.clipboard.writeText(made.token);
-                setCopied(true);
-              } catch {
-                setError(new Error('the browser refused clipboard access; select the token and copy it by hand'));
-              }
-            }}>{copied ? 'Copied' : 'Copy token'}</button>
             <button type="button" class="button-secondary" onClick={() => setMade(null)}>Done, hide it</button>
           </div>
           <p class="hint">Use it as <code>KRYPT_TOKEN</code>, or <code>krypt login --token-stdin</code>.</p>

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { Role } from '../../contract/constants.js';
 import type { Api, AssignableRole, Invite, Member } from '../api.js';
+import { ShownOnce } from '../components/copy.js';
 import { ErrorNotice } from '../components/error-notice.js';
 import { Command, ScrollRegion } from '../components/scroll.js';
 import { ProjectHeader, useProjectRole } from '../components/project-header.js';
@@ -190,7 +191,6 @@ function InviteForm({ api, slug, onInvited }: { api: Api; slug: string; onInvite
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [made, setMade] = useState<{ email: string; url: string; code: string; expiresAt: string } | null>(null);
-  const [copied, setCopied] = useState(false);
   return (
     <form
       class="panel form"
@@ -200,7 +200,6 @@ function InviteForm({ api, slug, onInvited }: { api: Api; slug: string; onInvite
         setBusy(true);
         setError(null);
         setMade(null);
-        setCopied(false);
         try {
           const created = await api.createInvite(slug, email.trim(), role);
           setMade({ email: created.invite.email, url: created.url, code: created.code, expiresAt: created.invite.expiresAt });
@@ -230,16 +229,7 @@ function InviteForm({ api, slug, onInvited }: { api: Api; slug: string; onInvite
           <p>
             <strong>Invite for {made.email} created.</strong> Send them this link; it is shown only now, works once, and expires <When iso={made.expiresAt} />.
           </p>
-          <label for="invite-link">Invite link</label>
-          <input id="invite-link" readOnly value={made.url} onFocus={(e) => e.currentTarget.select()} />
-          <button type="button" class="button-secondary" onClick={async () => {
-            try {
-              await navigator.clipboard.writeText(made.url);
-              setCopied(true);
-            } catch {
-              setError(new Error('the browser refused clipboard access; select the link and copy it by hand'));
-            }
-          }}>{copied ? 'Copied' : 'Copy link'}</button>
+          <ShownOnce id="invite-link" label="Invite link" value={made.url} copyLabel="Copy link" />
           <p class="hint">Someone new accepts it in the browser, or from a terminal with the first command; someone who already has an account runs the second, logged in as themselves:</p>
           <Command text={`krypt login --invite ${made.code} --api-url ${new URL(made.url).origin}\nkrypt invites accept ${made.code}`} />
         </div>

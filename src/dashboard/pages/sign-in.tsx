@@ -49,7 +49,7 @@ export function SignInPage({ api, onSignedIn }: { api: Api; onSignedIn: () => Pr
   return (
     <section class="panel">
       <h1>This sign-in link no longer works</h1>
-      <p>Sign-in links work once and only for two minutes. This one was already used, has expired, or was not issued by this server.</p>
+      <p>Sign-in links work once, and for two minutes at most. This one was already used, has expired, or was not issued by this server.</p>
       <ErrorNotice error={state.error} />
       <p>Get a new link from your terminal:</p>
       <Command text="krypt open" />
@@ -67,7 +67,7 @@ export function SignedOut() {
       <h1>Sign in to Krypt</h1>
       <p>The dashboard has no passwords. Sign in from a terminal where the Krypt CLI is logged in to this server:</p>
       <Command text="krypt open" />
-      <p class="muted">It opens this page with a one-time link that is valid for two minutes. No CLI yet? Run <code>krypt login</code> first.</p>
+      <p class="muted">It opens this page with a one-time link that is valid for two minutes at most. No CLI yet? Run <code>krypt login</code> first.</p>
     </section>
   );
 }
