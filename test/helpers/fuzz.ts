@@ -264,7 +264,8 @@ function mustBeRefused(route: Route, method: string, body: Buffer | undefined): 
   if (!schema || body === undefined) return body;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    // The server ignores a leading byte-order mark (RFC 8259 allows it), so the judge here does too.
+    parsed = JSON.parse(body.toString('utf8').replace(/^\uFEFF/, ''));
   } catch {
     return body;
   }
