@@ -12,10 +12,10 @@ import {
   startDashboardServer,
   watch,
   type DashboardServer,
-} from '../helpers/browser.js';
-import { makeSandbox } from '../helpers/cli.js';
-import { kryptInProcess } from '../helpers/in-process.js';
-import { until } from '../helpers/until.js';
+} from '../../helpers/browser.js';
+import { makeSandbox } from '../../helpers/cli.js';
+import { kryptInProcess } from '../../helpers/in-process.js';
+import { until } from '../../helpers/until.js';
 
 // The built dashboard in Debian's chromium against a real `krypt server start` process (serving
 // dist/dashboard, as `npm run build` writes it), once on a SQLite data directory and once on a

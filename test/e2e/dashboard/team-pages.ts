@@ -1,8 +1,8 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { accessibilityProblems, launchChromium, shot, signedInContext, startDashboardServer, watch, type DashboardServer, type Watched } from '../helpers/browser.js';
-import { makeSandbox } from '../helpers/cli.js';
-import { kryptInProcess } from '../helpers/in-process.js';
+import { accessibilityProblems, launchChromium, shot, signedInContext, startDashboardServer, watch, type DashboardServer, type Watched } from '../../helpers/browser.js';
+import { makeSandbox } from '../../helpers/cli.js';
+import { kryptInProcess } from '../../helpers/in-process.js';
 
 // The dashboard's team pages in Debian's chromium against a real `krypt server start` process:
 // change requests (a Member's production edit approved in the browser, then read by the CLI;
