@@ -46,11 +46,18 @@ describe.each(['sqlite', 'postgres'] as const)('dashboard in chromium (%s, real 
   let memberToken: string;
   let viewerToken: string;
 
-  /** No serious accessibility finding, and (when named) a screenshot: on the SQLite run only. */
+  /** No serious accessibility finding, and (when named) screenshots, also at 390×844: on the SQLite run only. */
   async function looksRight(page: Page, name?: string): Promise<void> {
     if (!onSqlite) return;
     expect(await accessibilityProblems(page)).toEqual([]);
-    if (name) await shot(page, name);
+    if (!name) return;
+    await shot(page, name);
+    const size = page.viewportSize();
+    if (size && size.width !== 390) {
+      await page.setViewportSize({ width: 390, height: 844 });
+      await shot(page, `${name.replace(/-(1280|360)$/, '')}-390`);
+      await page.setViewportSize(size);
+    }
   }
 
   beforeAll(async () => {
