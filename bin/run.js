@@ -1,13 +1,24 @@
 #!/usr/bin/env node
-// `krypt run` and `krypt get` are typed dozens of times a day: they start on a path that loads
-// neither oclif nor zod (dist/hot.js, the bundle of src/fast-path.ts). Everything else, and their
-// --help, goes through oclif; both dispatch to the same command definitions and pipeline.
-const [command, ...argv] = process.argv.slice(2);
-const own = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
-if ((command === 'run' || command === 'get') && !own.includes('--help') && !own.includes('-h')) {
-  const { main } = await import('../dist/hot.js');
-  process.exitCode = await main(command, argv);
-} else {
+// Start-up paths, fastest first; each runs the same command definitions through the same pipeline.
+// `krypt run` and `krypt get` are typed dozens of times a day: they load neither oclif nor zod
+// (src/fast-path.ts). Every other client command loads zod but not oclif (src/cli-main.ts). oclif
+// takes help, --version, the server's commands and anything unknown (its "did you mean").
+// Both bundles are dist/bundle/ (npm run build).
+const words = process.argv.slice(2);
+const [command] = words;
+const end = words.indexOf('--');
+const own = end === -1 ? words : words.slice(0, end);
+const help = own.includes('--help') || own.includes('-h') || command === 'help';
+let code;
+if (!help && (command === 'run' || command === 'get')) {
+  const { main } = await import('../dist/bundle/fast-path.js');
+  code = await main(command, words.slice(1));
+} else if (!help && command !== undefined && !command.startsWith('-') && command !== 'server') {
+  const { main } = await import('../dist/bundle/cli-main.js');
+  code = await main(words);
+}
+if (code !== undefined) process.exitCode = code;
+else {
   const { execute } = await import('@oclif/core');
   await execute({ dir: import.meta.url });
 }
