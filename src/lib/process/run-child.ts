@@ -21,22 +21,25 @@ export interface RunChildOptions extends SpawnTarget, SignalOptions {
  */
 export async function runChild(opts: RunChildOptions): Promise<number> {
   const values = opts.maskValues;
-  return startSupervisor(opts, values === undefined ? undefined : (child) => pipeMasked(child, values)).exited;
+  if (values === undefined) return startSupervisor(opts, undefined).exited;
+  // Loaded before the child starts: the pipes must be attached in the same turn as the spawn, or a
+  // child that exits at once has its unread output discarded by node (flushStdio at 'exit').
+  const { createMaskStream } = await import('../mask/mask-stream.js');
+  return startSupervisor(opts, (child) => pipeMasked(child, values, createMaskStream)).exited;
 }
 
 // With masking, output flows through the masker; the code is returned once both streams drained.
-async function pipeMasked(child: ChildProcess, values: readonly string[]): Promise<void> {
-  const { createMaskStream } = await import('../mask/mask-stream.js');
+function pipeMasked(child: ChildProcess, values: readonly string[], createMaskStream: typeof import('../mask/mask-stream.js').createMaskStream): Promise<void> {
   const pipes: Array<[NodeJS.ReadableStream | null, NodeJS.WritableStream]> = [
     [child.stdout, process.stdout],
     [child.stderr, process.stderr],
   ];
-  await Promise.all(
+  return Promise.all(
     pipes.map(([from, to]) => {
       if (!from) return undefined;
       const masker = createMaskStream(values);
       from.pipe(masker).pipe(to, { end: false });
       return new Promise<void>((done) => masker.once('end', done));
     }),
-  );
+  ).then(() => undefined);
 }
