@@ -52,9 +52,13 @@ export async function watch(page: Page): Promise<Watched> {
   };
 }
 
-/** axe-core's serious and critical violations on the page as it is now. */
+/**
+ * axe-core's serious and critical violations on the page as it is now. Legacy mode runs axe in the
+ * page itself: the default opens a second page per check to merge frame results, and the dashboard
+ * has no frames (measured: 2.6 s a check, 1.7 s in legacy mode).
+ */
 export async function accessibilityProblems(page: Page): Promise<string[]> {
-  const { violations } = await new AxeBuilder({ page }).analyze();
+  const { violations } = await new AxeBuilder({ page }).setLegacyMode(true).analyze();
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
 }
 
