@@ -78,7 +78,7 @@ function KeysTable({ keys, onRevoke }: { keys: ApiKeyInfo[]; onRevoke: (k: ApiKe
   if (keys.length === 0) return <p class="empty">No active keys. Create one below, or from a terminal: <code>krypt keys create --name NAME</code>.</p>;
   return (
     <ScrollRegion label="API keys">
-      <table class="table keys">
+      <table class="table keys stack">
         <caption>{keys.length} active {keys.length === 1 ? 'key' : 'keys'}</caption>
         <thead>
           <tr>
@@ -96,10 +96,10 @@ function KeysTable({ keys, onRevoke }: { keys: ApiKeyInfo[]; onRevoke: (k: ApiKe
               <th scope="row">
                 {k.name} <code class="muted">{k.prefix}…</code>
               </th>
-              <td>{k.service ? <>service token: <code>{k.service.project}/{k.service.environment}</code></> : 'personal'}</td>
-              <td><When iso={k.createdAt} /></td>
-              <td>{k.lastUsedAt ? <When iso={k.lastUsedAt} /> : <span class="muted">never</span>}</td>
-              <td>{k.expiresAt ? <When iso={k.expiresAt} /> : <span class="muted">never</span>}</td>
+              <td data-label="Kind">{k.service ? <>service token: <code>{k.service.project}/{k.service.environment}</code></> : 'personal'}</td>
+              <td data-label="Created"><When iso={k.createdAt} /></td>
+              <td data-label="Last used">{k.lastUsedAt ? <When iso={k.lastUsedAt} /> : <span class="muted">never</span>}</td>
+              <td data-label="Expires">{k.expiresAt ? <When iso={k.expiresAt} /> : <span class="muted">never</span>}</td>
               <td class="actions">
                 {confirming === k.id ? (
                   <div class="confirm" role="group" aria-label={`Revoke ${k.name}`}>
@@ -209,7 +209,7 @@ function CreateKeyForm({ api, onCreated }: { api: Api; onCreated: () => Promise<
 function SessionsTable({ sessions, onRevoke }: { sessions: SessionInfo[]; onRevoke: (s: SessionInfo) => Promise<void> }) {
   return (
     <ScrollRegion label="Sessions">
-      <table class="table sessions">
+      <table class="table sessions stack">
         <caption>{sessions.length} open {sessions.length === 1 ? 'session' : 'sessions'}</caption>
         <thead>
           <tr>
@@ -228,9 +228,9 @@ function SessionsTable({ sessions, onRevoke }: { sessions: SessionInfo[]; onRevo
                 {s.ip ? <span class="muted"> {s.ip}</span> : null}
                 {s.current ? <span class="role"> this browser</span> : null}
               </th>
-              <td><When iso={s.createdAt} /></td>
-              <td><When iso={s.lastSeenAt} /></td>
-              <td>
+              <td data-label="Signed in"><When iso={s.createdAt} /></td>
+              <td data-label="Last active"><When iso={s.lastSeenAt} /></td>
+              <td data-label="Ends">
                 <When iso={s.idleExpiresAt < s.expiresAt ? s.idleExpiresAt : s.expiresAt} />
                 <span class="muted"> if idle; at the latest <When iso={s.expiresAt} /></span>
               </td>

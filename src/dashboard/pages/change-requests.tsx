@@ -196,7 +196,7 @@ const CHANGE_LABEL: Record<DiffLine['change'], string> = { added: 'added', chang
 function DiffTable({ api, slug, id, diff, canReveal }: { api: Api; slug: string; id: number; diff: DiffLine[]; canReveal: boolean }) {
   return (
     <ScrollRegion label="Changes">
-      <table class="table diff">
+      <table class="table diff stack">
         <caption>{diff.length} {diff.length === 1 ? 'key' : 'keys'}, compared with the current values</caption>
         <thead>
           <tr>
@@ -245,9 +245,9 @@ function DiffRow({ api, slug, id, line, canReveal }: { api: Api; slug: string; i
   return (
     <tr class={`diff-${line.change}`}>
       <th scope="row" class="key-name"><code>{line.key}</code></th>
-      <td><span class={`change change-${line.change}`}>{CHANGE_LABEL[line.change]}</span></td>
-      <td>{line.change === 'added' ? <span class="muted">(none)</span> : show(values?.current, '')}</td>
-      <td>{line.change === 'removed' ? <span class="muted">(deleted)</span> : show(values?.proposed, '')}</td>
+      <td data-label="Change"><span class={`change change-${line.change}`}>{CHANGE_LABEL[line.change]}</span></td>
+      <td data-label="Current">{line.change === 'added' ? <span class="muted">(none)</span> : show(values?.current, '')}</td>
+      <td data-label="Proposed">{line.change === 'removed' ? <span class="muted">(deleted)</span> : show(values?.proposed, '')}</td>
       <td class="actions">
         {canReveal && values === null ? (
           <button type="button" class="button-secondary" disabled={busy} onClick={reveal} aria-label={`Reveal ${line.key}`}>{busy ? 'Revealing…' : 'Reveal'}</button>

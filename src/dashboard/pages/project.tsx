@@ -139,7 +139,7 @@ function SecretsTable({ api, slug, env, role }: { api: Api; slug: string; env: E
       ) : null}
       {keys.state === 'ready' && keys.keys.keys.length > 0 ? (
         <ScrollRegion label="Secrets">
-          <table class="table secrets">
+          <table class="table secrets stack">
             <caption>
               {keys.keys.keys.length} {keys.keys.keys.length === 1 ? 'key' : 'keys'} in {env}, revision {keys.keys.revision}
             </caption>
