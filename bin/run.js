@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Start-up paths, fastest first; each runs the same command definitions through the same pipeline.
 // `krypt run` and `krypt get` are typed dozens of times a day: they load neither oclif nor zod
-// (src/fast-path.ts). Every other client command loads zod but not oclif (src/cli-main.ts). oclif
-// takes help, --version, the server's commands and anything unknown (its "did you mean").
-// Both bundles are dist/bundle/ (npm run build).
+// (src/fast-path.ts). Every other client command loads zod but not oclif (src/cli-main.ts; both
+// bundled in dist/bundle/ by npm run build), the server's commands neither oclif nor a bundle
+// (src/server-main.ts). oclif takes help, --version and anything unknown (its "did you mean").
 const words = process.argv.slice(2);
 const [command] = words;
 const end = words.indexOf('--');
@@ -13,7 +13,10 @@ let code;
 if (!help && (command === 'run' || command === 'get')) {
   const { main } = await import('../dist/bundle/fast-path.js');
   code = await main(command, words.slice(1));
-} else if (!help && command !== undefined && !command.startsWith('-') && command !== 'server') {
+} else if (!help && command === 'server') {
+  const { main } = await import('../dist/server-main.js');
+  code = await main(words);
+} else if (!help && command !== undefined && !command.startsWith('-')) {
   const { main } = await import('../dist/bundle/cli-main.js');
   code = await main(words);
 }

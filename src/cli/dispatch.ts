@@ -1,4 +1,6 @@
 import type { AnyCommand } from './command.js';
+import type { CliDeps } from './deps.js';
+import { executeCommand } from './pipeline.js';
 
 // Which command a command line names, as oclif resolves it with `topicSeparator: " "`: `members
 // invite`, `members:invite` or an alias (`cr approve`), else a command without a topic (`pull`).
@@ -23,4 +25,10 @@ export function findCommand(registry: Readonly<Record<string, AnyCommand>>, word
   }
   const spec = byName(first);
   return spec ? { spec, argv: words.slice(1) } : undefined;
+}
+
+/** Runs the command `words` names in `registry` and returns its exit code; undefined when it names none. */
+export async function runCommandLine(registry: Readonly<Record<string, AnyCommand>>, words: readonly string[], deps: () => CliDeps): Promise<number | undefined> {
+  const found = findCommand(registry, words);
+  return found ? executeCommand(found.spec, found.argv, deps()) : undefined;
 }

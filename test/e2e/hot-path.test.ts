@@ -66,6 +66,9 @@ const CASES: string[][] = [
   ['unset'],
   ['projects', 'create'],
   ['keys', 'revoke'],
+  // the server's commands start from src/server-main.ts, without oclif
+  ['server', 'start', '--bogus'],
+  ['server', 'verify-audit', '--data-dir'],
   // what the start-up path cannot place is oclif's on both paths: a topic alone, a typo
   ['members'],
   ['membres', 'list'],

@@ -111,7 +111,7 @@ describe.each(['sqlite', 'postgres'] as const)('leak scan: debug output and logs
     await pgDb?.drop();
   });
 
-  it('runs the whole flow with KRYPT_DEBUG=1 and --log-level debug', async () => {
+  it('creates, pushes and pulls in every format with KRYPT_DEBUG=1 and --log-level debug', async () => {
     expect((await run('projects create', ['projects', 'create', 'leak'])).code).toBe(0);
     expect((await run('init', ['init', '--project', 'leak'])).code).toBe(0);
     writeFileSync(join(ownerBox.cwd, '.env'), DOTENV);
@@ -127,7 +127,9 @@ describe.each(['sqlite', 'postgres'] as const)('leak scan: debug output and logs
     expect((await run('pull --stdout', ['pull', '--stdout', '--format', 'json'], { byDesign: true })).code).toBe(0);
     const docker = await run('pull docker (refused: multi-line)', ['pull', '--stdout', '--format', 'docker']);
     expect(docker.code).toBe(1);
+  });
 
+  it('reads, runs and sets with KRYPT_DEBUG=1 (get, run --command/--mask, set --stdin)', async () => {
     const get = await run('get', ['get', 'PEM', 'UNICODE'], { byDesign: true });
     expect(get.stdout).toBe(`${PEM}\n${SECRETS.UNICODE}\n`);
     expect(get.stderr).toMatch(/^krypt\[debug\] 304: offline copy revision \d+ is current$/m);
