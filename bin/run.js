@@ -9,17 +9,13 @@ const [command] = words;
 const end = words.indexOf('--');
 const own = end === -1 ? words : words.slice(0, end);
 const help = own.includes('--help') || own.includes('-h') || command === 'help';
-let code;
-if (!help && (command === 'run' || command === 'get')) {
-  const { main } = await import('../dist/bundle/fast-path.js');
-  code = await main(command, words.slice(1));
-} else if (!help && command === 'server') {
-  const { main } = await import('../dist/server-main.js');
-  code = await main(words);
-} else if (!help && command !== undefined && !command.startsWith('-')) {
-  const { main } = await import('../dist/bundle/cli-main.js');
-  code = await main(words);
-}
+const entry =
+  help || command === undefined || command.startsWith('-') ? undefined
+  : command === 'run' || command === 'get' ? '../dist/bundle/fast-path.js'
+  : command === 'server' ? '../dist/server-main.js'
+  : '../dist/bundle/cli-main.js';
+// undefined: the line names no command these know (a topic alone, a typo): oclif says so.
+const code = entry === undefined ? undefined : await (await import(entry)).main(words);
 if (code !== undefined) process.exitCode = code;
 else {
   const { execute } = await import('@oclif/core');

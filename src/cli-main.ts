@@ -1,4 +1,3 @@
-import { createCliDeps, type CliDeps } from './cli/deps.js';
 import { runCommandLine } from './cli/dispatch.js';
 import { CLIENT_COMMANDS } from './commands/client.js';
 
@@ -8,6 +7,6 @@ import { CLIENT_COMMANDS } from './commands/client.js';
 // help, --version and whatever this cannot place.
 
 /** Runs the client command `words` names and returns its exit code; undefined when it names none. */
-export function main(words: readonly string[], deps: () => CliDeps = createCliDeps): Promise<number | undefined> {
-  return runCommandLine(CLIENT_COMMANDS, words, deps);
+export function main(words: readonly string[]): Promise<number | undefined> {
+  return runCommandLine(CLIENT_COMMANDS, words);
 }

@@ -1,4 +1,3 @@
-import { createCliDeps, type CliDeps } from './cli/deps.js';
 import { runCommandLine } from './cli/dispatch.js';
 import { COMMANDS } from './commands/index.js';
 
@@ -6,6 +5,6 @@ import { COMMANDS } from './commands/index.js';
 // bundled: the server's dependencies load from node_modules) without loading oclif.
 
 /** Runs the command `words` names and returns its exit code; undefined when it names none. */
-export function main(words: readonly string[], deps: () => CliDeps = createCliDeps): Promise<number | undefined> {
-  return runCommandLine(COMMANDS, words, deps);
+export function main(words: readonly string[]): Promise<number | undefined> {
+  return runCommandLine(COMMANDS, words);
 }

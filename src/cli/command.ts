@@ -3,7 +3,7 @@ import type { CliDeps } from './deps.js';
 // What a command is, free of any framework: its flags and arguments as plain data, and a run
 // function over injected dependencies. The one pipeline (pipeline.ts) parses, runs, renders and maps
 // errors for every command; oclif only reads these definitions for help, the manifest and the
-// README (oclif-command.ts), and `run`/`get` start without it (fast-path.ts).
+// README (oclif-command.ts), and every command starts without it (bin/run.js, cli/dispatch.ts).
 
 interface FlagBase {
   description: string;

@@ -1,5 +1,5 @@
 import type { AnyCommand } from './command.js';
-import type { CliDeps } from './deps.js';
+import { createCliDeps } from './deps.js';
 import { executeCommand } from './pipeline.js';
 
 // Which command a command line names, as oclif resolves it with `topicSeparator: " "`: `members
@@ -27,8 +27,8 @@ export function findCommand(registry: Readonly<Record<string, AnyCommand>>, word
   return spec ? { spec, argv: words.slice(1) } : undefined;
 }
 
-/** Runs the command `words` names in `registry` and returns its exit code; undefined when it names none. */
-export async function runCommandLine(registry: Readonly<Record<string, AnyCommand>>, words: readonly string[], deps: () => CliDeps): Promise<number | undefined> {
+/** Runs the command `words` names in `registry` in this process and returns its exit code; undefined when it names none. */
+export async function runCommandLine(registry: Readonly<Record<string, AnyCommand>>, words: readonly string[]): Promise<number | undefined> {
   const found = findCommand(registry, words);
-  return found ? executeCommand(found.spec, found.argv, deps()) : undefined;
+  return found ? executeCommand(found.spec, found.argv, createCliDeps()) : undefined;
 }
