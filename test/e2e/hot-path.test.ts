@@ -4,10 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { krypt, makeSandbox, type CliResult } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
-// bin/run.js runs every client command without oclif (run and get without zod either); oclif runs
-// them when it dispatches. One flag
-// definition feeds both: the two paths must accept and reject the same arguments, print the same
-// output and errors, and exit with the same codes.
+// bin/run.js runs every command without oclif (run and get without zod either); oclif runs them
+// when it dispatches. One flag definition feeds both: the two paths must accept and reject the same
+// arguments, print the same output and errors, and exit with the same codes.
 
 const OCLIF_ENTRY = resolve(import.meta.dirname, '../fixtures/oclif-entry.mjs');
 
@@ -74,7 +73,7 @@ const CASES: string[][] = [
   ['membres', 'list'],
 ];
 
-describe('run and get: the start-up path and the oclif path agree', () => {
+describe('every command: the start-up path and the oclif path agree', () => {
   let server: TestServer;
   const box = makeSandbox();
   let env: Record<string, string>;

@@ -41,7 +41,7 @@ describe('start-up path of one-shot commands', () => {
     expect(lines.some((l) => l.includes('node:http'))).toBe(true);
     expect(lines.filter((l) => /undici/.test(l))).toEqual([]);
     expect(lines).not.toContain('fetch touched');
-    // No client command loads oclif (~120 ms; it keeps help and the server's commands); run and get
+    // No command loads oclif (~120 ms; it keeps help and --version); run and get
     // start without zod too (~80 ms; the bundle of every other client command carries it).
     expect(lines.filter((l) => /@oclif/.test(l))).toEqual([]);
     expect(lines.some((l) => l.includes('/dist/bundle/'))).toBe(true);
