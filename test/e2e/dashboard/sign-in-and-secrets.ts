@@ -249,6 +249,15 @@ describe.each(['sqlite', 'postgres'] as const)('dashboard in chromium (%s, real 
     await page.getByRole('button', { name: 'Copy DATABASE_URL' }).click();
     await page.getByRole('button', { name: 'Copy DATABASE_URL' }).filter({ hasText: 'Copied' }).waitFor();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('postgres://dev-db/shop');
+    // every button of the revealed row (Copied, Hide, Edit, Delete) lies whole inside its cell
+    const clipped = await page.evaluate(() =>
+      [...document.querySelectorAll('td.actions button')].filter((b) => {
+        const cell = b.closest('td')!.getBoundingClientRect();
+        const r = b.getBoundingClientRect();
+        return r.right > cell.right + 0.5 || r.left < cell.left - 0.5;
+      }).map((b) => b.getAttribute('aria-label') ?? b.textContent),
+    );
+    expect(clipped).toEqual([]);
     await looksRight(page, 'project-revealed-1280');
     // nothing of it in the URL, the title, storage or the console
     const traces = await page.evaluate(() => JSON.stringify([location.href, document.title, { ...localStorage }, { ...sessionStorage }]));
