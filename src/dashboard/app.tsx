@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, createApi, type CurrentSession } from './api.js';
 import { ErrorNotice } from './components/error-notice.js';
 import { Link } from './components/link.js';
@@ -31,9 +31,11 @@ export function App() {
     }
   }, [api]);
 
-  // After a navigation (not the first load), keyboard and screen-reader users start at the new page.
+  // After a navigation (not the first load), keyboard and screen-reader users start at the new page:
+  // in the same commit that renders it (a layout effect), not after the next paint, when the page is
+  // already on screen and a keystroke could still land on the old focus.
   const firstPath = useRef(location.pathname);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (location.pathname !== firstPath.current) document.getElementById('main')?.focus();
     firstPath.current = '';
   }, [location.pathname]);
