@@ -11,7 +11,7 @@ const restrict = (files, patterns) => ({
 const layer = (group, message) => ({ group, message });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'oclif.manifest.json'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'release/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

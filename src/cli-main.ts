@@ -1,12 +1,12 @@
-import { runCommandLine } from './cli/dispatch.js';
-import { CLIENT_COMMANDS } from './commands/client.js';
+import { runCli } from './cli/dispatch.js';
+import { TREE } from './commands/tree.js';
 
-// The start-up path of every client command but `run` and `get` (which start from fast-path.ts,
-// without zod): bin/run.js sends the command line here (bundled into dist/bundle/cli-main.js)
-// without loading oclif. The same registry, parser and pipeline as oclif's dispatch; oclif keeps
-// help, --version and whatever this cannot place.
+// The start-up path of every command line but `krypt run|get ...` (fast-path.ts) and the server's
+// commands (server-main.ts): bin/run.js sends it here (bundled into dist/bundle/cli-main.js), and the
+// standalone binary starts here too. Help, --version, completion and "did you mean" for the whole
+// tree, the server's commands included (their definitions load; the server itself does not).
 
-/** Runs the client command `words` names and returns its exit code; undefined when it names none. */
-export function main(words: readonly string[]): Promise<number | undefined> {
-  return runCommandLine(CLIENT_COMMANDS, words);
+/** Runs the command line `words` and returns its exit code. */
+export function main(words: readonly string[]): Promise<number> {
+  return runCli(TREE, words);
 }

@@ -2,8 +2,8 @@ import type { CliDeps } from './deps.js';
 
 // What a command is, free of any framework: its flags and arguments as plain data, and a run
 // function over injected dependencies. The one pipeline (pipeline.ts) parses, runs, renders and maps
-// errors for every command; oclif only reads these definitions for help, the manifest and the
-// README (oclif-command.ts), and every command starts without it (bin/run.js, cli/dispatch.ts).
+// errors for every command; help, completion and docs/cli.md are rendered from these definitions
+// (help.ts), and the dispatcher (dispatch.ts) finds them on every start-up path.
 
 interface FlagBase {
   description: string;
@@ -89,7 +89,7 @@ export interface CommandContext {
 }
 
 export interface CommandSpec<F extends FlagSet = FlagSet, A extends ArgSet = ArgSet, R = unknown> {
-  /** oclif id: topic and verb joined by ':' (`members:invite`). */
+  /** Id: topic and verb joined by ':' (`members:invite`); typed with a space (`krypt members invite`). */
   id: string;
   description: string;
   examples?: readonly string[];
@@ -111,7 +111,7 @@ export interface CommandSpec<F extends FlagSet = FlagSet, A extends ArgSet = Arg
   exitCode?(result: R): number;
 }
 
-/** Any command, as the registry, the pipeline and the oclif adapter hold them. */
+/** Any command, as the registry, the pipeline and help hold them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commands differ in flags and results
 export type AnyCommand = CommandSpec<any, any, any>;
 

@@ -3,8 +3,8 @@ import type { KryptError } from '../lib/errors.js';
 
 /**
  * Writes an error the one way users see errors: `Error: <message>` and `Hint: <next step>` on
- * stderr, or `{"error":{"code","message","hint"}}` with --json. Used by oclif commands and by the
- * start-up path of `run`/`get`, so both print the same thing.
+ * stderr, or `{"error":{"code","message","hint"}}` with --json. Used by the pipeline and the
+ * dispatcher, so every path prints errors the same way.
  */
 export function writeError(stderr: Writable, err: KryptError, json: boolean): void {
   if (json) {

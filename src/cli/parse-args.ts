@@ -4,7 +4,7 @@ import type { AnyCommand, CommandInput, FlagSet, FlagSpec } from './command.js';
 // The one rule for reading a command line, for every command on every path: `--name value`,
 // `--name=value`, `-c value`, `-cvalue`, boolean `--flag`, flags anywhere before `--`, and `--`
 // ending the flags. Unknown flags, missing values, repeats, bad choices and numbers are usage
-// errors (exit 1) with the same wording everywhere. No oclif, no zod: `run` and `get` parse here on
+// errors (exit 1) with the same wording everywhere. No zod: `run` and `get` parse here on
 // their start-up path.
 
 type Value = string | boolean | number | string[];

@@ -7,8 +7,8 @@ import type { CliDeps } from './deps.js';
 import { writeError } from './error-output.js';
 import { asksForJson, parseCommandLine } from './parse-args.js';
 
-// The one CLI pipeline. Every command, on every path (oclif's dispatcher, the fast path of `run`
-// and `get`, in-process tests), runs here: parse with the one parser, warn once about an overridden
+// The one CLI pipeline. Every command, on every path (both bundles of bin/run.js, the standalone
+// binary, in-process tests), runs here: parse with the one parser, warn once about an overridden
 // TLS check, run over the injected dependencies, print the result for --json, and turn whatever was
 // thrown into one error rendering and one exit code (0 / 1 local / 2 remote / 4 auth / 130 cancelled,
 // or the code the command returns, e.g. the child's for `run`).

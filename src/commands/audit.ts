@@ -18,7 +18,7 @@ function parseAuditAction(value: string): AuditAction {
 export default defineCommand({
   id: 'audit',
   description: 'Show the project\'s audit log, newest first: who read or changed what, when, from where (never values).',
-  examples: ['<%= config.bin %> audit --since 24h', '<%= config.bin %> audit --env prod --actor ana@example.com --limit 20', '<%= config.bin %> audit --action secret.read --since 7d', '<%= config.bin %> audit --json'],
+  examples: ['krypt audit --since 24h', 'krypt audit --env prod --actor ana@example.com --limit 20', 'krypt audit --action secret.read --since 7d', 'krypt audit --json'],
   flags: {
     ...apiFlags,
     ...projectFlag,

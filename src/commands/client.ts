@@ -36,9 +36,8 @@ import SetCommand from './set.js';
 import Unset from './unset.js';
 import Whoami from './whoami.js';
 
-// Every command but the server's, by oclif id (topic and verb joined by ':'): what bin/run.js
-// dispatches without oclif (dist/bundle/cli-main.js). Loading it must never pull in the server
-// (Fastify, Kysely, pg, better-sqlite3).
+// Every command but the server's, by id (topic and verb joined by ':'). Loading it must never pull
+// in the server (Fastify, Kysely, pg, better-sqlite3).
 export const CLIENT_COMMANDS: Record<string, AnyCommand> = {
   'audit': Audit,
   'cache:clear': CacheClear,

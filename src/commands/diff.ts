@@ -27,7 +27,7 @@ export default defineCommand({
     'or two environments of the project (`krypt diff staging production`: `+` only in production).',
     'Values are masked unless --reveal. Exit 0 when equal, 1 when different (usable as a CI check).',
   ].join('\n'),
-  examples: ['<%= config.bin %> diff', '<%= config.bin %> diff --file .env.staging --env staging', '<%= config.bin %> diff staging prod --json'],
+  examples: ['krypt diff', 'krypt diff --file .env.staging --env staging', 'krypt diff staging prod --json'],
   args: {
     envA: arg({ description: 'first environment (the base)' }),
     envB: arg({ description: 'second environment, compared against the first' }),

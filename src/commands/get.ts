@@ -9,7 +9,7 @@ import { requireIntact } from '../lib/sync/fetch-environment.js';
 export default defineCommand({
   id: 'get',
   description: 'Print secret values: one per line, in the order asked (raw, for `$(krypt get KEY)`).',
-  examples: ['DATABASE_URL=$(<%= config.bin %> get DATABASE_URL)', '<%= config.bin %> get -n API_KEY | pbcopy', '<%= config.bin %> get A B --json'],
+  examples: ['DATABASE_URL=$(krypt get DATABASE_URL)', 'krypt get -n API_KEY | pbcopy', 'krypt get A B --json'],
   usage: 'get KEY... [-n] [--json]',
   flags: {
     ...contextFlags,

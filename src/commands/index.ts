@@ -6,9 +6,8 @@ import ServerRotateKey from './server/rotate-key.js';
 import ServerStart from './server/start.js';
 import ServerVerifyAudit from './server/verify-audit.js';
 
-// Every command, by oclif id (topic and verb joined by ':'): the client's (client.ts) and the
-// server's. src/oclif.ts turns them into oclif's classes; tests run them in process through the same
-// pipeline.
+// Every command, by id (topic and verb joined by ':'): the client's (client.ts) and the server's.
+// tree.ts adds the topics; help, completion, dispatch and tests in process all read this registry.
 export const COMMANDS: Record<string, AnyCommand> = {
   ...CLIENT_COMMANDS,
   'server:backup': ServerBackup,

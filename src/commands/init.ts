@@ -18,7 +18,7 @@ interface InitResult {
 export default defineCommand({
   id: 'init',
   description: 'Bind this directory to a project: writes .krypt and adds it and .env (where `krypt pull` writes values) to .gitignore, unless already ignored.',
-  examples: ['<%= config.bin %> init --project my-app', '<%= config.bin %> init -p my-app -e staging'],
+  examples: ['krypt init --project my-app', 'krypt init -p my-app -e staging'],
   flags: { ...contextFlags },
   async run(ctx, { flags }): Promise<InitResult> {
     const session = openSession(ctx.deps, flags, 'init');

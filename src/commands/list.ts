@@ -7,6 +7,7 @@ import type { Project } from '../contract/api.js';
 export default defineCommand({
   id: 'list',
   description: 'List the projects you belong to, with your role.',
+  aliases: ['projects:list'],
   flags: { ...apiFlags },
   async run(ctx, { flags }): Promise<{ projects: Project[] }> {
     const { projects } = await openSession(ctx.deps, flags, 'list').client.listProjects();

@@ -25,10 +25,10 @@ export default defineCommand({
     'A code never signs anyone in to an account that already exists.',
   ].join('\n'),
   examples: [
-    '<%= config.bin %> login --api-url https://krypt.example.com',
-    'echo "$KEY" | <%= config.bin %> login --api-url http://127.0.0.1:8080 --token-stdin',
-    '<%= config.bin %> login --invite CODE --api-url https://krypt.example.com',
-    '<%= config.bin %> login --api-url https://krypt.internal:8420 --ca-file /etc/krypt/ca.pem',
+    'krypt login --api-url https://krypt.example.com',
+    'echo "$KEY" | krypt login --api-url http://127.0.0.1:8080 --token-stdin',
+    'krypt login --invite CODE --api-url https://krypt.example.com',
+    'krypt login --api-url https://krypt.internal:8420 --ca-file /etc/krypt/ca.pem',
   ],
   flags: {
     ...apiFlags,

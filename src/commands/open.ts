@@ -16,7 +16,7 @@ export default defineCommand({
     'The link never appears in any command line: the browser is given a private temporary file that redirects to it.',
     'Without a browser (no DISPLAY/WAYLAND_DISPLAY, no opener), or with --print or --json, the link is printed instead.',
   ].join('\n'),
-  examples: ['<%= config.bin %> open', '<%= config.bin %> open -p my-app', '<%= config.bin %> open /projects/my-app --print'],
+  examples: ['krypt open', 'krypt open -p my-app', 'krypt open /projects/my-app --print'],
   flags: {
     ...apiFlags,
     project: flag.string({ char: 'p', description: "land on this project's page" }),

@@ -33,7 +33,8 @@ export default defineCommand({
     'Before replacing a file, pull checks what it would drop (keys only in the file, comments, export prefixes, or a',
     'file it cannot read): it asks on a terminal, and refuses otherwise unless --force.',
   ].join('\n'),
-  examples: ['<%= config.bin %> pull', '<%= config.bin %> pull --env staging --format json --out config/staging.json', '<%= config.bin %> pull --check', '<%= config.bin %> pull --force'],
+  aliases: ['secrets:pull'],
+  examples: ['krypt pull', 'krypt pull --env staging --format json --out config/staging.json', 'krypt pull --check', 'krypt pull --force'],
   flags: {
     ...contextFlags,
     ...offlineFlags,

@@ -25,7 +25,8 @@ interface PushResult {
 export default defineCommand({
   id: 'push',
   description: 'Push a .env file: shows the masked diff, asks to confirm, then applies only the keys that changed.',
-  examples: ['<%= config.bin %> push', '<%= config.bin %> push --file .env.staging --env staging --yes', '<%= config.bin %> push --prune --dry-run'],
+  aliases: ['secrets:push'],
+  examples: ['krypt push', 'krypt push --file .env.staging --env staging --yes', 'krypt push --prune --dry-run'],
   flags: {
     ...contextFlags,
     ...yesFlag,

@@ -12,10 +12,10 @@ export default defineCommand({
     'When the server is unreachable, an encrypted offline copy younger than --max-stale (24h) stands in.',
   ].join('\n'),
   examples: [
-    '<%= config.bin %> run -- npm start',
-    '<%= config.bin %> run --env production -- node server.js',
-    '<%= config.bin %> run --command "echo $PORT"',
-    '<%= config.bin %> run --mask --only DATABASE_URL -- ./migrate.sh',
+    'krypt run -- npm start',
+    'krypt run --env production -- node server.js',
+    "krypt run --command 'echo $PORT'",
+    'krypt run --mask --only DATABASE_URL -- ./migrate.sh',
   ],
   usage: 'run [FLAGS] -- CMD [ARGS...]',
   flags: {

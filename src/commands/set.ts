@@ -15,8 +15,8 @@ export default defineCommand({
   id: 'set',
   description: 'Set secret values: KEY=VALUE..., or one KEY with its value read from stdin (multi-line safe).',
   examples: [
-    '<%= config.bin %> set API_URL=https://api.example.com LOG_LEVEL=debug',
-    '<%= config.bin %> set TLS_KEY --stdin < key.pem',
+    'krypt set API_URL=https://api.example.com LOG_LEVEL=debug',
+    'krypt set TLS_KEY --stdin < key.pem',
   ],
   variadic: true,
   usage: 'set KEY=VALUE... | set KEY --stdin',

@@ -19,7 +19,7 @@ export default defineCommand({
     'Refused as a conflict when any of its keys changed since it was made, unless --force.',
   ].join('\n'),
   aliases: ['cr:approve'],
-  examples: ['<%= config.bin %> cr approve 3', '<%= config.bin %> cr approve 3 --force'],
+  examples: ['krypt cr approve 3', 'krypt cr approve 3 --force'],
   args: { id: arg({ required: true, description: 'change request number' }) },
   flags: {
     ...apiFlags,

@@ -11,7 +11,7 @@ export default defineCommand({
   id: 'change-requests:list',
   description: 'List the project\'s change requests (newest first) with their status and outcome.',
   aliases: ['cr:list'],
-  examples: ['<%= config.bin %> change-requests list --status pending', '<%= config.bin %> cr list'],
+  examples: ['krypt change-requests list --status pending', 'krypt cr list'],
   flags: {
     ...apiFlags,
     ...projectFlag,

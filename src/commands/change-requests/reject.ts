@@ -10,7 +10,7 @@ export default defineCommand({
   id: 'change-requests:reject',
   description: 'Reject a pending change request (Owner/Admin) with a reason the requester will see.',
   aliases: ['cr:reject'],
-  examples: ['<%= config.bin %> cr reject 3 --reason "use the staging URL"'],
+  examples: ['krypt cr reject 3 --reason "use the staging URL"'],
   args: { id: arg({ required: true, description: 'change request number' }) },
   flags: {
     ...apiFlags,

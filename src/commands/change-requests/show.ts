@@ -15,7 +15,7 @@ export default defineCommand({
   id: 'change-requests:show',
   description: 'Show a change request: who asked, its outcome, and the diff against current values (masked unless --reveal).',
   aliases: ['cr:show'],
-  examples: ['<%= config.bin %> cr show 3', '<%= config.bin %> cr show 3 --reveal'],
+  examples: ['krypt cr show 3', 'krypt cr show 3 --reveal'],
   args: { id: arg({ required: true, description: 'change request number' }) },
   flags: {
     ...apiFlags,

@@ -16,7 +16,7 @@ export default defineCommand({
     'Accept an invitation with the account you are logged in as (the invite must be for its email).',
     'Nothing about your login changes: the project is added to the projects you can reach with your key.',
   ].join('\n'),
-  examples: ['<%= config.bin %> invites accept kinv_...'],
+  examples: ['krypt invites accept kinv_...'],
   args: { code: arg({ required: true, description: 'the one-time code from `krypt members invite`' }) },
   flags: { ...apiFlags },
   async run(ctx, { args, flags }): Promise<AcceptResult> {

@@ -15,8 +15,8 @@ export default defineCommand({
     'With --service: a read-only token for one project and environment (for CI: `KRYPT_TOKEN=... krypt run -- CMD`).',
   ].join('\n'),
   examples: [
-    '<%= config.bin %> keys create --name laptop --expires 90d',
-    'KRYPT_TOKEN=$(<%= config.bin %> keys create --service --project my-app --env staging --expires 30d)',
+    'krypt keys create --name laptop --expires 90d',
+    'KRYPT_TOKEN=$(krypt keys create --service --project my-app --env staging --expires 30d)',
   ],
   flags: {
     ...contextFlags,

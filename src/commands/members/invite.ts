@@ -23,7 +23,7 @@ export default defineCommand({
     'anyone in to an existing account. With --json the output also carries `url`, the dashboard\'s page where',
     'someone new accepts the invite in the browser.',
   ].join('\n'),
-  examples: ['<%= config.bin %> members invite ana@example.com --role member', '<%= config.bin %> members invite ci-owner@example.com --role admin --expires 1d'],
+  examples: ['krypt members invite ana@example.com --role member', 'krypt members invite ci-owner@example.com --role admin --expires 1d'],
   args: { email: arg({ required: true, description: 'email of the person to invite' }) },
   flags: {
     ...apiFlags,

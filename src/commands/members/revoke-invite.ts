@@ -8,7 +8,7 @@ import { KryptError } from '../../lib/errors.js';
 export default defineCommand({
   id: 'members:revoke-invite',
   description: 'Revoke a pending invite by email or id (Owner/Admin): its code stops working at once.',
-  examples: ['<%= config.bin %> members revoke-invite ana@example.com'],
+  examples: ['krypt members revoke-invite ana@example.com'],
   args: { invite: arg({ required: true, description: 'email of the invitee, or the invite id from `krypt members invites`' }) },
   flags: { ...apiFlags, ...projectFlag },
   async run(ctx, { args, flags }): Promise<{ project: string; revoked: Invite }> {

@@ -9,7 +9,7 @@ import { parseEmail } from '../../lib/teams/email.js';
 export default defineCommand({
   id: 'members:set-role',
   description: 'Change a member\'s role (Owner/Admin). Ownership moves only with `krypt members transfer-ownership`.',
-  examples: ['<%= config.bin %> members set-role ana@example.com admin'],
+  examples: ['krypt members set-role ana@example.com admin'],
   args: {
     email: arg({ required: true, description: 'email of the member' }),
     role: arg({ required: true, description: 'new role', options: [...ASSIGNABLE_ROLES] }),

@@ -14,7 +14,7 @@ interface HistoryResult {
 export default defineCommand({
   id: 'secrets:history',
   description: 'Show the versions of a secret, newest first: when and by whom; values only with --reveal.',
-  examples: ['<%= config.bin %> secrets history DATABASE_URL', '<%= config.bin %> secrets history API_KEY --env prod --reveal'],
+  examples: ['krypt secrets history DATABASE_URL', 'krypt secrets history API_KEY --env prod --reveal'],
   args: { key: arg({ required: true, description: 'secret key' }) },
   flags: {
     ...contextFlags,

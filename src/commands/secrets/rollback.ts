@@ -16,7 +16,7 @@ export default defineCommand({
     'Restore an earlier version of a secret as a new version (history is never rewritten).',
     'A Member rolling back production creates a change request, like any production write.',
   ].join('\n'),
-  examples: ['<%= config.bin %> secrets rollback DATABASE_URL --version 3', '<%= config.bin %> secrets history DATABASE_URL'],
+  examples: ['krypt secrets rollback DATABASE_URL --version 3', 'krypt secrets history DATABASE_URL'],
   args: { key: arg({ required: true, description: 'secret key' }) },
   flags: {
     ...contextFlags,

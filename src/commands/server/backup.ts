@@ -19,7 +19,7 @@ export default defineCommand({
     'and start it on a data directory holding only the snapshot, renamed krypt.db.',
     'PostgreSQL is backed up with pg_dump (see README, "Backups"); this command refuses it with that hint.',
   ].join('\n'),
-  examples: ['<%= config.bin %> server backup --data-dir /var/lib/krypt --out /backups/krypt-$(date +%F).db'],
+  examples: ['krypt server backup --data-dir /var/lib/krypt --out /backups/krypt-$(date +%F).db'],
   flags: {
     out: flag.string({ description: 'the snapshot file to create', required: true }),
     ...storageFlags,

@@ -22,7 +22,7 @@ export default defineCommand({
     'and the first user with an API key (printed once). Neither can be recovered later.',
     'The --master-key-out file is created (never overwritten) before the instance, so a bad path creates nothing.',
   ].join('\n'),
-  examples: ['<%= config.bin %> server init --data-dir /var/lib/krypt --master-key-out /run/secrets/krypt-master-key --email you@example.com'],
+  examples: ['krypt server init --data-dir /var/lib/krypt --master-key-out /run/secrets/krypt-master-key --email you@example.com'],
   flags: {
     ...storageFlags,
     'master-key-out': flag.string({ description: 'write the master key to this new file (0600) instead of printing it' }),

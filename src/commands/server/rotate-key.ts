@@ -27,8 +27,8 @@ export default defineCommand({
     'again) or fully rotated (the new key works).',
   ].join('\n'),
   examples: [
-    '<%= config.bin %> server rotate-key --data-dir /var/lib/krypt --master-key-file /run/secrets/krypt-master-key --new-master-key-out /run/secrets/krypt-master-key.new',
-    'KRYPT_DATABASE_URL=postgres://krypt@db/krypt <%= config.bin %> server rotate-key --master-key-file old.key',
+    'krypt server rotate-key --data-dir /var/lib/krypt --master-key-file /run/secrets/krypt-master-key --new-master-key-out /run/secrets/krypt-master-key.new',
+    'KRYPT_DATABASE_URL=postgres://krypt@db/krypt krypt server rotate-key --master-key-file old.key',
   ],
   flags: {
     ...storageFlags,

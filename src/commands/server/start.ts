@@ -14,11 +14,11 @@ export default defineCommand({
     '--dev runs a throw-away instance (in-memory SQLite and key) and prints `export KRYPT_API_URL=...` and `export KRYPT_TOKEN=...`.',
   ].join('\n'),
   examples: [
-    'eval "$(<%= config.bin %> server start --dev --port 0)"',
-    '<%= config.bin %> server start --data-dir /var/lib/krypt --master-key-file /run/secrets/krypt-master-key',
-    '<%= config.bin %> server start --database-url postgres://krypt@db/krypt --master-key-file key.txt',
-    '<%= config.bin %> server start --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --data-dir /var/lib/krypt --master-key-file key.txt',
-    '<%= config.bin %> server start --host 0.0.0.0 --behind-tls-proxy --trusted-proxy 10.0.0.5 --data-dir /var/lib/krypt --master-key-file key.txt',
+    'eval "$(krypt server start --dev --port 0)"',
+    'krypt server start --data-dir /var/lib/krypt --master-key-file /run/secrets/krypt-master-key',
+    'krypt server start --database-url postgres://krypt@db/krypt --master-key-file key.txt',
+    'krypt server start --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --data-dir /var/lib/krypt --master-key-file key.txt',
+    'krypt server start --host 0.0.0.0 --behind-tls-proxy --trusted-proxy 10.0.0.5 --data-dir /var/lib/krypt --master-key-file key.txt',
   ],
   output: 'self',
   flags: {

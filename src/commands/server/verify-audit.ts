@@ -22,8 +22,8 @@ export default defineCommand({
     'deleted or inserted.',
   ].join('\n'),
   examples: [
-    '<%= config.bin %> server verify-audit --data-dir /var/lib/krypt --master-key-file /run/secrets/krypt-master-key',
-    'KRYPT_DATABASE_URL=postgres://krypt@db/krypt <%= config.bin %> server verify-audit < key.txt',
+    'krypt server verify-audit --data-dir /var/lib/krypt --master-key-file /run/secrets/krypt-master-key',
+    'KRYPT_DATABASE_URL=postgres://krypt@db/krypt krypt server verify-audit < key.txt',
   ],
   flags: {
     ...storageFlags,
