@@ -6,6 +6,26 @@ import { join, resolve } from 'node:path';
 /** The real entry point, as users run it (built by `npm run build`, which `npm test` does first). */
 export const BIN = resolve(import.meta.dirname, '../../bin/run.js');
 
+/**
+ * KRYPT_BIN=path runs the CLI suites against a standalone binary (`npm run release`) instead of
+ * `node bin/run.js`. The binary carries the client only, so `krypt server ...` stays on Node.
+ */
+export const KRYPT_BIN = process.env.KRYPT_BIN ? resolve(process.env.KRYPT_BIN) : undefined;
+
+/** The program and arguments that run `krypt ARGS`: the binary under test, else node bin/run.js. */
+export function kryptCommand(args: readonly string[]): [string, string[]] {
+  if (KRYPT_BIN && args[0] !== 'server') return [KRYPT_BIN, [...args]];
+  return [process.execPath, [BIN, ...args]];
+}
+
+/** `krypt ARGS` as one shell-quoted command line (for sh -c and script). */
+export function kryptShell(args: readonly string[] = []): string {
+  const [file, argv] = kryptCommand(args);
+  return [file, ...argv].map(shellQuote).join(' ');
+}
+
+export const shellQuote = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
+
 export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -40,7 +60,8 @@ export function makeSandbox(): { home: string; configDir: string; cwd: string; e
 export function krypt(args: string[], options: CliOptions): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const env = Object.fromEntries(Object.entries(options.env ?? {}).filter(([, v]) => v !== undefined)) as Record<string, string>;
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const [file, argv] = kryptCommand(args);
+    const child = spawn(file, argv, { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -77,8 +98,7 @@ export function sh(script: string, options: CliOptions): Promise<CliResult> {
  * terminal's (stdout and stderr together, with escape sequences).
  */
 export function kryptOnTerminal(args: string[], options: CliOptions & { prompt: string; answer: string }): Promise<{ code: number | null; output: string }> {
-  const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
-  const command = [process.execPath, BIN, ...args].map(quote).join(' ');
+  const command = kryptShell(args);
   return new Promise((resolvePromise, reject) => {
     const env = Object.fromEntries(Object.entries(options.env ?? {}).filter(([, v]) => v !== undefined)) as Record<string, string>;
     const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
