@@ -1,17 +1,21 @@
 // The floor for `krypt run`: what any tool must do at minimum — one node:http(s) GET of the
-// environment, then spawn the child with it. bench/run-latency.mjs times it beside krypt.
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+// environment, then spawn the child with it. bench/run-latency.mjs times it beside krypt. It loads
+// node:https and node:tls only for an https URL: no more than the work it stands for.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
 
 const [url, token, ...cmd] = process.argv.slice(2);
 const target = new URL(url);
-const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
-// Over https, the same TLS work krypt does: TLS 1.3 and the private CA (KRYPT_CA_FILE) beside Node's roots.
-const caFile = process.env.KRYPT_CA_FILE;
-const tls = target.protocol === 'https:' ? { minVersion: 'TLSv1.3', ...(caFile ? { ca: [...rootCertificates, readFileSync(caFile, 'utf8')] } : {}) } : {};
+let request;
+let tls = {};
+if (target.protocol === 'https:') {
+  const [{ request: httpsRequest }, { rootCertificates }, { readFileSync }] = await Promise.all([import('node:https'), import('node:tls'), import('node:fs')]);
+  request = httpsRequest;
+  // The same TLS work krypt does: TLS 1.3 and the private CA (KRYPT_CA_FILE) beside Node's roots.
+  const caFile = process.env.KRYPT_CA_FILE;
+  tls = { minVersion: 'TLSv1.3', ...(caFile ? { ca: [...rootCertificates, readFileSync(caFile, 'utf8')] } : {}) };
+} else {
+  ({ request } = await import('node:http'));
+}
 request(target, { headers: { authorization: `Bearer ${token}` }, ...tls }, (res) => {
   const chunks = [];
   res.on('data', (c) => chunks.push(c));

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-// bench/run-latency: how long `krypt run -- true` and `krypt get KEY` take next to the floor
-// (node + one GET of 50 keys + spawning the child). Prints medians, peak RSS and ratios.
-// Usage: npm run build && node bench/run-latency.mjs [--runs 30] [--https]
+// bench/run-latency: how long every daily command takes next to the floor (node + one node:http GET
+// of 50 keys + spawning the child), through bin/run.js and through the standalone binary. The cases
+// are interleaved: each round runs every case once, so machine noise spreads over all of them.
+// Prints medians, peak RSS, ratios to the floor and each target of issue 11.
+// Usage: npm run build && node bench/run-latency.mjs [--runs 30] [--https] [--binary PATH]
+// (--binary defaults to release/build/linux-x64/krypt when `npm run release` made it.)
 // --https: the server speaks TLS 1.3 with a throw-away CA and certificate (openssl, temporary
 // directory); krypt and the floor both trust that CA (KRYPT_CA_FILE).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,6 +22,9 @@ const WARMUP = 3;
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
 const HTTPS = process.argv.includes('--https');
+const binaryArg = process.argv.indexOf('--binary');
+const defaultBinary = join(root, 'release/build/linux-x64/krypt');
+const BINARY = binaryArg > 0 ? resolve(process.argv[binaryArg + 1]) : existsSync(defaultBinary) ? defaultBinary : undefined;
 const scratch = mkdtempSync(join(tmpdir(), 'krypt-bench-'));
 
 /** A throw-away CA and a certificate for 127.0.0.1 (subjectAltName), made with the openssl CLI. */
@@ -91,20 +97,37 @@ await api('PATCH', '/v1/projects/bench/environments/development/secrets', { set 
 const env = { ...process.env, KRYPT_API_URL: url, KRYPT_TOKEN: token, KRYPT_PROJECT: 'bench', KRYPT_CONFIG_DIR: join(scratch, 'config') };
 if (caFile) env.KRYPT_CA_FILE = caFile;
 const secretsUrl = `${url}/v1/projects/bench/environments/development/secrets`;
+// The unchanged file push and diff compare against: exactly the environment on the server.
+const work = join(scratch, 'work');
+mkdirSync(work);
+writeFileSync(join(work, 'same.env'), Object.entries(set).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+
+/** Every daily command, for one way of starting krypt (`node bin/run.js` or the binary). */
+const daily = (label, start) => [
+  [`${label} run -- true`, [...start, 'run', '--', 'true'], 'run'],
+  [`${label} get KEY`, [...start, 'get', 'KEY_07'], 'get'],
+  [`${label} pull --stdout`, [...start, 'pull', '--stdout'], 'daily'],
+  [`${label} push (unchanged)`, [...start, 'push', '--file', 'same.env', '--yes'], 'daily'],
+  [`${label} set KEY=V`, [...start, 'set', 'BENCH_TMP=1'], 'daily'],
+  [`${label} unset KEY`, [...start, 'unset', 'BENCH_TMP'], 'daily'],
+  [`${label} whoami`, [...start, 'whoami'], 'daily'],
+  [`${label} list`, [...start, 'list'], 'daily'],
+  [`${label} diff (equal)`, [...start, 'diff', '--file', 'same.env'], 'daily'],
+  [`${label} secrets list`, [...start, 'secrets', 'list'], 'daily'],
+  [`${label} --help`, [...start, '--help'], 'daily'],
+];
 const cases = [
-  ['true', ['true']],
-  ['node -e 0', [process.execPath, '-e', '0']],
-  ['floor (node GET + spawn)', [process.execPath, join(root, 'bench', 'floor.mjs'), secretsUrl, token, 'true']],
-  ['krypt run -- true', [process.execPath, bin, 'run', '--', 'true']],
-  ['krypt get KEY', [process.execPath, bin, 'get', 'KEY_07']],
-  ['krypt --help', [process.execPath, bin, '--help']],
+  ['node -e 0', [process.execPath, '-e', '0'], 'ref'],
+  ['floor (node GET + spawn)', [process.execPath, join(root, 'bench', 'floor.mjs'), secretsUrl, token, 'true'], 'floor'],
+  ...daily('node', [process.execPath, bin]),
+  ...(BINARY ? daily('binary', [BINARY]) : []),
 ];
 
 /** One timed run: wall time in ms and (with GNU time) peak RSS in MB. */
 function once(argv) {
   const start = process.hrtime.bigint();
   const full = GNU_TIME ? [GNU_TIME, '-f', '%M', ...argv] : argv;
-  const res = spawnSync(full[0], full.slice(1), { env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const res = spawnSync(full[0], full.slice(1), { env, cwd: work, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (res.status !== 0) throw new Error(`${argv.join(' ')} exited ${res.status}: ${res.stderr}`);
   const kb = GNU_TIME ? Number(res.stderr.trim().split('\n').pop()) : NaN;
@@ -115,19 +138,29 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-const results = [];
-for (const [name, argv] of cases) {
-  for (let i = 0; i < WARMUP; i++) once(argv);
-  const samples = [];
-  for (let i = 0; i < RUNS; i++) samples.push(once(argv));
-  results.push({ name, ms: median(samples.map((s) => s.ms)), mb: Math.max(...samples.map((s) => s.mb)) });
+// Interleaved: round r runs every case once (set before unset, so unset always has a key to delete).
+const samples = cases.map(() => []);
+for (let round = 0; round < WARMUP + RUNS; round++) {
+  cases.forEach(([, argv], i) => {
+    const s = once(argv);
+    if (round >= WARMUP) samples[i].push(s);
+  });
 }
 server.kill('SIGTERM');
 rmSync(scratch, { recursive: true, force: true });
 
-const floor = results.find((r) => r.name.startsWith('floor')).ms;
-console.log(`krypt run latency — ${RUNS} runs each after ${WARMUP} warm-up, medians; 50-key environment over ${new URL(url).protocol.slice(0, -1)}${HTTPS ? ' (TLS 1.3, private CA)' : ''}`);
-console.log(['case'.padEnd(28), 'median ms'.padStart(10), 'peak RSS MB'.padStart(12), 'x floor'.padStart(8)].join(''));
+const results = cases.map(([name, , kind], i) => ({ name, kind, ms: median(samples[i].map((s) => s.ms)), mb: Math.max(...samples[i].map((s) => s.mb)) }));
+const floor = results.find((r) => r.kind === 'floor').ms;
+console.log(`krypt latency — ${RUNS} interleaved rounds after ${WARMUP} warm-up, medians; 50-key environment over ${new URL(url).protocol.slice(0, -1)}${HTTPS ? ' (TLS 1.3, private CA)' : ''}`);
+console.log(['case'.padEnd(30), 'median ms'.padStart(10), 'peak RSS MB'.padStart(12), 'x floor'.padStart(8), '  target'].join(''));
 for (const r of results) {
-  console.log([r.name.padEnd(28), r.ms.toFixed(1).padStart(10), (Number.isNaN(r.mb) ? 'n/a' : r.mb.toFixed(1)).padStart(12), (r.ms / floor).toFixed(2).padStart(8)].join(''));
+  const x = r.ms / floor;
+  const node = r.name.startsWith('node ') && r.kind !== 'ref';
+  const target =
+    r.kind === 'floor' || r.kind === 'ref' ? ''
+    : node ? (r.kind === 'daily' ? (x <= 1.5 ? '≤ 1.50 met' : '≤ 1.50 MISSED') : x <= 1.1 ? '≤ 1.10 met' : '≤ 1.10 MISSED')
+    : r.kind === 'daily' ? (x <= 1.0 ? '≤ 1.00 met' : '≤ 1.00 MISSED')
+    : `${x <= 0.6 ? '≤ 0.60 met' : '≤ 0.60 MISSED'}, RSS ${r.mb <= 40 ? '≤ 40 MB met' : '≤ 40 MB MISSED'}`;
+  console.log([r.name.padEnd(30), r.ms.toFixed(1).padStart(10), (Number.isNaN(r.mb) ? 'n/a' : r.mb.toFixed(1)).padStart(12), x.toFixed(2).padStart(8), '  ' + target].join(''));
 }
+if (!BINARY) console.log('(no binary rows: run `npm run release` first, or pass --binary PATH)');

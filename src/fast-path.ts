@@ -1,4 +1,4 @@
-import { runCommandLine } from './cli/dispatch.js';
+import { runCommandLine } from './cli/find-command.js';
 import get from './commands/get.js';
 import run from './commands/run.js';
 

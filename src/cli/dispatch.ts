@@ -1,10 +1,10 @@
 import { closest, distance } from 'fastest-levenshtein';
 import { KryptError } from '../lib/errors.js';
-import type { AnyCommand } from './command.js';
 import { complete, completionScript, SHELLS, type Shell } from './completion.js';
 import { createCliDeps, type CliDeps } from './deps.js';
 import { writeError } from './error-output.js';
 import { BUILT_INS, builtInHelp, commandHelp, rootHelp, spoken, topicHelp, type HelpContext, type Registry } from './help.js';
+import { findCommand } from './find-command.js';
 import { executeCommand } from './pipeline.js';
 import { buildInfo, runtime, versionLine } from './version.js';
 
@@ -13,38 +13,12 @@ import { buildInfo, runtime, versionLine } from './version.js';
 // error with a "did you mean" for anything else. Every start-up path (bin/run.js's two bundles, the
 // standalone binary, tests in process) comes through here, so all of them answer alike.
 
-export interface FoundCommand {
-  spec: AnyCommand;
-  /** The words after the command's name: its flags and arguments. */
-  argv: string[];
-}
-
 /** The whole command tree: the registry plus its topics and what to say at the top of help. */
 export interface CommandTree {
   registry: Registry;
   topics: Readonly<Record<string, string>>;
   topicAliases: Readonly<Record<string, string>>;
   description: string;
-}
-
-/** The command `words` names in `registry` (ids and aliases), or undefined. */
-export function findCommand(registry: Registry, words: readonly string[]): FoundCommand | undefined {
-  const [first, second] = words;
-  if (first === undefined || first.startsWith('-')) return undefined;
-  const byName = (name: string): AnyCommand | undefined =>
-    Object.hasOwn(registry, name) ? registry[name] : Object.values(registry).find((c) => c.aliases?.includes(name));
-  if (second !== undefined && !second.startsWith('-')) {
-    const spec = byName(`${first}:${second}`);
-    if (spec) return { spec, argv: words.slice(2) };
-  }
-  const spec = byName(first);
-  return spec ? { spec, argv: words.slice(1) } : undefined;
-}
-
-/** Runs the command `words` names in `registry` in this process and returns its exit code; undefined when it names none. */
-export async function runCommandLine(registry: Registry, words: readonly string[], deps: CliDeps = createCliDeps()): Promise<number | undefined> {
-  const found = findCommand(registry, words);
-  return found ? executeCommand(found.spec, found.argv, deps) : undefined;
 }
 
 /** The words before `--`: only these can ask for help. */

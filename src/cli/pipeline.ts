@@ -76,7 +76,7 @@ export function toKryptError(err: unknown): KryptError {
     return new KryptError('cancelled', 'cancelled', { kind: 'cancelled' });
   }
   // Errors of the server's entry points (start-up, maintenance) are the contract's coded errors.
-  if (err instanceof CodedError) return new KryptError(err.code, err.message, { hint: err.hint, kind: err.kind });
+  if (err instanceof CodedError) return new KryptError(err.code, err.message, { hint: err.hint, kind: err.kind, exitCode: err.exitCode });
   return new KryptError('unexpected', firstLine(e?.message ?? String(err)), { hint: 'run again; if it persists, report it' });
 }
 

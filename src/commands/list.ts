@@ -7,6 +7,7 @@ import type { Project } from '../contract/api.js';
 export default defineCommand({
   id: 'list',
   description: 'List the projects you belong to, with your role.',
+  examples: ['krypt list', 'krypt list --json'],
   aliases: ['projects:list'],
   flags: { ...apiFlags },
   async run(ctx, { flags }): Promise<{ projects: Project[] }> {

@@ -12,6 +12,7 @@ interface LogoutResult {
 export default defineCommand({
   id: 'logout',
   description: 'Forget the stored API key (--revoke also revokes it on the server).',
+  examples: ['krypt logout', 'krypt logout --revoke'],
   flags: {
     ...apiFlags,
     revoke: flag.boolean({ description: 'also revoke the key server-side, so it stops working everywhere' }),

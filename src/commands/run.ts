@@ -28,6 +28,7 @@ export default defineCommand({
     watch: flag.boolean({ description: 'restart the command when the environment changes on the server' }),
     'on-change': flag.string({ description: 'with --watch: restart (default) or signal:NAME (e.g. signal:SIGHUP)' }),
     ...offlineFlags,
+    json: flag.boolean({ description: "krypt's own errors as JSON on stderr (the command's output is its own)", helpGroup: 'GLOBAL' }),
   },
   // Words before `--` are refused by run itself, with a hint about where the command goes.
   variadic: true,

@@ -14,6 +14,7 @@ type UnsetResult =
 export default defineCommand({
   id: 'unset',
   description: 'Delete secrets. A key that is not set is an error (the others are still deleted).',
+  examples: ['krypt unset OLD_FLAG', 'krypt unset A B --env staging'],
   variadic: true,
   usage: 'unset KEY...',
   flags: { ...contextFlags },

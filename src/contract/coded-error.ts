@@ -12,6 +12,8 @@ export interface CodedErrorOptions {
   hint?: string | undefined;
   /** The exit code family (default local). */
   kind?: ErrorKind | undefined;
+  /** An exit code of its own instead of the family's: `krypt run` of a missing command exits 127, as shells do. */
+  exitCode?: number | undefined;
   cause?: unknown;
 }
 
@@ -24,6 +26,7 @@ export class CodedError<Code extends string = string> extends Error {
   readonly code: Code;
   readonly hint: string;
   readonly kind: ErrorKind;
+  readonly #exitCode: number | undefined;
 
   constructor(code: Code, message: string, options: CodedErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -31,10 +34,11 @@ export class CodedError<Code extends string = string> extends Error {
     this.code = code;
     this.hint = options.hint ?? '';
     this.kind = options.kind ?? 'local';
+    this.#exitCode = options.exitCode;
   }
 
   /** The process exit code this error ends a command with. */
   get exitCode(): number {
-    return EXIT_CODES[this.kind];
+    return this.#exitCode ?? EXIT_CODES[this.kind];
   }
 }

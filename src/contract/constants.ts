@@ -130,3 +130,6 @@ export const AUDIT_ACTIONS = [
   /** The server keyed a chain written before keying (instance-wide: no project). */
   'audit.chain_keyed',
 ] as const;
+
+/** How much of an API key is public (stored in clear, listed by `krypt keys list`, shown by `whoami`). */
+export const API_KEY_PREFIX_LENGTH = 12;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import dotenv from 'dotenv';
 import YAML from 'yaml';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BIN, krypt, makeSandbox, sh, type CliResult } from '../helpers/cli.js';
+import { krypt, kryptShell, makeSandbox, sh, type CliResult } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 // The daily loop through the real binary against a real server on 127.0.0.1:0, in a temporary
@@ -223,7 +223,7 @@ describe.each(['sqlite', 'postgres'] as const)('round trip through bin/run.js (%
 
   it('get prints raw values for $(krypt get KEY), and nothing for a missing key', async () => {
     const { box, k } = await workspace(HARD);
-    const sub = await sh(`v="$(node '${BIN}' get PEM)"; printf '%s' "$v"`, { cwd: box.cwd, env: box.env });
+    const sub = await sh(`v="$(${kryptShell(['get', 'PEM'])})"; printf '%s' "$v"`, { cwd: box.cwd, env: box.env });
     expect(sub.stdout).toBe(PEM);
     const one = await k(['get', 'SPACES']);
     expect(one.stdout).toBe(HARD.SPACES + '\n');

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, krypt, makeSandbox } from '../helpers/cli.js';
+import { krypt, kryptCommand, makeSandbox } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { until } from '../helpers/until.js';
 
@@ -41,7 +41,8 @@ describe('krypt run --mask and --watch', () => {
   });
 
   function startWatched(args: string[]) {
-    const child = spawn(process.execPath, [BIN, 'run', '--watch', ...args], { cwd: box.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [file, argv] = kryptCommand(['run', '--watch', ...args]);
+    const child = spawn(file, argv, { cwd: box.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

@@ -4,6 +4,7 @@ import { cacheDir, clearCache } from '../../lib/cache/index.js';
 export default defineCommand({
   id: 'cache:clear',
   description: 'Delete the encrypted offline copies of environments kept by run, get and pull.',
+  examples: ['krypt cache clear'],
   flags: {},
   async run(ctx): Promise<{ deleted: number; directory: string }> {
     const directory = cacheDir(ctx.deps.configDir);

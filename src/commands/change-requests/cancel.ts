@@ -8,6 +8,7 @@ import { resolveProject } from '../../lib/config/context.js';
 export default defineCommand({
   id: 'change-requests:cancel',
   description: 'Cancel your own pending change request.',
+  examples: ['krypt cr cancel 3'],
   aliases: ['cr:cancel'],
   args: { id: arg({ required: true, description: 'change request number' }) },
   flags: { ...apiFlags, ...projectFlag },

@@ -7,6 +7,7 @@ import type { ApiKeyInfo } from '../../contract/index.js';
 export default defineCommand({
   id: 'keys:list',
   description: 'List your API keys and service tokens: id, prefix, name, scope, expiry, last use (never the key itself).',
+  examples: ['krypt keys list'],
   flags: { ...apiFlags },
   async run(ctx, { flags }): Promise<{ keys: ApiKeyInfo[] }> {
     const { keys } = await openSession(ctx.deps, flags, 'keys list').client.listApiKeys();

@@ -8,6 +8,7 @@ import { resolveProject } from '../../lib/config/context.js';
 export default defineCommand({
   id: 'members:invites',
   description: 'List the project\'s pending invites: email, role, who invited, until when (never the code).',
+  examples: ['krypt members invites'],
   flags: { ...apiFlags, ...projectFlag },
   async run(ctx, { flags }): Promise<{ project: string; invites: Invite[] }> {
     const project = resolveProject(flags, ctx.deps.env, ctx.deps.cwd);

@@ -14,6 +14,7 @@ interface MembersListResult {
 export default defineCommand({
   id: 'members:list',
   description: 'List the members of the project with their roles, and the invites not yet redeemed.',
+  examples: ['krypt members list', 'krypt members list -p my-app --json'],
   flags: { ...apiFlags, ...projectFlag },
   async run(ctx, { flags }): Promise<MembersListResult> {
     const project = resolveProject(flags, ctx.deps.env, ctx.deps.cwd);

@@ -8,6 +8,7 @@ import { parseEmail } from '../../lib/teams/email.js';
 export default defineCommand({
   id: 'members:remove',
   description: 'Remove a member from the project (Owner/Admin; the Owner cannot be removed). Asks to confirm, or pass --yes.',
+  examples: ['krypt members remove ana@example.com --yes'],
   args: { email: arg({ required: true, description: 'email of the member' }) },
   flags: { ...apiFlags, ...projectFlag, ...yesFlag },
   async run(ctx, { args, flags }): Promise<{ project: string; removed: string }> {

@@ -15,6 +15,7 @@ interface TransferResult {
 export default defineCommand({
   id: 'members:transfer-ownership',
   description: 'Make another member the Owner (Owner only); you become an Admin. Asks to confirm, or pass --yes.',
+  examples: ['krypt members transfer-ownership ana@example.com'],
   args: { email: arg({ required: true, description: 'email of the member who becomes Owner' }) },
   flags: { ...apiFlags, ...projectFlag, ...yesFlag },
   async run(ctx, { args, flags }): Promise<TransferResult> {

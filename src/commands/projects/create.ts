@@ -8,6 +8,7 @@ import { KryptError } from '../../lib/errors.js';
 export default defineCommand({
   id: 'projects:create',
   description: 'Create a project (you become its Owner) with its development, staging and production environments.',
+  examples: ['krypt projects create my-app'],
   args: { slug: arg({ required: true, description: 'lowercase letters, digits and "-", 1-64 characters' }) },
   flags: { ...apiFlags },
   async run(ctx, { args, flags }): Promise<{ project: Project }> {

@@ -13,6 +13,7 @@ interface SecretsListResult {
 export default defineCommand({
   id: 'secrets:list',
   description: 'List key names with when and by whom they were last updated; values only with --reveal.',
+  examples: ['krypt secrets list', 'krypt secrets list --env production --json'],
   flags: {
     ...contextFlags,
     reveal: flag.boolean({ description: 'include the values (recorded as a read)' }),

@@ -14,7 +14,7 @@ export default defineCommand({
     '--dev runs a throw-away instance (in-memory SQLite and key) and prints `export KRYPT_API_URL=...` and `export KRYPT_TOKEN=...`.',
   ].join('\n'),
   examples: [
-    'eval "$(krypt server start --dev --port 0)"',
+    'krypt server start --dev --port 0 > dev.env &  # the export lines appear once it accepts connections',
     'krypt server start --data-dir /var/lib/krypt --master-key-file /run/secrets/krypt-master-key',
     'krypt server start --database-url postgres://krypt@db/krypt --master-key-file key.txt',
     'krypt server start --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --data-dir /var/lib/krypt --master-key-file key.txt',
@@ -38,19 +38,22 @@ export default defineCommand({
     'session-idle': flag.string({ description: 'a dashboard session unused this long ends (default 30m)', exclusive: ['dev'] }),
     'session-max': flag.string({ description: 'a dashboard session ends this long after sign-in, however much it is used (default 12h)', exclusive: ['dev'] }),
     'sign-in-link-ttl': flag.string({ description: 'a `krypt open` sign-in link works this long, 2m at most (default 2m)', exclusive: ['dev'] }),
-    'log-level': flag.string({ description: 'how much the server logs (JSON lines on stderr); debug adds one line per request, never values', options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'], default: 'info' }),
+    'log-level': flag.string({ description: 'how much the server logs (JSON lines on stderr; default info, warn with --dev); debug adds one line per request, never values', options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] }),
+    json: flag.boolean({ description: 'print the ready line as one JSON object on stdout (with --dev: KRYPT_API_URL and KRYPT_TOKEN); errors as JSON', helpGroup: 'GLOBAL' }),
   },
   async run(ctx, { flags }): Promise<void> {
     const { assertNoMasterKeyInEnv, installShutdownHandlers, parseTrustedProxies, readTlsFiles, startDevServer, startServer } = await serverEntry();
     assertNoMasterKeyInEnv(ctx.deps.env);
-    const logLevel = flags['log-level'] as 'info';
+    // The dev server keeps its request logs off the user's terminal unless asked for.
+    const logLevel = (flags['log-level'] ?? (flags.dev ? 'warn' : 'info')) as 'info';
     if (flags.dev) {
       if (flags.host !== '127.0.0.1') {
         throw new KryptError('usage', '--dev listens on 127.0.0.1 only', { hint: 'drop --host, or run a real instance (`krypt server init`)' });
       }
       const dev = await startDevServer({ port: flags.port, logLevel });
+      // Written once it accepts connections, in one write: a script can wait for the lines to appear.
       ctx.deps.stderr.write(`Krypt dev server listening on ${dev.url} (in-memory: everything is lost when it stops)\n`);
-      ctx.deps.stdout.write(`export KRYPT_API_URL=${dev.url}\nexport KRYPT_TOKEN=${dev.token}\n`);
+      ctx.deps.stdout.write(flags.json ? JSON.stringify({ KRYPT_API_URL: dev.url, KRYPT_TOKEN: dev.token }) + '\n' : `export KRYPT_API_URL=${dev.url}\nexport KRYPT_TOKEN=${dev.token}\n`);
       return serveUntilSignal(ctx, dev, installShutdownHandlers);
     }
     const database = resolveStorage(flags, ctx.deps.env, 'pass --data-dir DIR (SQLite) or --database-url postgres://... (or use --dev)');
@@ -76,6 +79,7 @@ export default defineCommand({
     });
     masterKey.fill(0);
     ctx.deps.stderr.write(`Krypt server listening on ${server.url}\n`);
+    if (flags.json) ctx.deps.stdout.write(JSON.stringify({ url: server.url }) + '\n');
     return serveUntilSignal(ctx, server, installShutdownHandlers);
   },
 });

@@ -92,7 +92,10 @@ export function tlsFailure(url: URL, err: Error & { code?: string }): KryptError
     });
   }
   if (WRONG_VERSION.has(code) || (code === 'EPROTO' && /protocol version|unsupported protocol|wrong version number|no protocols available/i.test(err.message))) {
-    const reason = /(tlsv1 alert protocol version|unsupported protocol|wrong version number|no protocols available)/i.exec(err.message)?.[1];
+    // Node says it in the message; bun only in the code (ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION).
+    const reason =
+      /(tlsv1 alert protocol version|unsupported protocol|wrong version number|no protocols available)/i.exec(err.message)?.[1] ??
+      (code.startsWith('ERR_SSL_') ? code.slice('ERR_SSL_'.length).toLowerCase().replaceAll('_', ' ') : undefined);
     return new KryptError('tls_version', `cannot agree on TLS 1.3 with ${url.origin} (${code}${reason ? `: ${reason}` : ''})`, {
       kind: 'remote',
       hint: 'Krypt requires TLS 1.3: enable it on the server or its proxy (and use https:// only for a TLS endpoint)',

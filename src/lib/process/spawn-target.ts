@@ -100,15 +100,17 @@ function resolveOnWindows(target: SpawnTarget): Resolved {
 export function spawnError(file: string, err: unknown): KryptError {
   const code = (err as NodeJS.ErrnoException | null)?.code;
   if (code === 'ENOENT') {
-    return new KryptError('command_not_found', `command not found: ${file}`, { hint: 'check the command name and your PATH' });
+    return new KryptError('command_not_found', `command not found: ${file}`, { hint: 'check the command name and your PATH', exitCode: 127 });
   }
   if (code === 'EACCES') {
     return new KryptError('command_not_executable', `permission denied: ${file}`, {
       hint: 'check that the file is executable (chmod +x) and is not a directory',
+      exitCode: 126,
     });
   }
   return new KryptError('spawn_failed', `could not start ${file}${typeof code === 'string' ? ` (${code})` : ''}`, {
     hint: 'check the command, and that no secret value contains a NUL character',
+    exitCode: 126,
   });
 }
 

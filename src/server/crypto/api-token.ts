@@ -1,14 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { API_KEY_PREFIX_LENGTH } from '../../contract/constants.js';
 
 // API tokens: `krypt_` + base64url of 32 random bytes. Only the SHA-256 hex is stored.
 
 export const TOKEN_PREFIX = 'krypt_';
-const PREFIX_LENGTH = 12;
 
 /** Generates a new token with its stored hash and listing prefix. */
 export function generateApiToken(): { token: string; hash: string; prefix: string } {
   const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
-  return { token, hash: hashApiToken(token), prefix: token.slice(0, PREFIX_LENGTH) };
+  return { token, hash: hashApiToken(token), prefix: token.slice(0, API_KEY_PREFIX_LENGTH) };
 }
 
 /** SHA-256 hex of a token, the only form the database holds. */
