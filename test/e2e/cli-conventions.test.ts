@@ -37,6 +37,7 @@ describe('CLI conventions', () => {
       expect(help.stdout, c.id).toMatch(/\nUSAGE\n {2}\$ krypt /);
       expect(help.stdout, c.id).toMatch(/\nEXAMPLES\n {2}\$ \S/);
       expect(help.stdout, c.id).toContain('-h, --help');
+      expect(help.stdout, c.id).toMatch(/ --json\s/); // every command takes --json, run and server start included
       expect((await kryptInProcess([...words, '-h'], { cwd: box.cwd, env })).stdout, c.id).toBe(help.stdout);
       expect((await kryptInProcess(['help', ...words], { cwd: box.cwd, env })).stdout, c.id).toBe(help.stdout);
     }
