@@ -33,6 +33,15 @@ describe('offline copies through bin/run.js', () => {
     expect(readFileSync(join(dir, files[0]!), 'latin1')).not.toContain(SECRET);
   });
 
+  it('a 304 within a minute of the copy leaves it as it is (no re-encryption, no rewrite per read)', async () => {
+    const dir = join(box.configDir, 'cache');
+    const [file] = readdirSync(dir);
+    const before = readFileSync(join(dir, file!));
+    expect((await k(['get', 'TOKEN'], { KRYPT_DEBUG: '1' })).stderr).toContain('304: offline copy revision');
+    // every write seals with a fresh IV, so a rewritten copy never has the same bytes
+    expect(readFileSync(join(dir, file!)).equals(before)).toBe(true);
+  });
+
   it('the server answers 304 to the ETag of the held revision, and a changed value still arrives', async () => {
     const first = await server.call('GET', '/v1/projects/offline/environments/development/secrets');
     const etag = first.headers.get('etag') as string;

@@ -50,6 +50,9 @@ export function requireIntact(env: FetchedEnvironment & { project: string; envir
   });
 }
 
+/** A copy confirmed by a 304 is re-dated only when it is older than this. */
+const REDATE_AFTER_MS = 60_000;
+
 /**
  * Reads an environment, keeping an encrypted offline copy: every successful read refreshes the copy
  * (a 304 for the held revision confirms it), and when the server cannot be reached a copy younger
@@ -80,7 +83,10 @@ export async function fetchEnvironment(opts: FetchEnvironmentOptions): Promise<F
   const secrets = read.status === 'fresh' ? read.secrets : cached!.secrets;
   const damaged = read.status === 'fresh' ? read.damaged : [];
   // Only a complete read becomes the offline copy (a 304 then always means "your copy is whole").
-  if (damaged.length === 0) save(opts, key, read.revision, secrets);
+  // A 304 re-dates the copy (its age is what --max-stale judges), but at most once a minute: a
+  // script calling `krypt get` in a loop does not re-encrypt and rewrite the file every time.
+  const confirmedLately = read.status === 'not-modified' && cached !== undefined && opts.now().getTime() - Date.parse(cached.savedAt) < REDATE_AFTER_MS;
+  if (damaged.length === 0 && !confirmedLately) save(opts, key, read.revision, secrets);
   return { revision: read.revision, secrets, source: 'server', damaged };
 }
 
