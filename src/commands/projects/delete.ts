@@ -7,7 +7,7 @@ import { KryptError } from '../../lib/errors.js';
 export default defineCommand({
   id: 'projects:delete',
   description: 'Delete a project and all its secrets (Owner only). Asks you to type the slug, or pass --confirm SLUG.',
-  examples: ['krypt projects delete old-app --yes'],
+  examples: ['krypt projects delete old-app --confirm old-app'],
   args: { slug: arg({ required: true, description: 'the project to delete' }) },
   flags: {
     ...apiFlags,
