@@ -4,7 +4,9 @@
 //      src/binary-no-server.ts) into one ESM file with the version and commit stamped in;
 //   2. `bun build --compile --bytecode --target=bun-OS-ARCH` turns it into a self-contained executable (with
 //      precompiled bytecode: --help 55 -> 20 ms) for each
-//      target (bun fetches the target's runtime from the npm registry's @oven/bun-* packages);
+//      target (bun fetches the target's runtime from the npm registry's @oven/bun-* packages). Bun's
+//      executables read .env and bunfig.toml from the working directory into their own environment
+//      by default: turned off, or a stale .env would reach `krypt run`'s child and krypt's settings;
 //   3. each goes into krypt_VERSION_OS_ARCH.tar.gz (zip for Windows) with README.md and LICENSE, and
 //      SHA256SUMS lists every archive; install.sh goes beside them.
 //
@@ -71,7 +73,7 @@ for (const name of wanted) {
   const dir = join(out, 'build', name);
   mkdirSync(dir, { recursive: true });
   const exe = join(dir, t.exe);
-  execFileSync(bun, ['build', '--compile', `--target=${t.bun}`, '--bytecode', '--format=esm', '--minify', bundle, '--outfile', exe], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(bun, ['build', '--compile', `--target=${t.bun}`, '--bytecode', '--format=esm', '--minify', '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig', bundle, '--outfile', exe], { stdio: ['ignore', 'ignore', 'inherit'] });
   copyFileSync(join(root, 'README.md'), join(dir, 'README.md'));
   copyFileSync(join(root, 'LICENSE'), join(dir, 'LICENSE'));
   const files = [t.exe, 'README.md', 'LICENSE'];

@@ -16,6 +16,7 @@ export const BINARY_SUITES = [
   'test/e2e/run-mask-watch.test.ts',
   'test/e2e/hot-path.test.ts',
   'test/e2e/cli-conventions.test.ts',
+  'test/e2e/examples.test.ts',
   'test/e2e/pull-overwrite.test.ts',
   'test/e2e/input-encoding.test.ts',
   'test/e2e/privileged-variables.test.ts',

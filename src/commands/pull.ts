@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { defineCommand, flag, type CommandContext } from '../cli/command.js';
 import { contextFlags, offlineFlags } from '../cli/flags.js';
 import { loadEnvironment } from '../cli/environment.js';
@@ -7,6 +7,7 @@ import { promptConfirm } from '../cli/prompt.js';
 import { ENV_FORMATS, envFilePosition, parseSerialized, serializeEnv, type EnvFormat } from '../lib/envfile/index.js';
 import { KryptError } from '../lib/errors.js';
 import { writeFileAtomic } from '../lib/files/atomic-write.js';
+import { whyNotWritten } from '../lib/files/new-file.js';
 import { requireIntact } from '../lib/sync/fetch-environment.js';
 import { decodeUtf8, fileSource } from '../lib/files/text-decoding.js';
 import { isGitIgnored } from '../lib/sync/git.js';
@@ -60,7 +61,15 @@ export default defineCommand({
     const existing = readExisting(file);
     const dropped = existing && existing.length > 0 ? overwriteLoss(existing, format, remote.secrets, flags.out) : undefined;
     if (dropped) await confirmLoss(ctx, dropped, format, flags.out, `${context.project}/${context.environment}`, flags.force);
-    writeFileAtomic(file, text, 0o600);
+    try {
+      writeFileAtomic(file, text, 0o600);
+    } catch (err) {
+      const why = whyNotWritten(err);
+      if (why === undefined) throw err;
+      throw new KryptError('cannot_write', `cannot write ${flags.out}: ${why}`, {
+        hint: (err as NodeJS.ErrnoException).code === 'ENOENT' ? `create its directory first (mkdir -p ${dirname(flags.out)}), or choose another --out` : 'choose another --out, or fix the permissions',
+      });
+    }
     ctx.say(`Wrote ${base.keys} keys from ${context.project}/${context.environment} to ${flags.out} (revision ${remote.revision}).`);
     if (dropped && flags.force) ctx.warn(`replaced ${flags.out}, dropping ${describeLoss(dropped, format).join('; ')}`);
     if (text === '' && existing && existing.length > 0) ctx.warn(`${context.project}/${context.environment} has no keys: ${flags.out} (${existing.length} bytes before) is now empty`);

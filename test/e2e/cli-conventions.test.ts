@@ -112,6 +112,17 @@ describe('CLI conventions', () => {
     expect(ok).toMatchObject({ code: 0, stdout: 'hello' });
   });
 
+  it("a .env or bunfig.toml in the working directory never reaches krypt's settings or run's child (the binary's runtime would autoload them)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'krypt-dotenv-'));
+    writeFileSync(join(dir, '.env'), 'LOCAL_ONLY=from-dotenv\nGREETING=stale\nKRYPT_API_URL=http://127.0.0.1:1\nKRYPT_PROJECT=nope\n');
+    writeFileSync(join(dir, '.env.local'), 'LOCAL_TOO=1\n');
+    writeFileSync(join(dir, 'bunfig.toml'), '[run]\npreload = ["./evil.js"]\n');
+    writeFileSync(join(dir, 'evil.js'), 'console.log("evil preload ran")\n');
+    const res = await krypt(['run', '--', 'sh', '-c', 'printf "%s|%s|%s" "$GREETING" "${LOCAL_ONLY-unset}" "${LOCAL_TOO-unset}"'], { cwd: dir, env });
+    expect(res).toMatchObject({ code: 0, stdout: 'hello|unset|unset' });
+    expect(res.stderr).not.toContain('evil');
+  });
+
   it('whoami with the server unreachable prints what it knows, says so, and exits 2', async () => {
     const res = await cli(['whoami'], { KRYPT_API_URL: 'http://127.0.0.1:1' });
     expect(res.code).toBe(2);

@@ -335,7 +335,7 @@ describe('every example in the CLI help, run as written', () => {
     expect((await example(you, 'krypt open /projects/my-app --print')).stdout).toMatch(/#code=ksign_[\w-]+&next=%2Fprojects%2Fmy-app\n$/);
 
     const created = await example(you, 'krypt keys create --name laptop --expires 90d');
-    expect(created.stderr).toMatch(/Created personal key "laptop" \(krypt_\w+…, expires \d{4}-/);
+    expect(created.stderr).toMatch(/Created personal key "laptop" \(krypt_[\w-]+…, expires \d{4}-/);
     const laptopKey = created.stdout.trim();
     expect(laptopKey).toMatch(/^krypt_[\w-]{43}$/);
 

@@ -131,6 +131,12 @@ describe('krypt pull over an existing file', () => {
     expect(blank.stderr).toContain('Warning: keep/staging has no keys: .env (2 bytes before) is now empty\n');
   });
 
+  it('--out into a directory that does not exist: a clear error naming it, and nothing written', async () => {
+    const res = await k(['pull', '--out', 'config/staging.env']);
+    expect(res).toMatchObject({ code: 1, stdout: '' });
+    expect(res.stderr).toBe('Error: cannot write config/staging.env: its directory does not exist\nHint: create its directory first (mkdir -p config), or choose another --out\n');
+  });
+
   it('--stdout and --check are unaffected', async () => {
     writeFileSync(file('.env'), HAND_WRITTEN);
     const stdout = await k(['pull', '--stdout']);

@@ -10,6 +10,12 @@ export interface NewFile {
   discard(): void;
 }
 
+/** Why a file could not be written, in words, for an errno code (undefined for codes not listed). */
+export function whyNotWritten(err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === undefined ? undefined : WHY[code];
+}
+
 const WHY: Record<string, string> = {
   ENOENT: 'its directory does not exist',
   EEXIST: 'it already exists',
