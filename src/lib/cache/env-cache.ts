@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { KryptError } from '../errors.js';
-import { isAtomicTempName, writeFileAtomic } from '../files/atomic-write.js';
+import { isAtomicTempName, removeAbandonedTemps, writeFileAtomic } from '../files/atomic-write.js';
 
 /** An environment as last read from the server, kept for offline use. */
 export interface CachedEnvironment {
@@ -33,6 +33,11 @@ export function cacheDir(configDir: string): string {
 /** The copy's path: its name is a hash, so the directory listing reveals no server, project or environment. */
 export function cacheFile(configDir: string, apiUrl: string, project: string, environment: string): string {
   return join(cacheDir(configDir), fileName(identityOf(apiUrl, project, environment)));
+}
+
+/** Deletes temp files of this copy left by killed writers, when the copy itself is not rewritten. */
+export function sweepCopyTemps(configDir: string, apiUrl: string, project: string, environment: string): void {
+  removeAbandonedTemps(cacheDir(configDir), fileName(identityOf(apiUrl, project, environment)));
 }
 
 /** Seals `entry` with `key` and writes it atomically (directory 0700, file 0600), replacing any older copy. */

@@ -5,6 +5,7 @@ export {
   clearCache,
   describeAge,
   readCachedEnvironment,
+  sweepCopyTemps,
   writeCachedEnvironment,
   type CachedEnvironment,
 } from './env-cache.js';

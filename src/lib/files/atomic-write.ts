@@ -41,7 +41,7 @@ export function writeFileAtomic(file: string, content: string, mode: number, opt
 }
 
 /** Deletes temp files of `target` left by writers that died; a live writer's temp file is never touched. */
-function removeAbandonedTemps(dir: string, target: string): void {
+export function removeAbandonedTemps(dir: string, target: string): void {
   let names: string[];
   try {
     names = readdirSync(dir);

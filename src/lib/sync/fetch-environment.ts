@@ -1,5 +1,5 @@
 import { readEnvironment } from '../api/environment-read.js';
-import { cacheKeyFromConfig, describeAge, newCacheKey, readCachedEnvironment, writeCachedEnvironment } from '../cache/index.js';
+import { cacheKeyFromConfig, describeAge, newCacheKey, readCachedEnvironment, sweepCopyTemps, writeCachedEnvironment } from '../cache/index.js';
 import { updateConfig, type CliConfig } from '../config/config-file.js';
 import type { DebugLog } from '../debug/debug-log.js';
 import { KryptError } from '../errors.js';
@@ -87,6 +87,8 @@ export async function fetchEnvironment(opts: FetchEnvironmentOptions): Promise<F
   // script calling `krypt get` in a loop does not re-encrypt and rewrite the file every time.
   const confirmedLately = read.status === 'not-modified' && cached !== undefined && opts.now().getTime() - Date.parse(cached.savedAt) < REDATE_AFTER_MS;
   if (damaged.length === 0 && !confirmedLately) save(opts, key, read.revision, secrets);
+  // what a write would have swept: temp files of writers killed mid-write
+  else if (confirmedLately) sweepCopyTemps(opts.configDir, opts.apiUrl, opts.project, opts.environment);
   return { revision: read.revision, secrets, source: 'server', damaged };
 }
 
