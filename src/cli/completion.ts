@@ -28,7 +28,7 @@ complete -o default -F _krypt krypt
 # krypt completion for zsh: krypt completion zsh > "\${fpath[1]}/_krypt" (or source it from ~/.zshrc)
 _krypt() {
   local -a candidates
-  candidates=("\${(@f)$(krypt __complete "\${(@)words[2,CURRENT]}" 2>/dev/null)}")
+  candidates=(\${(f)"$(krypt __complete "\${(@)words[2,CURRENT]}" 2>/dev/null)"})
   (( \${#candidates} )) && compadd -- "\${candidates[@]}" || _files
 }
 if [ "\${funcstack[1]}" = "_krypt" ]; then _krypt "$@"; else compdef _krypt krypt; fi

@@ -157,6 +157,23 @@ describe('CLI conventions', () => {
     expect(await complete('krypt run -- ls ')).toEqual([]);
   });
 
+  it('zsh and fish completion, through the real scripts in the real shells (Debian zsh and fish; .ci/run installs them)', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'krypt-path-'));
+    writeFileSync(join(bin, 'krypt'), `#!/bin/sh\nexec ${kryptShell()} "$@"\n`);
+    chmodSync(join(bin, 'krypt'), 0o755);
+    const shellEnv = { ...env, PATH: `${bin}:${env.PATH}` };
+    writeFileSync(join(bin, '_krypt'), (await cli(['completion', 'zsh'])).stdout);
+    // zsh: the completion function with compadd/_files standing in for the completion system's own.
+    const zsh = await sh(
+      `zsh -c 'compdef() { :; }; compadd() { [[ $1 == -- ]] && shift; print -l -- "$@"; }; _files() { print -- "(files)"; }; source ${bin}/_krypt; ` +
+        `words=(krypt mem); CURRENT=2; _krypt; print -- ---; words=(krypt get -p ""); CURRENT=4; _krypt; print -- ---; words=(krypt run -- ls ""); CURRENT=5; _krypt'`,
+      { cwd: box.cwd, env: shellEnv },
+    );
+    expect(zsh.stdout).toBe('members\n---\nconv\nconv-two\n---\n(files)\n');
+    const fish = await sh(`fish -c 'krypt completion fish | source; complete -C "krypt members in"; echo ---; complete -C "krypt run -e pro"'`, { cwd: box.cwd, env: shellEnv });
+    expect(fish.stdout).toBe('invite\ninvites\n---\nprod\nproduction\n');
+  });
+
   it('zsh, fish and PowerShell scripts call back into krypt; an unknown shell is a usage error', async () => {
     for (const [shell, marker] of [['zsh', '#compdef krypt'], ['fish', 'complete -c krypt'], ['powershell', 'Register-ArgumentCompleter -Native -CommandName krypt']] as const) {
       const res = await cli(['completion', shell]);
