@@ -2,7 +2,8 @@ import { defineCommand, flag } from '../cli/command.js';
 import { apiFlags, projectFlag } from '../cli/flags.js';
 import { renderTable } from '../cli/render.js';
 import { openSession } from '../cli/session.js';
-import { AUDIT_ACTIONS, type AuditAction, type AuditEntry } from '../contract/index.js';
+import { AUDIT_ACTIONS } from '../contract/constants.js';
+import type { AuditAction, AuditEntry } from '../contract/index.js';
 import type { AuditFilter } from '../lib/api/client.js';
 import { parseEnvironment, resolveProject } from '../lib/config/context.js';
 import { KryptError } from '../lib/errors.js';
@@ -34,7 +35,7 @@ export default defineCommand({
     if (flags.limit < 1 || flags.limit > 1000) throw new KryptError('usage', '--limit must be between 1 and 1000', { hint: 'run `krypt audit --limit 100`' });
     const filter: AuditFilter = { limit: flags.limit };
     if (flags.env !== undefined) filter.environment = parseEnvironment(flags.env);
-    if (flags.actor !== undefined) filter.actor = parseEmail(flags.actor);
+    if (flags.actor !== undefined) filter.actor = await parseEmail(flags.actor);
     if (flags.action !== undefined) filter.action = parseAuditAction(flags.action);
     if (flags.since !== undefined) filter.since = parseSince(flags.since, ctx.deps.now());
     if (flags.until !== undefined) filter.until = parseSince(flags.until, ctx.deps.now());

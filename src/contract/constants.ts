@@ -133,3 +133,8 @@ export const AUDIT_ACTIONS = [
 
 /** How much of an API key is public (stored in clear, listed by `krypt keys list`, shown by `whoami`). */
 export const API_KEY_PREFIX_LENGTH = 12;
+
+/** Roles an invite or set-role may grant; ownership moves only by transfer. */
+export const ASSIGNABLE_ROLES = ['admin', 'member', 'viewer'] as const;
+
+export const CHANGE_REQUEST_STATUSES = ['pending', 'approved', 'rejected', 'cancelled'] as const;

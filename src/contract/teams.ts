@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { AUDIT_ACTIONS } from './constants.js';
+import { ASSIGNABLE_ROLES, AUDIT_ACTIONS, CHANGE_REQUEST_STATUSES } from './constants.js';
+
+export { ASSIGNABLE_ROLES, CHANGE_REQUEST_STATUSES };
 import { environmentSchema, MAX_EMAIL_LENGTH, ROLES, secretKeySchema, slugSchema } from './names.js';
 
 // Teams and governance (members, invites, change requests, service tokens, audit, history):
@@ -13,8 +15,6 @@ export const emailSchema = z
   .transform((e) => e.trim().toLowerCase())
   .pipe(z.email('not a valid email address'));
 
-/** Roles an invite or set-role may grant; ownership moves only by transfer. */
-export const ASSIGNABLE_ROLES = ['admin', 'member', 'viewer'] as const;
 export const assignableRoleSchema = z.enum(ASSIGNABLE_ROLES);
 
 export const memberSchema = z.object({ email: z.string(), name: z.string(), role: z.enum(ROLES), addedAt: isoTime });
@@ -83,7 +83,6 @@ export const inviteParamsSchema = z.object({ slug: slugSchema, id: z.string().mi
 
 // --- Change requests ---------------------------------------------------------------------------
 
-export const CHANGE_REQUEST_STATUSES = ['pending', 'approved', 'rejected', 'cancelled'] as const;
 export const changeRequestStatusSchema = z.enum(CHANGE_REQUEST_STATUSES);
 export const changeRequestSchema = z.object({
   /** Per-project number: "change request #3". */

@@ -3,7 +3,8 @@ import { CHANGE_REQUEST_HEADERS, changeRequestRow } from '../../cli/change-reque
 import { apiFlags, projectFlag } from '../../cli/flags.js';
 import { renderTable } from '../../cli/render.js';
 import { openSession } from '../../cli/session.js';
-import { CHANGE_REQUEST_STATUSES, type ChangeRequest } from '../../contract/index.js';
+import { CHANGE_REQUEST_STATUSES } from '../../contract/constants.js';
+import type { ChangeRequest } from '../../contract/index.js';
 import type { ChangeRequestStatus } from '../../lib/api/client.js';
 import { resolveProject } from '../../lib/config/context.js';
 

@@ -1,7 +1,8 @@
 import { arg, defineCommand, flag } from '../../cli/command.js';
 import { apiFlags, projectFlag } from '../../cli/flags.js';
 import { openSession } from '../../cli/session.js';
-import { ASSIGNABLE_ROLES, type Invite } from '../../contract/index.js';
+import { ASSIGNABLE_ROLES } from '../../contract/constants.js';
+import type { Invite } from '../../contract/index.js';
 import type { AssignableRole } from '../../lib/api/client.js';
 import { resolveProject } from '../../lib/config/context.js';
 import { parseEmail } from '../../lib/teams/email.js';
@@ -32,7 +33,7 @@ export default defineCommand({
     expires: flag.string({ description: 'how long the code stays valid (e.g. 12h, 7d; at most 30d)', default: '7d' }),
   },
   async run(ctx, { args, flags }): Promise<InviteResult> {
-    const email = parseEmail(args.email);
+    const email = await parseEmail(args.email);
     const expiresInSeconds = parseDuration(flags.expires, '--expires');
     const project = resolveProject(flags, ctx.deps.env, ctx.deps.cwd);
     const session = openSession(ctx.deps, flags, 'members invite');

@@ -12,7 +12,7 @@ export default defineCommand({
   args: { email: arg({ required: true, description: 'email of the member' }) },
   flags: { ...apiFlags, ...projectFlag, ...yesFlag },
   async run(ctx, { args, flags }): Promise<{ project: string; removed: string }> {
-    const email = parseEmail(args.email);
+    const email = await parseEmail(args.email);
     const project = resolveProject(flags, ctx.deps.env, ctx.deps.cwd);
     const session = openSession(ctx.deps, flags, 'members remove');
     await confirmAction(ctx.deps, flags.yes, `Remove ${email} from ${project}? Their access ends immediately.`, `remove ${email}`);

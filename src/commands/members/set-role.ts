@@ -1,7 +1,8 @@
 import { arg, defineCommand } from '../../cli/command.js';
 import { apiFlags, projectFlag } from '../../cli/flags.js';
 import { openSession } from '../../cli/session.js';
-import { ASSIGNABLE_ROLES, type Member } from '../../contract/index.js';
+import { ASSIGNABLE_ROLES } from '../../contract/constants.js';
+import type { Member } from '../../contract/index.js';
 import type { AssignableRole } from '../../lib/api/client.js';
 import { resolveProject } from '../../lib/config/context.js';
 import { parseEmail } from '../../lib/teams/email.js';
@@ -16,7 +17,7 @@ export default defineCommand({
   },
   flags: { ...apiFlags, ...projectFlag },
   async run(ctx, { args, flags }): Promise<{ project: string; member: Member }> {
-    const email = parseEmail(args.email);
+    const email = await parseEmail(args.email);
     const project = resolveProject(flags, ctx.deps.env, ctx.deps.cwd);
     const { member } = await openSession(ctx.deps, flags, 'members set-role').client.setMemberRole(project, email, args.role as AssignableRole);
     ctx.say(`${member.email} is now ${member.role} of ${project}.`);

@@ -19,7 +19,7 @@ export default defineCommand({
   args: { email: arg({ required: true, description: 'email of the member who becomes Owner' }) },
   flags: { ...apiFlags, ...projectFlag, ...yesFlag },
   async run(ctx, { args, flags }): Promise<TransferResult> {
-    const email = parseEmail(args.email);
+    const email = await parseEmail(args.email);
     const project = resolveProject(flags, ctx.deps.env, ctx.deps.cwd);
     const session = openSession(ctx.deps, flags, 'members transfer-ownership');
     await confirmAction(ctx.deps, flags.yes, `Make ${email} the Owner of ${project}? You become an Admin and cannot undo this yourself.`, 'transfer ownership');

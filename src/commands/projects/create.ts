@@ -2,7 +2,7 @@ import { arg, defineCommand } from '../../cli/command.js';
 import { apiFlags } from '../../cli/flags.js';
 import { openSession } from '../../cli/session.js';
 import type { Project } from '../../contract/api.js';
-import { SLUG_PATTERN } from '../../contract/names.js';
+import { SLUG_PATTERN } from '../../contract/constants.js';
 import { KryptError } from '../../lib/errors.js';
 
 export default defineCommand({

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { ASSIGNABLE_ROLES, AuditAction, CHANGE_REQUEST_STATUSES, ChangeRequest, Environment, WriteSecretsRequest, WriteSecretsResponse } from '../../contract/index.js';
-import { ROUTE_SCHEMAS, type RouteSchemasOf } from '../../contract/route-schemas.js';
+import type { RouteSchemasOf } from '../../contract/route-schemas.js';
 import { ROUTES, routePath, type BodyKind, type PathParam, type PathParams, type QueryParams, type RouteId } from '../../contract/routes.js';
 import { badResponse, ConflictError, errorFromResponse } from './api-errors.js';
 import { apiHeaders, parseApiUrl, requestUrl, send, type ConnectionOptions } from './transport.js';
@@ -36,6 +36,12 @@ type CallArgsTuple<K extends RouteId> = object extends CallArgs<K> ? [args?: Cal
  * The typed Krypt API client. Every operation goes through call(), which takes the method and path
  * from the contract's route table and parses the response with the schema of the status received.
  */
+// The response schemas (zod and the contract's schemas: ~35 ms to load) are loaded on the first call,
+// while its request is in flight, not when a command starts: `--help`, usage errors and the time to
+// the first byte on the wire pay nothing for them.
+let schemas: Promise<typeof import('../../contract/route-schemas.js')> | undefined;
+const loadSchemas = () => (schemas ??= import('../../contract/route-schemas.js'));
+
 export function createApiClient(options: ClientOptions) {
   const base = parseApiUrl(options.apiUrl);
   const withKey = apiHeaders(options);
@@ -57,8 +63,12 @@ export function createApiClient(options: ClientOptions) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(Buffer.byteLength(payload));
     }
-    const res = await send({ method: entry.method, url, headers, body: payload, timeoutMs: options.timeoutMs ?? 30_000, debug: options.debug, caFile: options.caFile });
+    const sent = send({ method: entry.method, url, headers, body: payload, timeoutMs: options.timeoutMs ?? 30_000, debug: options.debug, caFile: options.caFile });
+    const ready = loadSchemas();
+    ready.catch(() => undefined); // awaited below, after the response; unobserved until then
+    const res = await sent;
     if (res.status >= 400) throw errorFromResponse(res.status, res.body);
+    const { ROUTE_SCHEMAS } = await ready;
     const responses: Readonly<Record<number, z.ZodType | null>> = ROUTE_SCHEMAS[id].responses;
     if (!Object.hasOwn(responses, res.status) || res.status === 304) throw badResponse(res.status);
     const schema = responses[res.status];

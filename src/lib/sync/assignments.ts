@@ -1,4 +1,4 @@
-import { MAX_VALUE_BYTES } from '../../contract/names.js';
+import { MAX_VALUE_BYTES } from '../../contract/constants.js';
 import { validateKeyName } from '../envfile/keys.js';
 import { nulValueMessage } from '../envfile/values.js';
 import { KryptError } from '../errors.js';
