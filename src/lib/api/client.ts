@@ -37,8 +37,9 @@ type CallArgsTuple<K extends RouteId> = object extends CallArgs<K> ? [args?: Cal
  * from the contract's route table and parses the response with the schema of the status received.
  */
 // The response schemas (zod and the contract's schemas: ~35 ms to load) are loaded on the first call,
-// while its request is in flight, not when a command starts: `--help`, usage errors and the time to
-// the first byte on the wire pay nothing for them.
+// once its request is sent, not when a command starts: `--help`, usage errors and commands that
+// never reach the server pay nothing for them. (Waiting a loop turn so the server works meanwhile
+// was measured and gained nothing.)
 let schemas: Promise<typeof import('../../contract/route-schemas.js')> | undefined;
 const loadSchemas = () => (schemas ??= import('../../contract/route-schemas.js'));
 
