@@ -1,8 +1,9 @@
 import { ENVIRONMENTS } from '../contract/constants.js';
 import { createApiClient } from '../lib/api/client.js';
 import { requireCredentials } from '../lib/config/context.js';
-import type { AnyCommand, FlagSpec } from './command.js';
+import type { FlagSpec } from './command.js';
 import type { CliDeps } from './deps.js';
+import { findCommand } from './find-command.js';
 import { BUILT_INS, type Registry } from './help.js';
 import { commandFlags } from './pipeline.js';
 import { loadSettings } from './settings.js';
@@ -71,7 +72,7 @@ export async function complete(tree: CompletionTree, words: readonly string[], d
   const matching = (candidates: Iterable<string>) => [...new Set(candidates)].filter((c) => c.startsWith(cur)).sort();
   if (before.includes('--')) return [];
 
-  const command = commandOf(tree, before);
+  const command = findCommand(tree.registry, before);
   if (!command) {
     const [first, ...more] = before;
     if (first === undefined) return matching([...Object.keys(tree.topics), ...Object.keys(tree.topicAliases), ...topLevel(tree.registry), ...Object.keys(BUILT_INS)]);
@@ -96,16 +97,6 @@ export async function complete(tree: CompletionTree, words: readonly string[], d
 
 function topLevel(registry: Registry): string[] {
   return Object.values(registry).filter((c) => !c.id.includes(':')).map((c) => c.id);
-}
-
-/** The command named by the words before the one being completed, if they name one. */
-function commandOf(tree: CompletionTree, words: readonly string[]): { spec: AnyCommand } | undefined {
-  const [first, second] = words;
-  if (first === undefined) return undefined;
-  const topic = tree.topicAliases[first] ?? first;
-  const byId = (id: string) => (Object.hasOwn(tree.registry, id) ? tree.registry[id] : Object.values(tree.registry).find((c) => c.aliases?.includes(id)));
-  const spec = (second !== undefined ? byId(`${topic}:${second}`) : undefined) ?? (Object.hasOwn(tree.topics, topic) ? undefined : byId(first));
-  return spec ? { spec } : undefined;
 }
 
 function flagNamed(flags: Readonly<Record<string, FlagSpec>>, word: string): [string, FlagSpec] | undefined {
