@@ -86,9 +86,9 @@ export async function fetchEnvironment(opts: FetchEnvironmentOptions): Promise<F
   // A 304 re-dates the copy (its age is what --max-stale judges), but at most once a minute: a
   // script calling `krypt get` in a loop does not re-encrypt and rewrite the file every time.
   const confirmedLately = read.status === 'not-modified' && cached !== undefined && opts.now().getTime() - Date.parse(cached.savedAt) < REDATE_AFTER_MS;
-  if (damaged.length === 0 && !confirmedLately) save(opts, key, read.revision, secrets);
-  // what a write would have swept: temp files of writers killed mid-write
-  else if (confirmedLately) sweepCopyTemps(opts.configDir, opts.apiUrl, opts.project, opts.environment);
+  // Not rewritten, it still loses the temp files of writers killed mid-write, as a write would.
+  if (confirmedLately) sweepCopyTemps(opts.configDir, opts.apiUrl, opts.project, opts.environment);
+  else if (damaged.length === 0) save(opts, key, read.revision, secrets);
   return { revision: read.revision, secrets, source: 'server', damaged };
 }
 
