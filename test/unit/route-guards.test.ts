@@ -53,11 +53,11 @@ function paths(v: unknown, at: (string | number)[] = []): (string | number)[][] 
 const broken = (shape: Shape) =>
   fc.tuple(valid(shape).map(json), fc.nat(), anyJson, fc.boolean()).map(([body, pick, value, remove]) => {
     const all = paths(body);
-    const path = all[pick % all.length];
-    if (path.length === 0) return value;
+    const path = all[pick % all.length] ?? [];
+    const last = path.at(-1);
+    if (last === undefined) return value;
     let parent = body as Record<string | number, unknown>;
     for (const step of path.slice(0, -1)) parent = parent[step] as Record<string | number, unknown>;
-    const last = path[path.length - 1];
     if (remove && !Array.isArray(parent)) delete parent[last];
     else parent[last] = value;
     return body;
