@@ -4,17 +4,20 @@ export type Loaded<T> = { state: 'loading' } | { state: 'error'; error: unknown 
 
 /**
  * Loads `fn()` when `inputs` change, and again on `reload()`. An answer arriving after the inputs
- * changed (or the page left) is dropped, so a slow answer never overwrites a newer one.
+ * changed (or the page left) is dropped, so a slow answer never overwrites a newer one; and the
+ * render with new inputs, before their load has even started, is 'loading', never the answer for
+ * the old inputs (an audit page numbered 2 must not show page 1's rows).
  */
 export function useLoad<T>(fn: () => Promise<T>, inputs: readonly unknown[]): [Loaded<T>, () => Promise<void>] {
-  const [loaded, setLoaded] = useState<Loaded<T>>({ state: 'loading' });
   const load = useCallback(fn, inputs);
+  // Each answer remembers the loader (that is, the inputs) it came from.
+  const [loaded, setLoaded] = useState<{ for?: () => Promise<T>; loaded: Loaded<T> }>({ loaded: { state: 'loading' } });
   useEffect(() => {
     let live = true;
-    setLoaded({ state: 'loading' });
+    setLoaded({ for: load, loaded: { state: 'loading' } });
     load().then(
-      (value) => live && setLoaded({ state: 'ready', value }),
-      (error: unknown) => live && setLoaded({ state: 'error', error }),
+      (value) => live && setLoaded({ for: load, loaded: { state: 'ready', value } }),
+      (error: unknown) => live && setLoaded({ for: load, loaded: { state: 'error', error } }),
     );
     return () => {
       live = false;
@@ -22,10 +25,10 @@ export function useLoad<T>(fn: () => Promise<T>, inputs: readonly unknown[]): [L
   }, [load]);
   const reload = useCallback(async () => {
     try {
-      setLoaded({ state: 'ready', value: await load() });
+      setLoaded({ for: load, loaded: { state: 'ready', value: await load() } });
     } catch (error) {
-      setLoaded({ state: 'error', error });
+      setLoaded({ for: load, loaded: { state: 'error', error } });
     }
   }, [load]);
-  return [loaded, reload];
+  return [loaded.for === load ? loaded.loaded : { state: 'loading' }, reload];
 }
