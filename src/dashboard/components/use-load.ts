@@ -14,7 +14,6 @@ export function useLoad<T>(fn: () => Promise<T>, inputs: readonly unknown[]): [L
   const [loaded, setLoaded] = useState<{ for?: () => Promise<T>; loaded: Loaded<T> }>({ loaded: { state: 'loading' } });
   useEffect(() => {
     let live = true;
-    setLoaded({ for: load, loaded: { state: 'loading' } });
     load().then(
       (value) => live && setLoaded({ for: load, loaded: { state: 'ready', value } }),
       (error: unknown) => live && setLoaded({ for: load, loaded: { state: 'error', error } }),

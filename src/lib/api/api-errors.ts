@@ -56,3 +56,12 @@ function parseEnvelope(body: string): Envelope | undefined {
     return undefined;
   }
 }
+
+/** A response body as JSON, or `bad_response` when it is not JSON. */
+export function parseJsonBody(text: string, status: number): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw badResponse(status);
+  }
+}

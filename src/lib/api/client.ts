@@ -3,7 +3,7 @@ import type { ASSIGNABLE_ROLES, AuditAction, CHANGE_REQUEST_STATUSES, ChangeRequ
 import type { RouteSchemasOf } from '../../contract/route-schemas.js';
 import { ROUTES, routePath, type BodyKind, type PathParam, type PathParams, type QueryParams, type RouteId } from '../../contract/routes.js';
 import { REFUSED, ROUTE_GUARDS, check, type Shape } from '../../contract/route-guards.js';
-import { badResponse, ConflictError, errorFromResponse } from './api-errors.js';
+import { badResponse, ConflictError, errorFromResponse, parseJsonBody } from './api-errors.js';
 import { apiHeaders, parseApiUrl, requestUrl, send, type ConnectionOptions } from './transport.js';
 
 export { ConflictError, errorFromResponse };
@@ -35,7 +35,8 @@ type CallArgsTuple<K extends RouteId> = object extends CallArgs<K> ? [args?: Cal
 
 /**
  * The typed Krypt API client. Every operation goes through call(), which takes the method and path
- * from the contract's route table and parses the response with the schema of the status received.
+ * from the contract's route table and checks the response against the status received (its
+ * zod-free shape where route-guards.ts has one, else its zod schema).
  */
 // The daily routes' responses are checked by the zod-free shapes of route-guards.ts (the same
 // bodies as their schemas accept, proved by test/unit/route-guards.test.ts). For every other route
@@ -75,7 +76,7 @@ export function createApiClient(options: ClientOptions) {
     if (res.status >= 400) throw errorFromResponse(res.status, res.body);
     const guard = guards && Object.hasOwn(guards, res.status) ? guards[res.status] : undefined;
     if (guard) {
-      const checked = check(guard, parseJson(res.body, res.status));
+      const checked = check(guard, parseJsonBody(res.body, res.status));
       if (checked === REFUSED) throw badResponse(res.status);
       return checked as CallResult<K>;
     }
@@ -84,7 +85,7 @@ export function createApiClient(options: ClientOptions) {
     if (!Object.hasOwn(responses, res.status) || res.status === 304) throw badResponse(res.status);
     const schema = responses[res.status];
     if (!schema || res.status === 204) return undefined as CallResult<K>;
-    const json = parseJson(res.body, res.status);
+    const json = parseJsonBody(res.body, res.status);
     const parsed = schema.safeParse(json);
     if (!parsed.success) throw badResponse(res.status);
     return parsed.data as CallResult<K>;
@@ -172,10 +173,3 @@ export function isPendingWrite(result: WriteSecretsResponse): result is { change
   return 'changeRequest' in result;
 }
 
-function parseJson(text: string, status: number): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw badResponse(status);
-  }
-}

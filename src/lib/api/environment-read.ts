@@ -1,6 +1,6 @@
 import { parseSecretsBody } from '../../contract/route-guards.js';
 import { ROUTES, routePath } from '../../contract/routes.js';
-import { badResponse, errorFromResponse } from './api-errors.js';
+import { badResponse, errorFromResponse, parseJsonBody } from './api-errors.js';
 import { apiHeaders, parseApiUrl, requestUrl, send, type ConnectionOptions } from './transport.js';
 
 // The bulk read of one environment, on the start-up path of `krypt run` / `get` / `pull`: node:http(s)
@@ -31,15 +31,7 @@ export async function readEnvironment(opts: EnvironmentReadOptions): Promise<Env
   const res = await send({ method, url, headers, timeoutMs: opts.timeoutMs ?? 15_000, debug: opts.debug, caFile: opts.caFile });
   if (res.status === 304 && opts.knownRevision !== undefined) return { status: 'not-modified', revision: opts.knownRevision };
   if (res.status >= 400) throw errorFromResponse(res.status, res.body);
-  const body = res.status === 200 ? parseSecretsBody(parseJson(res.body)) : undefined;
+  const body = res.status === 200 ? parseSecretsBody(parseJsonBody(res.body, res.status)) : undefined;
   if (!body) throw badResponse(res.status);
   return { status: 'fresh', revision: body.revision, secrets: body.secrets, damaged: body.damaged ?? [] };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
