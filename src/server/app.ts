@@ -34,6 +34,7 @@ import { createHistoryService } from './services/history-service.js';
 import { createInvitesService } from './services/invites-service.js';
 import { createMembersService } from './services/members-service.js';
 import { createProjectsService } from './services/projects-service.js';
+import { createDecryptedEnvironments } from './services/decrypted-environments.js';
 import { createFailureLimiter, limitFailures, type FailureLimitOptions } from './services/rate-limit-service.js';
 import { createSecretsService } from './services/secrets-service.js';
 import { createSessionsService, type SessionOptions } from './services/sessions-service.js';
@@ -134,10 +135,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const now = deps.now ?? (() => new Date());
-  const audit = createAuditRecorder({ dialect: deps.dialect, now, auditKey: deps.keys.auditKey });
+  const audit = createAuditRecorder({ db: deps.db, dialect: deps.dialect, now, auditKey: deps.keys.auditKey });
   const changes = await openChangeFeed(deps, app.log);
   app.addHook('onClose', () => changes.close());
-  const serviceDeps: ServiceDeps = { db: deps.db, dialect: deps.dialect, keys: deps.keys, now, audit, changes, log: app.log };
+  const decrypted = createDecryptedEnvironments(changes);
+  app.addHook('onClose', async () => decrypted.clear());
+  const serviceDeps: ServiceDeps = { db: deps.db, dialect: deps.dialect, keys: deps.keys, now, audit, changes, decrypted, log: app.log };
   // One failure budget per client address, shared by bad API keys, session cookies, sign-in and invite codes.
   const failures = createFailureLimiter(deps.failureLimit);
   const authService = createAuthService(serviceDeps);

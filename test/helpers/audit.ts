@@ -14,7 +14,7 @@ export async function appendAuditEvents(
   events: Array<Partial<AuditEvent> & { at?: string }>,
 ): Promise<void> {
   for (const { at, ...partial } of events) {
-    const recorder = createAuditRecorder({ dialect, now: () => (at ? new Date(at) : new Date()), auditKey });
+    const recorder = createAuditRecorder({ db, dialect, now: () => (at ? new Date(at) : new Date()), auditKey });
     await db.transaction().execute((trx) => recorder.record(trx, auditEvent(partial)));
   }
 }

@@ -89,7 +89,7 @@ describe.each(['sqlite', 'postgres'] as const)('audit log on %s', (dialect) => {
     });
 
     it('records with the root handle (its own transaction) and rolls back with the caller', async () => {
-      const recorder = createAuditRecorder({ dialect, now: () => new Date(), auditKey: srv.auditKey });
+      const recorder = createAuditRecorder({ db: srv.db, dialect, now: () => new Date(), auditKey: srv.auditKey });
       await recorder.record(srv.db, auditEvent({ action: 'key.create' }));
       const before = (await rows()).length;
       await expect(
@@ -203,7 +203,7 @@ describe.each(['sqlite', 'postgres'] as const)('audit log on %s', (dialect) => {
 
     it('survives concurrent appends in separate transactions', async () => {
       const before = (await rows()).length;
-      const recorder = createAuditRecorder({ dialect, now: () => new Date(), auditKey: srv.auditKey });
+      const recorder = createAuditRecorder({ db: srv.db, dialect, now: () => new Date(), auditKey: srv.auditKey });
       await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
           srv.db.transaction().execute(async (trx) => {
@@ -220,7 +220,7 @@ describe.each(['sqlite', 'postgres'] as const)('audit log on %s', (dialect) => {
     });
 
     it.runIf(dialect === 'postgres')('refuses to record inside a REPEATABLE READ transaction', async () => {
-      const recorder = createAuditRecorder({ dialect, now: () => new Date(), auditKey: srv.auditKey });
+      const recorder = createAuditRecorder({ db: srv.db, dialect, now: () => new Date(), auditKey: srv.auditKey });
       await expect(
         srv.db
           .transaction()

@@ -128,7 +128,7 @@ async function keyAuditChain(kdb: KryptDatabase, keys: DerivedKeys, log: Fastify
   const upgrade = await upgradeAuditChain(kdb.db, keys.auditKey);
   if (!upgrade.upgraded) return;
   const first = upgrade.previous.problems[0];
-  const recorder = createAuditRecorder({ dialect: kdb.dialect, now: () => new Date(), auditKey: keys.auditKey });
+  const recorder = createAuditRecorder({ db: kdb.db, dialect: kdb.dialect, now: () => new Date(), auditKey: keys.auditKey });
   await recorder.record(kdb.db, {
     action: 'audit.chain_keyed',
     actor: null,

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { AuditEntry, auditQuerySchema } from '../../contract/index.js';
-import { claimAuditId, insertAuditEntry, listAuditEntries, setAuditHeadHash, type AuditRow } from '../store/audit-store.js';
-import type { Dialect, Executor } from '../store/schema.js';
+import type { Kysely } from 'kysely';
+import { claimAuditIds, insertAuditEntries, listAuditEntries, setAuditHeadHash, type AuditRow } from '../store/audit-store.js';
+import type { DB, Dialect, Executor } from '../store/schema.js';
 import { keyedHasher } from './audit-chain.js';
 import { authorize, requireProjectScope } from './access.js';
 import { requirePersonalKey } from './policy.js';
@@ -23,43 +24,99 @@ function canonicalDetails(details: AuditEvent['details']): string {
   return JSON.stringify(sorted);
 }
 
+/** What the recorder reports of each group commit (metrics): entries in it and how long the oldest waited. */
+export type AuditBatchObserver = (size: number, waitSeconds: number) => void;
+
+// Entries appended in one group commit at most; more wait for the next.
+const MAX_BATCH = 500;
+
+interface Pending {
+  event: AuditEvent;
+  queuedAt: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 /**
  * The recorder services call. record() appends inside the given transaction (or its own, when
- * handed the root handle). On PostgreSQL that transaction must be READ COMMITTED: under
- * REPEATABLE READ the head would be read from a stale snapshot (PostgreSQL refuses with a
- * serialization failure), so audit a snapshot read after it, with the root handle.
+ * handed the root handle): for changes, so the change and its entry commit or roll back together.
+ * On PostgreSQL that transaction must be READ COMMITTED: under REPEATABLE READ the head would be
+ * read from a stale snapshot (PostgreSQL refuses with a serialization failure).
+ *
+ * append() is for reads, which change nothing: the entry is written after the read's transaction,
+ * by a group commit. While one batch is being committed, the entries of concurrent requests
+ * queue; the next batch appends all of them in one short transaction that takes the chain head
+ * once (one claim of N ids, one multi-row insert, one head update). A request is answered only
+ * when its batch has committed; if the batch fails, every request in it fails (fail-closed). On
+ * PostgreSQL each replica runs its own batches; the head row's lock orders them, so the chain stays
+ * one sequence across replicas.
  */
-export function createAuditRecorder(deps: { dialect: Dialect; now: () => Date; auditKey: Buffer }): AuditRecorder {
+export function createAuditRecorder(deps: { db: Kysely<DB>; dialect: Dialect; now: () => Date; auditKey: Buffer; onBatch?: AuditBatchObserver }): AuditRecorder {
   const hashOf = keyedHasher(deps.auditKey);
-  async function append(trx: Executor, event: AuditEvent): Promise<void> {
-    const claim = await claimAuditId(trx, deps.dialect);
+
+  async function appendAll(trx: Executor, events: readonly AuditEvent[]): Promise<void> {
+    const claim = await claimAuditIds(trx, deps.dialect, events.length);
     if (claim.isolation !== null && claim.isolation !== 'read committed') {
       throw new Error(`audit entries must be recorded in a READ COMMITTED transaction, not ${claim.isolation}`);
     }
-    const entry: Omit<AuditRow, 'hash'> = {
-      id: claim.id,
-      // Taken after the head lock, so times follow ids.
-      at: deps.now().toISOString(),
-      actor_user_id: event.actor?.userId ?? null,
-      actor_email: event.actor?.email ?? null,
-      key_id: event.actor?.keyId ?? null,
-      action: event.action,
-      project_id: event.project?.id ?? null,
-      project_slug: event.project?.slug ?? null,
-      environment: event.environment,
-      keys: JSON.stringify([...new Set(event.keys ?? [])].sort()),
-      details: canonicalDetails(event.details),
-      ip: clip(event.client.ip, 100),
-      user_agent: clip(event.client.userAgent, 500),
-      command: clip(event.client.command, 200),
-      prev_hash: claim.prevHash,
-    };
-    const hash = hashOf(entry);
-    await insertAuditEntry(trx, { ...entry, hash });
-    await setAuditHeadHash(trx, hash);
+    // Taken after the head lock, so times follow ids.
+    const at = deps.now().toISOString();
+    let prevHash = claim.prevHash;
+    const rows: AuditRow[] = events.map((event, i) => {
+      const entry = toRow(event, claim.firstId + i, at, prevHash);
+      const row = { ...entry, hash: hashOf(entry) };
+      prevHash = row.hash;
+      return row;
+    });
+    await insertAuditEntries(trx, rows);
+    await setAuditHeadHash(trx, prevHash);
   }
+
+  let queue: Pending[] = [];
+  let committing = false;
+  async function drain(): Promise<void> {
+    committing = true;
+    while (queue.length > 0) {
+      const batch = queue.slice(0, MAX_BATCH);
+      queue = queue.slice(batch.length);
+      try {
+        await deps.db.transaction().execute((trx) => appendAll(trx, batch.map((p) => p.event)));
+        deps.onBatch?.(batch.length, (performance.now() - (batch[0] as Pending).queuedAt) / 1000);
+        for (const p of batch) p.resolve();
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      }
+    }
+    committing = false;
+  }
+
   return {
-    record: (db, event) => (db.isTransaction ? append(db, event) : db.transaction().execute((trx) => append(trx, event))),
+    record: (db, event) => (db.isTransaction ? appendAll(db, [event]) : db.transaction().execute((trx) => appendAll(trx, [event]))),
+    append: (event) =>
+      new Promise<void>((resolve, reject) => {
+        queue.push({ event, queuedAt: performance.now(), resolve, reject });
+        if (!committing) void drain();
+      }),
+  };
+}
+
+function toRow(event: AuditEvent, id: number, at: string, prevHash: string): Omit<AuditRow, 'hash'> {
+  return {
+    id,
+    at,
+    actor_user_id: event.actor?.userId ?? null,
+    actor_email: event.actor?.email ?? null,
+    key_id: event.actor?.keyId ?? null,
+    action: event.action,
+    project_id: event.project?.id ?? null,
+    project_slug: event.project?.slug ?? null,
+    environment: event.environment,
+    keys: JSON.stringify([...new Set(event.keys ?? [])].sort()),
+    details: canonicalDetails(event.details),
+    ip: clip(event.client.ip, 100),
+    user_agent: clip(event.client.userAgent, 500),
+    command: clip(event.client.command, 200),
+    prev_hash: prevHash,
   };
 }
 

@@ -8,6 +8,7 @@ import {
   keysChangedSince,
   latestVersions,
   listSecrets,
+  listSecretsByKey,
   upsertSecrets,
   type SecretRow,
   type SecretVersionRow,
@@ -69,10 +70,9 @@ export interface CurrentValues {
  * row does not stop the others: it is reported in `damaged`, so it can be replaced or deleted.
  */
 export async function currentValues(trx: Executor, keys: DerivedKeys, at: SecretLocation, only?: readonly string[]): Promise<CurrentValues> {
-  const wanted = only === undefined ? undefined : new Set(only);
   const current: CurrentValues = { values: new Map(), damaged: new Set() };
-  for (const r of await listSecrets(trx, at.environmentId)) {
-    if (wanted && !wanted.has(r.key)) continue;
+  const rows = only === undefined ? await listSecrets(trx, at.environmentId) : await listSecretsByKey(trx, at.environmentId, only);
+  for (const r of rows) {
     try {
       current.values.set(r.key, decryptValue(keys, secretContext(at, r.key, r.version), r));
     } catch (err) {
@@ -129,7 +129,7 @@ export async function applyChanges(
   const effective = effectiveChanges(await currentValues(trx, deps.keys, at, changedKeys(changes)), changes);
   const setKeys = Object.keys(effective.set);
   if (setKeys.length === 0 && effective.delete.length === 0) return { revision: current, changed: [], deleted: [] };
-  const versions = await latestVersions(trx, at.environmentId);
+  const versions = await latestVersions(trx, at.environmentId, [...setKeys, ...effective.delete]);
   const revision = current + 1;
   const when = deps.now().toISOString();
   const upserts: SecretRow[] = [];

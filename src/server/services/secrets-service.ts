@@ -41,46 +41,66 @@ export function createSecretsService(deps: ServiceDeps) {
   const { keys } = deps;
   const transaction = <T>(fn: (trx: Transaction<DB>) => Promise<T>) => deps.db.transaction().execute(fn);
 
+  /**
+   * Every value of the environment at the scope's revision, and the keys whose row failed its
+   * integrity check; decrypted once per revision and shared by the reads that follow (a read with
+   * a damaged row is not kept).
+   */
+  async function environmentValues(trx: Executor, s: EnvironmentScope): Promise<{ secrets: Readonly<Record<string, string>>; damaged: string[] }> {
+    const kept = deps.decrypted.get(s.project.id, s.env.id, s.env.revision);
+    if (kept) return { secrets: kept.secrets, damaged: [] };
+    const at = locationOf(s);
+    const secrets: Record<string, string> = {};
+    const damaged: string[] = [];
+    for (const row of await listSecrets(trx, s.env.id)) {
+      try {
+        secrets[row.key] = decryptSecret(keys, at, row.key, row.version, row);
+      } catch (err) {
+        if (!(err instanceof IntegrityError)) throw err;
+        damaged.push(row.key);
+      }
+    }
+    if (damaged.length === 0) deps.decrypted.put(s.project.id, s.env.id, s.env.revision, secrets);
+    return { secrets, damaged };
+  }
+
   return {
     /**
      * Every key with its decrypted value, and the environment's revision (audited). A row that fails
      * its integrity check does not hide the others: it is left out and named in `damaged` (and on the
-     * operator's log). A client holding the revision gets "not modified": the CLI keeps a copy only
-     * of complete reads, so its copy of that revision holds every value as it was written.
+     * operator's log). A client holding the revision gets "not modified" without a row being read:
+     * the CLI keeps a copy only of complete reads, so its copy of that revision holds every value as
+     * it was written. Values are decrypted once per (environment, revision) and shared by the reads
+     * that follow (decrypted-environments.ts). The entry is compact (revision and key count: the
+     * revision names exactly which keys were read) and group-committed after the read's
+     * transaction; the answer waits for it.
      */
     async readAll(auth: AuthContext, slug: string, env: Environment, knownRevision?: number): Promise<SecretsResponse | { notModified: true; revision: number }> {
-      return transaction(async (trx) => {
+      type Read = { s: EnvironmentScope; notModified: true } | { s: EnvironmentScope; secrets: Readonly<Record<string, string>>; damaged: string[] };
+      const read = await transaction(async (trx): Promise<Read> => {
         const s = await readScope(deps, trx, auth, slug, env, 'read');
-        const at = locationOf(s);
-        const rows = await listSecrets(trx, s.env.id);
-        // The client already holds this revision (If-None-Match): nothing to decrypt or send, but still a read.
-        const notModified = knownRevision === s.env.revision;
-        const secrets: Record<string, string> = {};
-        const damaged: string[] = [];
-        if (!notModified) {
-          for (const row of rows) {
-            try {
-              secrets[row.key] = decryptSecret(keys, at, row.key, row.version, row);
-            } catch (err) {
-              if (!(err instanceof IntegrityError)) throw err;
-              damaged.push(row.key);
-            }
-          }
-        }
-        if (damaged.length > 0) {
-          deps.log.error({ project: slug, environment: env, keys: damaged }, `stored value(s) failed their integrity check, left out of a read: ${damaged.join(', ')}`);
-        }
-        await deps.audit.record(trx, {
-          ...auditActor(auth),
-          action: 'secrets.read',
-          project: s.audit,
-          environment: env,
-          keys: rows.map((r) => r.key),
-          details: { revision: s.env.revision, ...(notModified ? { notModified: true } : {}), ...(damaged.length > 0 ? { damaged: damaged.join(',') } : {}) },
-        });
-        if (notModified) return { notModified: true, revision: s.env.revision };
-        return { project: slug, environment: env, revision: s.env.revision, secrets, ...(damaged.length > 0 ? { damaged } : {}) };
+        // The client already holds this revision (If-None-Match): nothing to read, decrypt or send, but still a read.
+        if (knownRevision === s.env.revision) return { s, notModified: true };
+        return { s, ...(await environmentValues(trx, s)) };
       });
+      const { s } = read;
+      const damaged = 'damaged' in read ? read.damaged : [];
+      if (damaged.length > 0) {
+        deps.log.error({ project: slug, environment: env, keys: damaged }, `stored value(s) failed their integrity check, left out of a read: ${damaged.join(', ')}`);
+      }
+      await deps.audit.append({
+        ...auditActor(auth),
+        action: 'secrets.read',
+        project: s.audit,
+        environment: env,
+        details: {
+          revision: s.env.revision,
+          ...('notModified' in read ? { notModified: true } : { keyCount: Object.keys(read.secrets).length }),
+          ...(damaged.length > 0 ? { damaged: damaged.join(',') } : {}),
+        },
+      });
+      if ('notModified' in read) return { notModified: true, revision: s.env.revision };
+      return { project: slug, environment: env, revision: s.env.revision, secrets: read.secrets as Record<string, string>, ...(damaged.length > 0 ? { damaged } : {}) };
     },
 
     /** Key names and metadata only; viewers may call this. */
@@ -103,7 +123,7 @@ export function createSecretsService(deps: ServiceDeps) {
      * read every environment (not a Viewer's) and is audited.
      */
     async compare(auth: AuthContext, slug: string): Promise<CompareResponse> {
-      return transaction(async (trx) => {
+      const { project, revisions, result } = await transaction(async (trx) => {
         const project = await requireProjectScope(trx, auth, slug);
         for (const env of ENVIRONMENTS) authorize(project, 'read', env);
         const revisions = { development: 0, staging: 0, production: 0 };
@@ -113,54 +133,50 @@ export function createSecretsService(deps: ServiceDeps) {
         for (const env of ENVIRONMENTS) {
           const s = await readScope(deps, trx, auth, slug, env, 'read');
           revisions[env] = s.env.revision;
-          const at = locationOf(s);
           for (const meta of await listSecretMeta(trx, s.env.id)) {
             let entry = entries.get(meta.key);
             if (!entry) entries.set(meta.key, (entry = { key: meta.key, status: 'missing', development: null, staging: null, production: null }));
             entry[env] = { version: meta.version, updatedAt: meta.updated_at, updatedBy: meta.updated_by, group: null };
           }
-          for (const row of await listSecrets(trx, s.env.id)) {
-            let value: string | null = null;
-            try {
-              value = decryptSecret(keys, at, row.key, row.version, row);
-            } catch (err) {
-              if (!(err instanceof IntegrityError)) throw err;
-            }
-            let byEnv = values.get(row.key);
-            if (!byEnv) values.set(row.key, (byEnv = new Map()));
+          const read = await environmentValues(trx, s);
+          const cells: [string, string | null][] = [...Object.entries(read.secrets), ...read.damaged.map((k): [string, null] => [k, null])];
+          for (const [key, value] of cells) {
+            let byEnv = values.get(key);
+            if (!byEnv) values.set(key, (byEnv = new Map()));
             byEnv.set(env, value);
           }
         }
         const result = [...entries.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
         for (const entry of result) settle(entry, values.get(entry.key) ?? new Map());
-        await deps.audit.record(trx, {
-          ...auditActor(auth),
-          action: 'secrets.compare',
-          project: project.audit,
-          environment: null,
-          details: { keys: result.length, ...revisions },
-        });
-        return { project: slug, revisions, keys: result };
+        return { project, revisions, result };
       });
+      await deps.audit.append({
+        ...auditActor(auth),
+        action: 'secrets.compare',
+        project: project.audit,
+        environment: null,
+        details: { keys: result.length, ...revisions },
+      });
+      return { project: slug, revisions, keys: result };
     },
 
-    /** One key with its decrypted value; 404 when absent (audited). */
+    /** One key with its decrypted value; 404 when absent (audited, after the read, by group commit). */
     async readOne(auth: AuthContext, slug: string, env: Environment, key: string) {
-      return transaction(async (trx) => {
+      const { s, row, value } = await transaction(async (trx) => {
         const s = await readScope(deps, trx, auth, slug, env, 'read-one');
         const row = await findSecret(trx, s.env.id, key);
         if (!row) throw new ServiceError('not_found', `secret "${key}" not found in ${slug}/${env}`);
-        const value = decryptSecret(keys, locationOf(s), key, row.version, row);
-        await deps.audit.record(trx, {
-          ...auditActor(auth),
-          action: 'secret.read',
-          project: s.audit,
-          environment: env,
-          keys: [key],
-          details: { version: row.version },
-        });
-        return { key, version: row.version, updatedAt: row.updated_at, updatedBy: row.updated_by_email ?? row.updated_by, value };
+        return { s, row, value: decryptSecret(keys, locationOf(s), key, row.version, row) };
       });
+      await deps.audit.append({
+        ...auditActor(auth),
+        action: 'secret.read',
+        project: s.audit,
+        environment: env,
+        keys: [key],
+        details: { version: row.version },
+      });
+      return { key, version: row.version, updatedAt: row.updated_at, updatedBy: row.updated_by_email ?? row.updated_by, value };
     },
 
     /**

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { AUDIT_ACTIONS, Environment } from '../../contract/index.js';
 import type { DerivedKeys } from '../crypto/value-crypto.js';
 import type { ChangePublisher } from './change-feed.js';
+import type { DecryptedEnvironments } from './decrypted-environments.js';
 import type { DB, Dialect, Executor } from '../store/schema.js';
 
 /** What every service factory receives. */
@@ -13,6 +14,8 @@ export interface ServiceDeps {
   audit: AuditRecorder;
   /** Announces committed revision changes to the change stream. */
   changes: ChangePublisher;
+  /** Decrypted environments shared between reads, per (environment, revision). */
+  decrypted: DecryptedEnvironments;
   /** The operator's log, for what a request cannot report itself (a damaged row skipped in a read). Names only. */
   log: { error(details: Record<string, unknown>, message: string): void };
 }
@@ -51,12 +54,16 @@ export interface AuditEvent {
   details?: Record<string, string | number | boolean | null>;
 }
 
-/**
- * Appends to the hash-chained audit log. Call it with the transaction that performs the audited
- * change, so the entry and the change commit (or roll back) together.
- */
+/** Appends to the hash-chained audit log. */
 export interface AuditRecorder {
+  /** For a change: call it with the transaction that performs it, so the entry and the change commit (or roll back) together. */
   record(db: Executor, event: AuditEvent): Promise<void>;
+  /**
+   * For a read, after its transaction: the entry is committed with those of concurrent requests
+   * (group commit). Resolves once it is durable; rejects when it could not be stored, and the
+   * request must then fail.
+   */
+  append(event: AuditEvent): Promise<void>;
 }
 
 /** The actor part of an audit event for an authenticated caller. */

@@ -30,25 +30,30 @@ function toRow(row: Selectable<AuditLogTable>): AuditRow {
 }
 
 /**
- * Claims the next entry id: bumps the head's last_id and returns the new id with the previous
- * entry's hash. The UPDATE holds the head row's lock (PostgreSQL) or the write lock (SQLite) until
- * the caller's transaction ends, so appends serialise. On PostgreSQL it also reports the
- * transaction's isolation level: only READ COMMITTED reads the head fresh after waiting for it.
+ * Claims the next `count` entry ids: bumps the head's last_id by `count` and returns the first new
+ * id with the hash of the entry before it. The UPDATE holds the head row's lock (PostgreSQL) or the
+ * write lock (SQLite) until the caller's transaction ends, so appends serialise. On PostgreSQL it
+ * also reports the transaction's isolation level: only READ COMMITTED reads the head fresh after
+ * waiting for it.
  */
-export async function claimAuditId(db: Executor, dialect: Dialect): Promise<{ id: number; prevHash: string; isolation: string | null }> {
+export async function claimAuditIds(
+  db: Executor,
+  dialect: Dialect,
+  count = 1,
+): Promise<{ firstId: number; prevHash: string; isolation: string | null }> {
   const query = db
     .updateTable('audit_head')
-    .set({ last_id: sql<number>`last_id + 1` })
+    .set({ last_id: sql<number>`last_id + ${count}` })
     .where('id', '=', 1)
     .returning(['last_id', 'last_hash']);
   if (dialect === 'postgres') {
     const row = await query.returning(sql<string>`current_setting('transaction_isolation')`.as('isolation')).executeTakeFirst();
     if (!row) throw headMissing();
-    return { id: Number(row.last_id), prevHash: row.last_hash, isolation: row.isolation };
+    return { firstId: Number(row.last_id) - count + 1, prevHash: row.last_hash, isolation: row.isolation };
   }
   const row = await query.executeTakeFirst();
   if (!row) throw headMissing();
-  return { id: Number(row.last_id), prevHash: row.last_hash, isolation: null };
+  return { firstId: Number(row.last_id) - count + 1, prevHash: row.last_hash, isolation: null };
 }
 
 function headMissing(): Error {
@@ -64,8 +69,12 @@ export async function readAuditHead(db: Executor): Promise<AuditHead | undefined
   return row ? { lastId: Number(row.last_id), lastHash: row.last_hash } : undefined;
 }
 
-export async function insertAuditEntry(db: Executor, row: AuditRow): Promise<void> {
-  await db.insertInto('audit_log').values(row).execute();
+// Rows per INSERT: 16 columns each, well under SQLite's bound-parameter limit.
+const INSERT_CHUNK = 200;
+
+/** Inserts entries (in id order), a few hundred per statement. */
+export async function insertAuditEntries(db: Executor, rows: readonly AuditRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) await db.insertInto('audit_log').values(rows.slice(i, i + INSERT_CHUNK)).execute();
 }
 
 /** Up to `limit` entries with id > afterId, oldest first (the verifier's page). */

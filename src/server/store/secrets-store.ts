@@ -16,6 +16,15 @@ export async function listSecrets(db: Executor, environmentId: string): Promise<
   return db.selectFrom('secrets').selectAll().where('environment_id', '=', environmentId).orderBy('key').execute();
 }
 
+/** The current rows of the named keys (absent keys are left out). */
+export async function listSecretsByKey(db: Executor, environmentId: string, keys: readonly string[]): Promise<SecretRow[]> {
+  const rows: SecretRow[] = [];
+  for (const chunk of chunks([...new Set(keys)])) {
+    rows.push(...(await db.selectFrom('secrets').selectAll().where('environment_id', '=', environmentId).where('key', 'in', chunk).execute()));
+  }
+  return rows;
+}
+
 /** Current keys with the updater's email (or id when the user no longer exists). */
 export async function listSecretMeta(
   db: Executor,
@@ -58,15 +67,20 @@ export async function keysChangedSince(db: Executor, environmentId: string, revi
   return rows.map((r) => r.key);
 }
 
-/** Highest version ever written per key (tombstones included), so re-created keys keep counting. */
-export async function latestVersions(db: Executor, environmentId: string): Promise<Map<string, number>> {
-  const rows = await db
-    .selectFrom('secret_versions')
-    .select((eb) => ['key', eb.fn.max('version').as('version')])
-    .where('environment_id', '=', environmentId)
-    .groupBy('key')
-    .execute();
-  return new Map(rows.map((r) => [r.key, Number(r.version)]));
+/** Highest version ever written of each named key (tombstones included), so re-created keys keep counting. */
+export async function latestVersions(db: Executor, environmentId: string, keys: readonly string[]): Promise<Map<string, number>> {
+  const versions = new Map<string, number>();
+  for (const chunk of chunks([...new Set(keys)])) {
+    const rows = await db
+      .selectFrom('secret_versions')
+      .select((eb) => ['key', eb.fn.max('version').as('version')])
+      .where('environment_id', '=', environmentId)
+      .where('key', 'in', chunk)
+      .groupBy('key')
+      .execute();
+    for (const r of rows) versions.set(r.key, Number(r.version));
+  }
+  return versions;
 }
 
 export async function upsertSecrets(db: Executor, rows: SecretRow[]): Promise<void> {
