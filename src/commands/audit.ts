@@ -52,7 +52,8 @@ export default defineCommand({
       e.actor ?? '-',
       e.action,
       e.environment ?? '-',
-      e.keys.join(',') || '-',
+      // A read of a whole environment is recorded compactly: its revision and how many keys it held.
+      e.keys.join(',') || (typeof e.details.keyCount === 'number' ? `all ${e.details.keyCount}` : '-'),
       Object.entries(e.details).map(([k, v]) => `${k}=${String(v)}`).join(' ') || '-',
       e.command ?? '-',
       e.ip ?? '-',

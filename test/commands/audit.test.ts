@@ -85,7 +85,7 @@ describe('krypt audit', () => {
     expect(res.code).toBe(0);
     const lines = res.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[0]!.split('\t')).toEqual([expect.stringMatching(/^\d+$/), expect.any(String), 'admin@krypt.local', 'secrets.read', 'production', 'A', expect.any(String), 'get', expect.any(String)]);
+    expect(lines[0]!.split('\t')).toEqual([expect.stringMatching(/^\d+$/), expect.any(String), 'admin@krypt.local', 'secrets.read', 'production', 'all 1', expect.stringMatching(/^keyCount=1 revision=\d+$/), 'get', expect.any(String)]);
     for (const bad of [['--since', 'yesterday'], ['--until', 'soon'], ['--before', '0'], ['--env', 'qa'], ['--limit', '0'], ['--actor', 'nope']]) {
       const refused = await owner.run(['audit', ...P, ...bad]);
       expect(refused.code, bad.join(' ')).toBe(1);
