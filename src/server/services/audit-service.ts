@@ -75,7 +75,6 @@ export function createAuditRecorder(deps: { db: Kysely<DB>; dialect: Dialect; no
   let queue: Pending[] = [];
   let committing = false;
   async function drain(): Promise<void> {
-    committing = true;
     while (queue.length > 0) {
       const batch = queue.slice(0, MAX_BATCH);
       queue = queue.slice(batch.length);
@@ -95,7 +94,12 @@ export function createAuditRecorder(deps: { db: Kysely<DB>; dialect: Dialect; no
     append: (event) =>
       new Promise<void>((resolve, reject) => {
         queue.push({ event, queuedAt: performance.now(), resolve, reject });
-        if (!committing) void drain();
+        // The first entry waits one loop turn, so the reads answered in the same turn join it (on
+        // SQLite a whole read runs without yielding to the loop).
+        if (!committing) {
+          committing = true;
+          setImmediate(() => void drain());
+        }
       }),
   };
 }
