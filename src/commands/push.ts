@@ -5,6 +5,7 @@ import { confirmAction } from '../cli/prompt.js';
 import { renderDiff } from '../cli/render.js';
 import { pendingLines } from '../cli/change-requests.js';
 import { openProjectSession } from '../cli/session.js';
+import { MAX_KEYS_PER_WRITE } from '../contract/constants.js';
 import type { ChangeRequest } from '../contract/index.js';
 import { ConflictError, isPendingWrite } from '../lib/api/client.js';
 import { envFilePosition, parseEnvFile } from '../lib/envfile/index.js';
@@ -49,6 +50,12 @@ export default defineCommand({
     }
     ctx.deps.stderr.write(`Changes to ${where} (values hidden):\n${renderDiff(diff)}`);
     if (flags['dry-run']) return result;
+    const touched = diff.added.length + diff.changed.length + diff.removed.length;
+    if (touched > MAX_KEYS_PER_WRITE) {
+      throw new KryptError('too_many_keys', `this push changes ${touched} keys; one write takes at most ${MAX_KEYS_PER_WRITE}, so nothing was pushed`, {
+        hint: `split ${flags.file} into files of at most ${MAX_KEYS_PER_WRITE} keys and push each with --file (without --prune)`,
+      });
+    }
     await confirmAction(ctx.deps, flags.yes, `Apply these changes to ${where}?`, 'push');
     const set = Object.fromEntries([...diff.added, ...diff.changed].map((k) => [k, local[k] as string]));
     try {

@@ -122,7 +122,7 @@ export const writeSecretsRequestSchema = z
   })
   .strict()
   .refine((b) => Object.keys(b.set).length + b.delete.length <= MAX_KEYS_PER_WRITE, {
-    message: `at most ${MAX_KEYS_PER_WRITE} keys per write`,
+    message: `at most ${MAX_KEYS_PER_WRITE} keys per write: send the rest in another write`,
   })
   // Own properties only: `toString in {}` is true (inherited), and toString is a valid key name.
   .refine((b) => b.delete.every((k) => !Object.hasOwn(b.set, k)), { message: 'a key cannot be both set and deleted' });

@@ -33,7 +33,7 @@ export const MAX_EMAIL_LENGTH = 254;
  */
 export const MAX_PATH_PARAM_LENGTH = 3 * MAX_EMAIL_LENGTH;
 /** Most keys one bulk write may touch. */
-export const MAX_KEYS_PER_WRITE = 5000;
+export const MAX_KEYS_PER_WRITE = 20_000;
 
 /** Resolves a CLI environment name or alias to its canonical name, or undefined. */
 export function canonicalEnvironment(name: string): Environment | undefined {
