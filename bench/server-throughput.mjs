@@ -20,7 +20,7 @@
 // fresh krypt_bench_<random> database is created and dropped at the end (also on error and Ctrl-C).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -236,11 +236,31 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** Runs the instances of one measurement side by side; one sample: summed req/s, merged latencies, counts. */
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime, fields 14 and 15 of proc(5), in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Runs the instances of one measurement side by side; one sample: summed req/s, merged latencies,
+ * counts, and the CPU the server process(es) used (100 % = one core busy for the whole run).
+ */
 async function measure(targets, expectStatus, duration = DURATION) {
+  const pids = [...new Set(targets.map((t) => t.pid))];
+  const cpuBefore = pids.map(cpuSeconds);
+  const t0 = performance.now();
   const runs = await Promise.all(targets.map((t) => cannon(t.url, t.connections, duration, { ...t, expect: expectStatus })));
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpu = pids.reduce((sum, pid, i) => sum + (cpuSeconds(pid) - cpuBefore[i]), 0) / elapsed;
   const times = new Float64Array(runs.flatMap((r) => r.times)).sort();
-  const sample = { rps: 0, p50: percentile(times, 50), p99: percentile(times, 99), non2xx: 0, errors: 0, timeouts: 0, unexpected: 0, codes: {} };
+  const sample = { rps: 0, p50: percentile(times, 50), p99: percentile(times, 99), cpu: cpu * 100, non2xx: 0, errors: 0, timeouts: 0, unexpected: 0, codes: {} };
   for (const { result } of runs) {
     sample.rps += result.requests.total / result.duration;
     sample.non2xx += result.non2xx;
@@ -360,7 +380,7 @@ async function main() {
   await probe.arrayBuffer();
   const notModifiedLength = probe.status === 304 ? probe.headers.get('content-length') : `(status ${probe.status}, not 304)`;
 
-  const bulk = (server, connections) => ({ url: server.url + secretsPath(SLUG), connections, token: server.token });
+  const bulk = (server, connections) => ({ url: server.url + secretsPath(SLUG), connections, token: server.token, pid: server.child.pid });
   const cases = [
     ['bulk read', 200, (s, c) => [bulk(s, c)]],
     ['one key read', 200, (s, c) => [{ ...bulk(s, c), url: `${s.url}${secretsPath(SLUG)}/KEY_1` }]],
@@ -370,7 +390,7 @@ async function main() {
   ];
   const combos = [];
   for (const connections of CONNECTIONS) {
-    combos.push({ name: 'bare fastify', store: '—', connections, expect: 200, targets: () => [{ url: bare.url + secretsPath(SLUG), connections }] });
+    combos.push({ name: 'bare fastify', store: '—', connections, expect: 200, targets: () => [{ url: bare.url + secretsPath(SLUG), connections, pid: bare.child.pid }] });
     for (const [name, expect, build] of cases) {
       for (const { store, server } of stores) {
         const needsEtag = expect === 304;
@@ -385,7 +405,7 @@ async function main() {
   }
 
   log(`warming up every server for 1 s`);
-  await measure([{ url: bare.url + secretsPath(SLUG), connections: 10 }], 200, 1);
+  await measure([{ url: bare.url + secretsPath(SLUG), connections: 10, pid: bare.child.pid }], 200, 1);
   for (const s of [...stores.map((x) => x.server), ...(replicaB ? [replicaB] : [])]) await measure([bulk(s, 10)], 200, 1);
 
   const samples = combos.map(() => []);
@@ -415,7 +435,7 @@ function report({ combos, samples, large, bulkBytes, notModifiedLength, servers,
     const sum = (k) => s.reduce((n, x) => n + x[k], 0);
     const codes = {};
     for (const x of s) for (const [c, n] of Object.entries(x.codes)) codes[c] = (codes[c] ?? 0) + n;
-    return { ...combo, rps: median(s.map((x) => x.rps)), p50: median(s.map((x) => x.p50)), p99: median(s.map((x) => x.p99)), non2xx: sum('non2xx'), errors: sum('errors'), timeouts: sum('timeouts'), unexpected: sum('unexpected'), codes };
+    return { ...combo, rps: median(s.map((x) => x.rps)), p50: median(s.map((x) => x.p50)), p99: median(s.map((x) => x.p99)), cpu: median(s.map((x) => x.cpu)), non2xx: sum('non2xx'), errors: sum('errors'), timeouts: sum('timeouts'), unexpected: sum('unexpected'), codes };
   });
   const find = (name, store, connections) => rows.find((r) => r.name === name && r.store === store && r.connections === connections);
   const c = cpus();
@@ -437,6 +457,7 @@ function report({ combos, samples, large, bulkBytes, notModifiedLength, servers,
       const b = find('bare fastify', '—', r.connections);
       return b ? (r.rps / b.rps).toFixed(3) : 'n/a';
     }],
+    ['srv CPU', 8, (r) => (Number.isNaN(r.cpu) ? 'n/a' : `${r.cpu.toFixed(0)} %`)],
     ['non2xx', 7, (r) => r.non2xx],
     ['errors', 7, (r) => r.errors],
     ['timeouts', 9, (r) => r.timeouts],
@@ -445,7 +466,8 @@ function report({ combos, samples, large, bulkBytes, notModifiedLength, servers,
   const pad = (text, w) => (w < 0 ? String(text).padEnd(-w) : String(text).padStart(w));
   console.log(cols.map(([h, w]) => pad(h, w)).join(' '));
   for (const r of rows) console.log(cols.map(([, w, f]) => pad(f(r), w)).join(' '));
-  console.log('(non2xx, errors, timeouts: autocannon\'s counts summed over rounds; unexpected: responses whose status is not the case\'s expected one — 304 for the 304 case, else 200)');
+  console.log('(srv CPU: user + system time of the server process(es) over the run, 100 % = one core; PostgreSQL\'s own processes not included.');
+  console.log(' non2xx, errors, timeouts: autocannon\'s counts summed over rounds; unexpected: responses whose status is not the case\'s expected one — 304 for the 304 case, else 200)');
   for (const r of rows) {
     if (r.unexpected) console.log(`  ${r.name} ${r.store} @${r.connections}: unexpected statuses ${Object.entries(r.codes).map(([code, n]) => `${code}×${n}`).join(', ')}`);
   }
