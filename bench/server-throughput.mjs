@@ -189,8 +189,8 @@ async function seed(server) {
 
 // ---- one autocannon run ----
 let writeCounter = 0;
-/** A new value for KEY_50 on every request, always 40 bytes, so the bulk body keeps its size. */
-const nextWriteBody = () => JSON.stringify({ set: { KEY_50: `w${String(++writeCounter).padStart(11, '0')}-${'x'.repeat(28)}` }, delete: [] });
+/** A write body setting KEY to a new value on every call, always 40 bytes, so the bulk body keeps its size. */
+const writeBodies = (key) => () => JSON.stringify({ set: { [key]: `w${String(++writeCounter).padStart(11, '0')}-${'x'.repeat(28)}` }, delete: [] });
 
 /**
  * A 304 ends at its headers whatever its content-length says (RFC 9112 §6.3); Node's parser, curl and
@@ -321,7 +321,7 @@ async function largeEnvironment(server) {
   }
   const { etag } = await api(server, 'GET', secretsPath(LARGE_SLUG));
   const notModifiedMs = await sequential(server, 50, { path: secretsPath(LARGE_SLUG), headers: { 'if-none-match': etag }, expectStatus: 304 });
-  const writeMs = await sequential(server, 30, { method: 'PATCH', path: secretsPath(LARGE_SLUG), body: nextWriteBody, expectStatus: 200 });
+  const writeMs = await sequential(server, 30, { method: 'PATCH', path: secretsPath(LARGE_SLUG), body: writeBodies('LARGE_KEY_00000'), expectStatus: 200 });
 
   // The CLI, as a user runs it: its own config directory, `krypt init` in a project directory.
   const env = { KRYPT_API_URL: server.url, KRYPT_TOKEN: server.token, KRYPT_CONFIG_DIR: join(scratch, `${server.label}-config`) };
@@ -386,7 +386,7 @@ async function main() {
     ['one key read', 200, (s, c) => [{ ...bulk(s, c), url: `${s.url}${secretsPath(SLUG)}/KEY_1` }]],
     // The revision moves with every write case: the 304 case asks for the current one just before it runs.
     ['304', 304, (s, c, etag) => [{ ...bulk(s, c), headers: { 'if-none-match': etag } }]],
-    ['one-key write', 200, (s, c) => [{ ...bulk(s, c), method: 'PATCH', body: nextWriteBody }]],
+    ['one-key write', 200, (s, c) => [{ ...bulk(s, c), method: 'PATCH', body: writeBodies('KEY_50') }]],
   ];
   const combos = [];
   for (const connections of CONNECTIONS) {
