@@ -19,7 +19,7 @@ export default defineCommand({
     'krypt server start --database-url postgres://krypt@db/krypt --master-key-file key.txt',
     'krypt server start --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --data-dir /var/lib/krypt --master-key-file key.txt',
     'krypt server start --host 0.0.0.0 --behind-tls-proxy --trusted-proxy 10.0.0.5 --data-dir /var/lib/krypt --master-key-file key.txt',
-    'krypt server start --data-dir /var/lib/krypt --master-key-file key.txt --metrics-port 9464  # Prometheus: http://127.0.0.1:9464/metrics',
+    'krypt server start --data-dir /var/lib/krypt --master-key-file key.txt --metrics-port 9464',
   ],
   output: 'self',
   flags: {
