@@ -11,8 +11,10 @@ import { registerDashboard } from './plugins/dashboard.js';
 import { frameworkErrors, registerErrorHandling } from './plugins/error-handler.js';
 import { applyHttpTimeouts, clientErrorHandler, type HttpTimeouts } from './plugins/http-limits.js';
 import { registerJsonBody } from './plugins/json-body.js';
+import { countFrameworkErrors, registerRequestMetrics } from './plugins/metrics.js';
 import { registerRequestDebugLog } from './plugins/request-debug-log.js';
 import { httpServerFactory } from './plugins/http-server.js';
+import { NO_METRICS, type AuthFailureKind, type ServerMetrics } from './metrics.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
 import { changeRequestsRoutes } from './routes/change-requests-routes.js';
@@ -78,6 +80,8 @@ export interface AppDeps {
   behindTlsProxy?: boolean;
   /** Sign-in link and browser session lifetimes (defaults: 120 s, 30 min idle, 12 h absolute). */
   sessions?: SessionOptions;
+  /** Where requests, streams, auth failures, audit batches and cache hits are counted (default: nowhere). */
+  metrics?: ServerMetrics;
 }
 
 // Paths pino must never print, should they ever reach a log object.
@@ -100,6 +104,7 @@ const REDACT = [
 
 /** Builds the API server (routes, hooks, error handling, OpenAPI) without listening. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const metrics = deps.metrics ?? NO_METRICS;
   const logger: FastifyBaseLogger = pino(
     { level: deps.logLevel ?? 'info', redact: { paths: REDACT, censor: '[redacted]' } },
     deps.logDestination ?? pino.destination(2),
@@ -116,7 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     return503OnClosing: true,
     clientErrorHandler,
-    frameworkErrors,
+    frameworkErrors: countFrameworkErrors(frameworkErrors, metrics),
     trustProxy: deps.trustedProxies && deps.trustedProxies.length > 0 ? [...deps.trustedProxies] : false,
     serverFactory: httpServerFactory(deps.tls),
     ...(deps.tls ? { https: true } : {}),
@@ -126,6 +131,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
   registerRequestDebugLog(app);
+  registerRequestMetrics(app, metrics);
 
   registerJsonBody(app);
 
@@ -135,24 +141,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const now = deps.now ?? (() => new Date());
-  const audit = createAuditRecorder({ db: deps.db, dialect: deps.dialect, now, auditKey: deps.keys.auditKey });
+  const audit = createAuditRecorder({ db: deps.db, dialect: deps.dialect, now, auditKey: deps.keys.auditKey, onBatch: (size, wait) => metrics.auditBatch(size, wait) });
   const changes = await openChangeFeed(deps, app.log);
   app.addHook('onClose', () => changes.close());
-  const decrypted = createDecryptedEnvironments(changes);
+  const decrypted = createDecryptedEnvironments(changes, { onLookup: (hit) => (hit ? metrics.cacheHit() : metrics.cacheMiss()) });
   app.addHook('onClose', async () => decrypted.clear());
-  const serviceDeps: ServiceDeps = { db: deps.db, dialect: deps.dialect, keys: deps.keys, now, audit, changes, decrypted, log: app.log };
+  const serviceDeps: ServiceDeps = { db: deps.db, dialect: deps.dialect, keys: deps.keys, now, audit, changes, decrypted, log: app.log, metrics };
   // One failure budget per client address, shared by bad API keys, session cookies, sign-in and invite codes.
   const failures = createFailureLimiter(deps.failureLimit);
   const authService = createAuthService(serviceDeps);
-  const auth = { authenticate: limitFailures(failures, (_header, client) => client.ip, authService.authenticate) };
+  const failed = (kind: AuthFailureKind) => (rateLimited: boolean) => metrics.authFailure(kind, rateLimited);
+  const auth = { authenticate: limitFailures(failures, (_header, client) => client.ip, authService.authenticate, failed('api_key')) };
   const site = { https: deps.tls !== undefined || deps.behindTlsProxy === true };
   const streamAccess = createStreamAccess(serviceDeps, deps.events, (err) => app.log.warn({ err }, 'change stream access check failed'));
   app.addHook('onClose', async () => streamAccess.close());
   const sessionsService = createSessionsService(serviceDeps, deps.sessions, streamAccess);
   const sessions = {
     ...sessionsService,
-    authenticate: limitFailures(failures, (_token, client) => client.ip, sessionsService.authenticate),
-    createSession: limitFailures(failures, (client) => client.ip, sessionsService.createSession),
+    authenticate: limitFailures(failures, (_token, client) => client.ip, sessionsService.authenticate, failed('session')),
+    createSession: limitFailures(failures, (client) => client.ip, sessionsService.createSession, failed('sign_in')),
   };
   const apiKeys = createApiKeysService(serviceDeps, streamAccess);
   const projects = createProjectsService(serviceDeps);
@@ -166,7 +173,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Every route comes from the contract's route table; the bearer check is the table's to ask for.
   // Invite codes are credentials too: failed redemptions count against the same budget.
-  const redeem = limitFailures(failures, (client) => client.ip, invites.redeem);
+  const redeem = limitFailures(failures, (client) => client.ip, invites.redeem, failed('invite'));
   registerRoutes(
     app,
     {
@@ -178,7 +185,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ...membersRoutes(members, { ...invites, redeem }, site),
       ...changeRequestsRoutes(changeRequests),
       ...auditRoutes(auditLog),
-      ...eventsRoutes(app, changeFeed, deps.events),
+      ...eventsRoutes(app, changeFeed, deps.events, metrics),
     },
     { authenticate: bearerCheck(auth, sessions, site) },
   );

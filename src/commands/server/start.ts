@@ -19,6 +19,7 @@ export default defineCommand({
     'krypt server start --database-url postgres://krypt@db/krypt --master-key-file key.txt',
     'krypt server start --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --data-dir /var/lib/krypt --master-key-file key.txt',
     'krypt server start --host 0.0.0.0 --behind-tls-proxy --trusted-proxy 10.0.0.5 --data-dir /var/lib/krypt --master-key-file key.txt',
+    'krypt server start --data-dir /var/lib/krypt --master-key-file key.txt --metrics-port 9464',
   ],
   output: 'self',
   flags: {
@@ -38,6 +39,9 @@ export default defineCommand({
     'session-idle': flag.string({ description: 'a dashboard session unused this long ends (default 30m)', exclusive: ['dev'] }),
     'session-max': flag.string({ description: 'a dashboard session ends this long after sign-in, however much it is used (default 12h)', exclusive: ['dev'] }),
     'sign-in-link-ttl': flag.string({ description: 'a `krypt open` sign-in link works this long, 2m at most (default 2m)', exclusive: ['dev'] }),
+    'metrics-port': flag.integer({ description: 'serve Prometheus metrics at /metrics on this port, a separate plain-HTTP listener (off unless given; 0 picks a free port)', min: 0, max: 65535 }),
+    'metrics-host': flag.string({ description: 'address of the metrics listener (loopback only unless --metrics-public)', default: '127.0.0.1', dependsOn: ['metrics-port'], exclusive: ['dev'] }),
+    'metrics-public': flag.boolean({ description: 'allow a non-loopback --metrics-host: whoever reaches it reads request and failure counts (never values, key names or emails)', dependsOn: ['metrics-host'], exclusive: ['dev'] }),
     'log-level': flag.string({ description: 'how much the server logs (JSON lines on stderr; default info, warn with --dev); debug adds one line per request, never values', options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] }),
     json: flag.boolean({ description: 'print the ready line as one JSON object on stdout (with --dev: KRYPT_API_URL and KRYPT_TOKEN); errors as JSON', helpGroup: 'GLOBAL' }),
   },
@@ -50,9 +54,9 @@ export default defineCommand({
       if (flags.host !== '127.0.0.1') {
         throw new KryptError('usage', '--dev listens on 127.0.0.1 only', { hint: 'drop --host, or run a real instance (`krypt server init`)' });
       }
-      const dev = await startDevServer({ port: flags.port, logLevel });
+      const dev = await startDevServer({ port: flags.port, logLevel, ...(flags['metrics-port'] !== undefined ? { metricsPort: flags['metrics-port'] } : {}) });
       // Written once it accepts connections, in one write: a script can wait for the lines to appear.
-      ctx.deps.stderr.write(`Krypt dev server listening on ${dev.url} (in-memory: everything is lost when it stops)\n`);
+      ctx.deps.stderr.write(`Krypt dev server listening on ${dev.url} (in-memory: everything is lost when it stops)\n${metricsLine(dev.metricsUrl)}`);
       ctx.deps.stdout.write(flags.json ? JSON.stringify({ KRYPT_API_URL: dev.url, KRYPT_TOKEN: dev.token }) + '\n' : `export KRYPT_API_URL=${dev.url}\nexport KRYPT_TOKEN=${dev.token}\n`);
       return serveUntilSignal(ctx, dev, installShutdownHandlers);
     }
@@ -76,13 +80,17 @@ export default defineCommand({
       sessions,
       logLevel,
       warn: (message) => ctx.warn(message),
+      ...(flags['metrics-port'] !== undefined ? { metrics: { port: flags['metrics-port'], host: flags['metrics-host'], allowRemote: flags['metrics-public'] } } : {}),
     });
     masterKey.fill(0);
-    ctx.deps.stderr.write(`Krypt server listening on ${server.url}\n`);
-    if (flags.json) ctx.deps.stdout.write(JSON.stringify({ url: server.url }) + '\n');
+    ctx.deps.stderr.write(`Krypt server listening on ${server.url}\n${metricsLine(server.metricsUrl)}`);
+    if (flags.json) ctx.deps.stdout.write(JSON.stringify({ url: server.url, ...(server.metricsUrl ? { metricsUrl: server.metricsUrl } : {}) }) + '\n');
     return serveUntilSignal(ctx, server, installShutdownHandlers);
   },
 });
+
+/** The start-up line naming the metrics listener, when there is one (after the `listening on` line scripts wait for). */
+const metricsLine = (url: string | undefined): string => (url ? `Krypt metrics at ${url}\n` : '');
 
 /** --sign-in-link-ttl in seconds: shorter than the product's 2 minutes is the operator's choice, longer is refused. */
 function signInLinkSeconds(text: string): number {

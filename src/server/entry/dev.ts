@@ -12,10 +12,12 @@ export interface DevServerOptions {
   port?: number;
   logDestination?: DestinationStream;
   logLevel?: Level;
+  /** Serve Prometheus metrics on this port too (on 127.0.0.1, like the server; 0 picks a free one). */
+  metricsPort?: number;
 }
 
 /** `krypt server start --dev`: in-memory SQLite, throw-away master key, loopback, bootstrapped owner key. */
-export async function startDevServer(opts: DevServerOptions = {}): Promise<{ url: string; token: string; close(): Promise<void> }> {
+export async function startDevServer(opts: DevServerOptions = {}): Promise<{ url: string; metricsUrl?: string; token: string; close(): Promise<void> }> {
   const kdb = await openDatabase({ memory: true });
   try {
     const init = await initInstance({ database: kdb, email: DEV_USER_EMAIL, name: 'dev' });
@@ -26,9 +28,10 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<{ url
       port: opts.port ?? DEFAULT_PORT,
       ...(opts.logDestination ? { logDestination: opts.logDestination } : {}),
       ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
+      ...(opts.metricsPort !== undefined ? { metrics: { port: opts.metricsPort } } : {}),
     });
     let closing: Promise<void> | undefined;
-    return { url: server.url, token: init.token, close: () => (closing ??= server.close().then(() => kdb.destroy())) };
+    return { url: server.url, ...(server.metricsUrl ? { metricsUrl: server.metricsUrl } : {}), token: init.token, close: () => (closing ??= server.close().then(() => kdb.destroy())) };
   } catch (err) {
     await kdb.destroy();
     throw err;

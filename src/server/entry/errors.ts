@@ -10,6 +10,8 @@ export type ServerStartupCode =
   | 'not_initialised'
   | 'already_initialised'
   | 'insecure_host'
+  | 'insecure_metrics_host'
+  | 'metrics_listen'
   | 'tls_file'
   | 'tls_invalid'
   | 'trusted_proxy'

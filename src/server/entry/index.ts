@@ -1,7 +1,7 @@
 // The server as `krypt server ...` commands see it: the one module of src/server they import
 // (a lint rule holds this). Start, dev, init, operator inputs, and offline maintenance.
 
-export { startServer, installShutdownHandlers, DEFAULT_PORT, type StartServerOptions, type RunningServer } from './start.js';
+export { startServer, installShutdownHandlers, DEFAULT_PORT, type MetricsOptions, type StartServerOptions, type RunningServer } from './start.js';
 export { startDevServer, DEV_USER_EMAIL, type DevServerOptions } from './dev.js';
 export { initInstance, DEFAULT_ADMIN_EMAIL, type InitInstanceOptions, type InitResult } from './init.js';
 export { assertHostAllowed, assertNoMasterKeyInEnv, assertTlsPair, parseMasterKey, parseTrustedProxies, readMasterKeyFile, readTlsFiles } from './inputs.js';

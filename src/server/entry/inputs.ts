@@ -61,6 +61,19 @@ export function assertHostAllowed(host: string, behindTlsProxy: boolean): void {
   );
 }
 
+/**
+ * Checks that the metrics listener is loopback unless the operator said otherwise: it is plain HTTP
+ * and unauthenticated (no values, key names or emails, but request rates and failure counts).
+ */
+export function assertMetricsHostAllowed(host: string, allowRemote: boolean): void {
+  if (LOOPBACK.has(host) || allowRemote) return;
+  throw new ServerStartupError(
+    'insecure_metrics_host',
+    `refusing to serve metrics on ${host}: only 127.0.0.1, ::1 and localhost are allowed, since anyone who reaches it can read them`,
+    'serve metrics on 127.0.0.1, or pass --metrics-public when only your scraper can reach that address',
+  );
+}
+
 /** Reads the PEM certificate chain and key for `--tls-cert/--tls-key`, and checks that they form a pair. */
 export function readTlsFiles(certPath: string, keyPath: string): { cert: Buffer; key: Buffer } {
   const read = (path: string, what: string, flag: string): Buffer => {

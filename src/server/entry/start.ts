@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DestinationStream, Level } from 'pino';
 import { buildApp, type EventsOptions } from '../app.js';
+import { createMetrics } from '../metrics.js';
 import type { HttpTimeouts } from '../plugins/http-limits.js';
 import type { FailureLimitOptions } from '../services/rate-limit-service.js';
 import type { SessionOptions } from '../services/sessions-service.js';
@@ -13,7 +14,8 @@ import { createAuditRecorder } from '../services/audit-service.js';
 import type { DatabaseOptions, KryptDatabase } from '../store/database.js';
 import type { DB } from '../store/schema.js';
 import { KEY_MISMATCH_MESSAGE, NOT_INITIALISED_MESSAGE, requireInstanceKey, useDatabase } from './instance.js';
-import { assertHostAllowed, assertTlsPair } from './inputs.js';
+import { assertHostAllowed, assertMetricsHostAllowed, assertTlsPair } from './inputs.js';
+import { listenMetrics, type MetricsListener } from './metrics-listener.js';
 import { ServerStartupError } from './errors.js';
 
 // `krypt server start`: open the store, check the master key, key a legacy audit chain, listen,
@@ -52,11 +54,24 @@ export interface StartServerOptions {
   now?: () => Date;
   /** Hears what opening the store fixed (e.g. database files tightened to 0600); default: nothing. */
   warn?: (message: string) => void;
+  /** Serve Prometheus metrics on a separate plain-HTTP listener (default: no metrics at all). */
+  metrics?: MetricsOptions;
+}
+
+export interface MetricsOptions {
+  /** 0 picks a free port. */
+  port: number;
+  /** Default 127.0.0.1; another address needs `allowRemote`. */
+  host?: string;
+  /** Allows a non-loopback host: the operator knows who can reach it. */
+  allowRemote?: boolean;
 }
 
 export interface RunningServer {
   url: string;
   port: number;
+  /** http://HOST:PORT/metrics when metrics are served. */
+  metricsUrl?: string;
   db: Kysely<DB>;
   /** Stops accepting connections, lets in-flight requests finish, then closes the database. */
   close(): Promise<void>;
@@ -67,6 +82,9 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const host = opts.host ?? '127.0.0.1';
   assertHostAllowed(host, (opts.behindTlsProxy ?? false) || opts.tls !== undefined);
   if (opts.tls) assertTlsPair(opts.tls);
+  const metricsHost = opts.metrics?.host ?? '127.0.0.1';
+  if (opts.metrics) assertMetricsHostAllowed(metricsHost, opts.metrics.allowRemote ?? false);
+  const observed = opts.metrics ? createMetrics() : undefined;
   const keys = deriveKeys(opts.masterKey);
   const { kdb, owned } = await useDatabase(opts.database, opts.warn);
   const closeDb = async () => {
@@ -95,23 +113,29 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       ...(opts.behindTlsProxy ? { behindTlsProxy: true } : {}),
       ...(opts.sessions ? { sessions: opts.sessions } : {}),
       ...(opts.now ? { now: opts.now } : {}),
+      ...(observed ? { metrics: observed.metrics } : {}),
     });
+    let metrics: MetricsListener | undefined;
     try {
       await keyAuditChain(kdb, keys, app.log);
+      if (observed && opts.metrics) metrics = await listenMetrics(observed.registry, metricsHost, opts.metrics.port);
       await app.listen({ host, port: opts.port ?? DEFAULT_PORT });
     } catch (err) {
       // The app holds the change feed's LISTEN connection: release it, or the process would linger.
+      await metrics?.close();
       await app.close();
       throw err;
     }
+    if (metrics) app.log.info({ url: metrics.url }, 'metrics listening');
     const { port } = app.server.address() as AddressInfo;
     const urlHost = host.includes(':') ? `[${host}]` : host;
     let closing: Promise<void> | undefined;
     return {
       url: `${opts.tls ? 'https' : 'http'}://${urlHost}:${port}`,
       port,
+      ...(metrics ? { metricsUrl: metrics.url } : {}),
       db: kdb.db,
-      close: () => (closing ??= app.close().then(closeDb)),
+      close: () => (closing ??= Promise.all([app.close(), metrics?.close()]).then(closeDb)),
     };
   } catch (err) {
     await closeDb();

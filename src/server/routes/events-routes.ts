@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { EVENTS_HEARTBEAT_MS, REVISION_EVENT, type RevisionEvent } from '../../contract/index.js';
+import { NO_METRICS, UNMATCHED_ROUTE, type ServerMetrics } from '../metrics.js';
 import { caller } from '../plugins/auth.js';
 import type { ChangeFeedService } from '../services/change-feed-service.js';
 import type { RouteHandlers } from './register-routes.js';
@@ -15,13 +16,15 @@ export interface EventsRouteOptions {
   maxStreamMs?: number;
 }
 
+type StreamMetrics = Pick<ServerMetrics, 'httpRequest' | 'streamOpened' | 'streamClosed'>;
+
 const revisionEvent = (revision: number): string => {
   const data: RevisionEvent = { revision };
   return `event: ${REVISION_EVENT}\ndata: ${JSON.stringify(data)}\n\n`;
 };
 
-/** The change stream of one environment, as Server-Sent Events; `app` ends open streams when it closes. */
-export function eventsRoutes(app: FastifyInstance, feed: ChangeFeedService, opts: EventsRouteOptions = {}): RouteHandlers<'watchEnvironment'> {
+/** The change stream of one environment, as Server-Sent Events; `app` ends open streams when it closes; `metrics` counts the open ones. */
+export function eventsRoutes(app: FastifyInstance, feed: ChangeFeedService, opts: EventsRouteOptions = {}, metrics: StreamMetrics = NO_METRICS): RouteHandlers<'watchEnvironment'> {
   const open = new Set<() => void>();
   // Before the HTTP server closes: streams never finish by themselves, and close() waits for them.
   app.addHook('preClose', async () => {
@@ -48,6 +51,8 @@ export function eventsRoutes(app: FastifyInstance, feed: ChangeFeedService, opts
         // Tells nginx-style proxies not to buffer the stream.
         'x-accel-buffering': 'no',
       });
+      // Counted as answered now: a stream lasts minutes and may end by the client going away (no onResponse then).
+      metrics.httpRequest(req.routeOptions.url ?? UNMATCHED_ROUTE, req.method, 200, null);
       if (req.method === 'HEAD') {
         // HEAD (answered by this GET route) has no body: without end() nothing would be sent until the stream expired.
         watch.close();
@@ -60,7 +65,8 @@ export function eventsRoutes(app: FastifyInstance, feed: ChangeFeedService, opts
         clearInterval(heartbeat);
         clearTimeout(expiry);
         watch.close();
-        open.delete(end);
+        // cleanup runs twice (end(), then the response's close): only the first one counts.
+        if (open.delete(end)) metrics.streamClosed();
       };
       const end = (): void => {
         cleanup();
@@ -68,6 +74,7 @@ export function eventsRoutes(app: FastifyInstance, feed: ChangeFeedService, opts
       };
       const expiry = setTimeout(end, opts.maxStreamMs ?? 5 * 60_000);
       open.add(end);
+      metrics.streamOpened();
       res.on('close', cleanup);
       // The key was revoked or expired, or its user may no longer read this environment.
       void watch.revoked.then(end);

@@ -67,11 +67,13 @@ export function createFailureLimiter(opts: FailureLimitOptions = {}, now: () => 
 /**
  * Wraps an async function whose `unauthorized` failures count against the caller's address:
  * past the limit, the failure becomes a RateLimitedError. Other errors and successes pass through.
+ * `onFailure` hears each counted failure and whether it was refused as over the limit (metrics).
  */
 export function limitFailures<A extends unknown[], R>(
   limiter: FailureLimiter,
   addressOf: (...args: A) => string | null,
   fn: (...args: A) => Promise<R>,
+  onFailure: (rateLimited: boolean) => void = () => undefined,
 ): (...args: A) => Promise<R> {
   return async (...args) => {
     try {
@@ -80,6 +82,7 @@ export function limitFailures<A extends unknown[], R>(
       const address = err instanceof ServiceError && err.code === 'unauthorized' ? addressOf(...args) : null;
       if (address === null) throw err;
       const waitMs = limiter.fail(address);
+      onFailure(waitMs > 0);
       if (waitMs > 0) throw new RateLimitedError(Math.ceil(waitMs / 1000));
       throw err;
     }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { AUDIT_ACTIONS, Environment } from '../../contract/index.js';
 import type { DerivedKeys } from '../crypto/value-crypto.js';
+import type { ServiceMetrics } from '../metrics.js';
 import type { ChangePublisher } from './change-feed.js';
 import type { DecryptedEnvironments } from './decrypted-environments.js';
 import type { DB, Dialect, Executor } from '../store/schema.js';
@@ -18,6 +19,8 @@ export interface ServiceDeps {
   decrypted: DecryptedEnvironments;
   /** The operator's log, for what a request cannot report itself (a damaged row skipped in a read). Names only. */
   log: { error(details: Record<string, unknown>, message: string): void };
+  /** Prometheus metrics to feed (audit group commits, decrypt cache); a no-op when metrics are off. */
+  metrics: ServiceMetrics;
 }
 
 /** Where a request came from, as the audit log records it. */
