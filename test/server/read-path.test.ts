@@ -58,6 +58,9 @@ describe.each(['sqlite', 'postgres'] as const)('read path on %s', (dialect) => {
 
     const revalidated = await srv.call('GET', `${ENV}/secrets`, { headers: { 'if-none-match': `"${res.json.revision}"` } });
     expect(revalidated.status).toBe(304);
+    // No body, and no content-length but the 200's (RFC 9110 §8.6): strict parsers wait for the bytes announced.
+    expect(revalidated.text).toBe('');
+    expect(revalidated.headers.get('content-length')).toBeNull();
     expect(JSON.parse((await readEntries()).at(-1)?.details ?? 'null')).toEqual({ notModified: true, revision: res.json.revision });
   });
 

@@ -17,7 +17,7 @@ export function secretsRoutes(secrets: SecretsService, history: HistoryService):
     getSecrets: async (req, reply) => {
       const result = await secrets.readAll(caller(req), req.params.slug, req.params.env, revisionFromEtag(req.headers['if-none-match']));
       reply.header('etag', `"${result.revision}"`).header('cache-control', NO_STORE);
-      return 'notModified' in result ? reply.code(304).send(null) : reply.send(result);
+      return 'notModified' in result ? reply.code(304).send() : reply.send(result);
     },
     listKeys: async (req, reply) => {
       const result = await secrets.listKeys(caller(req), req.params.slug, req.params.env);
