@@ -27,7 +27,8 @@ export function createAuthService(deps: ServiceDeps): AuthService {
         throw new ServiceError('unauthorized', INVALID);
       }
       const since = new Date(now.getTime() - TOUCH_INTERVAL_MS).toISOString();
-      await touchApiKey(deps.db, found.key.id, now.toISOString(), since);
+      // Recorded at most once a minute: the row just read says whether this use is news (no write per request).
+      if (found.key.last_used_at === null || found.key.last_used_at < since) await touchApiKey(deps.db, found.key.id, now.toISOString(), since);
       const { id, email, name } = found.user;
       const { service_project_id: projectId, service_project_slug: projectSlug, service_environment } = found.key;
       const service =
