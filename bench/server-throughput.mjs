@@ -44,7 +44,7 @@ const ONLY = arg('--only', undefined);
 if (ONLY && ONLY !== 'sqlite' && ONLY !== 'postgres') throw new Error('--only takes sqlite or postgres');
 const REPLICA_CONNECTIONS = 50;
 const LARGE_KEYS = 10_000;
-// Below MAX_KEYS_PER_WRITE (5000, src/contract/constants.ts): the seed must not trip the limit.
+// Below MAX_KEYS_PER_WRITE (20,000, src/contract/constants.ts); chunks keep each seed write short.
 const SEED_CHUNK = 2500;
 const PG_ADMIN_URL = process.env.KRYPT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SLUG = 'bench';
@@ -250,6 +250,18 @@ function cpuSeconds(pid) {
   }
 }
 
+/** Busy and total clock ticks of all cores so far, from /proc/stat (Linux); NaN elsewhere. */
+function machineTicks() {
+  try {
+    const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+    const n = fields.map(Number);
+    const idle = n[3] + n[4];
+    return { busy: n.reduce((a, b) => a + b, 0) - idle, total: n.reduce((a, b) => a + b, 0) };
+  } catch {
+    return { busy: NaN, total: NaN };
+  }
+}
+
 /**
  * Runs the instances of one measurement side by side; one sample: summed req/s, merged latencies,
  * counts, and the CPU the server process(es) used (100 % = one core busy for the whole run).
@@ -257,12 +269,16 @@ function cpuSeconds(pid) {
 async function measure(targets, expectStatus, duration = DURATION) {
   const pids = [...new Set(targets.map((t) => t.pid))];
   const cpuBefore = pids.map(cpuSeconds);
+  const machineBefore = machineTicks();
   const t0 = performance.now();
   const runs = await Promise.all(targets.map((t) => cannon(t.url, t.connections, duration, { ...t, expect: expectStatus })));
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = pids.reduce((sum, pid, i) => sum + (cpuSeconds(pid) - cpuBefore[i]), 0) / elapsed;
+  const machineAfter = machineTicks();
+  // Every core's busy share: servers, PostgreSQL and this load generator together (100 % = all cores saturated).
+  const machine = (100 * (machineAfter.busy - machineBefore.busy)) / (machineAfter.total - machineBefore.total);
   const times = new Float64Array(runs.flatMap((r) => r.times)).sort();
-  const sample = { rps: 0, p50: percentile(times, 50), p99: percentile(times, 99), cpu: cpu * 100, non2xx: 0, errors: 0, timeouts: 0, unexpected: 0, codes: {} };
+  const sample = { rps: 0, p50: percentile(times, 50), p99: percentile(times, 99), cpu: cpu * 100, machine, non2xx: 0, errors: 0, timeouts: 0, unexpected: 0, codes: {} };
   for (const { result } of runs) {
     sample.rps += result.requests.total / result.duration;
     sample.non2xx += result.non2xx;
@@ -437,7 +453,7 @@ function report({ combos, samples, large, bulkBytes, notModifiedLength, servers,
     const sum = (k) => s.reduce((n, x) => n + x[k], 0);
     const codes = {};
     for (const x of s) for (const [c, n] of Object.entries(x.codes)) codes[c] = (codes[c] ?? 0) + n;
-    return { ...combo, rps: median(s.map((x) => x.rps)), p50: median(s.map((x) => x.p50)), p99: median(s.map((x) => x.p99)), cpu: median(s.map((x) => x.cpu)), non2xx: sum('non2xx'), errors: sum('errors'), timeouts: sum('timeouts'), unexpected: sum('unexpected'), codes };
+    return { ...combo, rps: median(s.map((x) => x.rps)), p50: median(s.map((x) => x.p50)), p99: median(s.map((x) => x.p99)), cpu: median(s.map((x) => x.cpu)), machine: median(s.map((x) => x.machine)), non2xx: sum('non2xx'), errors: sum('errors'), timeouts: sum('timeouts'), unexpected: sum('unexpected'), codes };
   });
   const find = (name, store, connections) => rows.find((r) => r.name === name && r.store === store && r.connections === connections);
   const c = cpus();
@@ -460,6 +476,7 @@ function report({ combos, samples, large, bulkBytes, notModifiedLength, servers,
       return b ? (r.rps / b.rps).toFixed(3) : 'n/a';
     }],
     ['srv CPU', 8, (r) => (Number.isNaN(r.cpu) ? 'n/a' : `${r.cpu.toFixed(0)} %`)],
+    ['machine', 8, (r) => (Number.isNaN(r.machine) ? 'n/a' : `${r.machine.toFixed(0)} %`)],
     ['non2xx', 7, (r) => r.non2xx],
     ['errors', 7, (r) => r.errors],
     ['timeouts', 9, (r) => r.timeouts],
@@ -469,6 +486,7 @@ function report({ combos, samples, large, bulkBytes, notModifiedLength, servers,
   console.log(cols.map(([h, w]) => pad(h, w)).join(' '));
   for (const r of rows) console.log(cols.map(([, w, f]) => pad(f(r), w)).join(' '));
   console.log('(srv CPU: user + system time of the server process(es) over the run, 100 % = one core; PostgreSQL\'s own processes not included.');
+  console.log(' machine: busy share of all cores over the run (servers, PostgreSQL, this load generator; 100 % = every core saturated)');
   console.log(' non2xx, errors, timeouts: autocannon\'s counts summed over rounds; unexpected: responses whose status is not the case\'s expected one — 304 for the 304 case, else 200)');
   for (const r of rows) {
     if (r.unexpected) console.log(`  ${r.name} ${r.store} @${r.connections}: unexpected statuses ${Object.entries(r.codes).map(([code, n]) => `${code}×${n}`).join(', ')}`);
@@ -503,7 +521,7 @@ function report({ combos, samples, large, bulkBytes, notModifiedLength, servers,
   }
   const two = find('bulk read', 'postgres ×2', REPLICA_CONNECTIONS);
   const oneReplica = find('bulk read', 'postgres', REPLICA_CONNECTIONS);
-  if (two && oneReplica) target(two.rps >= 1.7 * oneReplica.rps, `2 PostgreSQL replicas ≥ 1.7 × one (bulk read @50): ${two.rps.toFixed(0)} vs ${oneReplica.rps.toFixed(0)} req/s (×${(two.rps / oneReplica.rps).toFixed(2)})`);
+  if (two && oneReplica) target(two.rps >= 1.7 * oneReplica.rps, `2 PostgreSQL replicas ≥ 1.7 × one (bulk read @50): ${two.rps.toFixed(0)} vs ${oneReplica.rps.toFixed(0)} req/s (×${(two.rps / oneReplica.rps).toFixed(2)}); the machine was ${oneReplica.machine.toFixed(0)} % busy with one replica, ${two.machine.toFixed(0)} % with two`);
   else if (two) na('2 PostgreSQL replicas ≥ 1.7 × one (needs 50 in --connections)');
   for (const l of large) target(l.notModifiedMs <= 5, `304 at 10,000 keys ≤ 5 ms, ${storeName[l.store]}: ${l.notModifiedMs.toFixed(2)} ms`);
   for (const l of large) target(l.writeMs <= 20, `one-key write to a 10,000-key environment ≤ 20 ms, ${storeName[l.store]}: ${l.writeMs.toFixed(2)} ms`);
