@@ -42,9 +42,9 @@ export function authorize(scope: ProjectScope, action: Action, environment?: Env
   return requireAllowed(scope.subject, action, { projectId: scope.project.id, environment });
 }
 
-/** The project scope narrowed to one environment (404 if it is missing). */
-export async function withEnvironment(db: Executor, scope: ProjectScope, env: Environment): Promise<EnvironmentScope> {
-  const row = await findEnvironment(db, scope.project.id, env);
+/** The project scope narrowed to one environment (404 if it is missing); `forShare`: see findEnvironment. */
+export async function withEnvironment(db: Executor, scope: ProjectScope, env: Environment, forShare = false): Promise<EnvironmentScope> {
+  const row = await findEnvironment(db, scope.project.id, env, forShare);
   if (!row) throw new ServiceError('not_found', `environment "${env}" not found in project "${scope.project.slug}"`);
   return { ...scope, env: { ...row, name: env } };
 }

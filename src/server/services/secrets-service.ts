@@ -1,7 +1,6 @@
 import type { Transaction } from 'kysely';
 import { ENVIRONMENTS, type CompareEntry, type CompareResponse, type Environment, type KeysResponse, type SecretsResponse, type WriteSecretsResponse } from '../../contract/index.js';
 import { IntegrityError } from '../crypto/value-crypto.js';
-import { readEnvironmentRevision } from '../store/projects-store.js';
 import type { DB, Executor } from '../store/schema.js';
 import { findSecret, listSecretMeta, listSecrets } from '../store/secrets-store.js';
 import { authorize, requireProjectScope, withEnvironment, type EnvironmentScope } from './access.js';
@@ -30,10 +29,8 @@ export async function readScope(
 ): Promise<EnvironmentScope> {
   const project = await requireProjectScope(trx, auth, slug);
   authorize(project, action, env);
-  const scope = await withEnvironment(trx, project, env);
-  const revision = await readEnvironmentRevision(trx, scope.env.id, deps.dialect);
-  if (revision === undefined) throw new ServiceError('not_found', `project "${slug}" not found`);
-  return { ...scope, env: { ...scope.env, revision } };
+  // One read of the environment row, its revision included (under a shared lock on PostgreSQL).
+  return withEnvironment(trx, project, env, deps.dialect === 'postgres');
 }
 
 /** Creates the service that reads and writes one environment's secrets. */

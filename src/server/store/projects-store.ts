@@ -59,13 +59,13 @@ export async function insertMembership(db: Executor, membership: MembershipsTabl
   await db.insertInto('memberships').values(membership).execute();
 }
 
-export async function findEnvironment(db: Executor, projectId: string, name: string): Promise<EnvironmentRow | undefined> {
-  return db
-    .selectFrom('environments')
-    .selectAll()
-    .where('project_id', '=', projectId)
-    .where('name', '=', name)
-    .executeTakeFirst();
+/**
+ * One environment of a project. `forShare` (PostgreSQL): under a shared lock, so a writer (who
+ * takes the row exclusively first) cannot move the revision before the caller's transaction ends.
+ */
+export async function findEnvironment(db: Executor, projectId: string, name: string, forShare = false): Promise<EnvironmentRow | undefined> {
+  const q = db.selectFrom('environments').selectAll().where('project_id', '=', projectId).where('name', '=', name);
+  return (forShare ? q.forShare() : q).executeTakeFirst();
 }
 
 /**
