@@ -17,7 +17,8 @@ export interface WriteSecretsInput extends ChangeSet {
 
 /**
  * Resolves the caller's scope in one environment, checks `action` with the policy and takes a
- * consistent view of the environment (its revision under a shared lock on PostgreSQL).
+ * consistent view of the environment: one read of its row, the revision included, under a shared
+ * lock on PostgreSQL when `trx` is a transaction (rows read after it belong to that revision).
  */
 export async function readScope(
   deps: ServiceDeps,
@@ -29,8 +30,7 @@ export async function readScope(
 ): Promise<EnvironmentScope> {
   const project = await requireProjectScope(trx, auth, slug);
   authorize(project, action, env);
-  // One read of the environment row, its revision included (under a shared lock on PostgreSQL).
-  return withEnvironment(trx, project, env, deps.dialect === 'postgres');
+  return withEnvironment(trx, project, env, deps.dialect === 'postgres' && trx.isTransaction);
 }
 
 /** Creates the service that reads and writes one environment's secrets. */
@@ -38,14 +38,8 @@ export function createSecretsService(deps: ServiceDeps) {
   const { keys } = deps;
   const transaction = <T>(fn: (trx: Transaction<DB>) => Promise<T>) => deps.db.transaction().execute(fn);
 
-  /**
-   * Every value of the environment at the scope's revision, and the keys whose row failed its
-   * integrity check; decrypted once per revision and shared by the reads that follow (a read with
-   * a damaged row is not kept).
-   */
-  async function environmentValues(trx: Executor, s: EnvironmentScope): Promise<{ secrets: Readonly<Record<string, string>>; damaged: string[] }> {
-    const kept = deps.decrypted.get(s.project.id, s.env.id, s.env.revision);
-    if (kept) return { secrets: kept.secrets, damaged: [] };
+  /** Decrypts every value of the environment at the scope's revision and keeps them (unless a row is damaged). */
+  async function decryptEnvironment(trx: Executor, s: EnvironmentScope): Promise<{ secrets: Readonly<Record<string, string>>; damaged: string[] }> {
     const at = locationOf(s);
     const secrets: Record<string, string> = {};
     const damaged: string[] = [];
@@ -61,6 +55,15 @@ export function createSecretsService(deps: ServiceDeps) {
     return { secrets, damaged };
   }
 
+  /**
+   * Every value of the environment at the scope's revision, and the keys whose row failed its
+   * integrity check; decrypted once per revision and shared by the reads that follow.
+   */
+  async function environmentValues(trx: Executor, s: EnvironmentScope): Promise<{ secrets: Readonly<Record<string, string>>; damaged: string[] }> {
+    const kept = deps.decrypted.get(s.project.id, s.env.id, s.env.revision);
+    return kept ? { secrets: kept.secrets, damaged: [] } : decryptEnvironment(trx, s);
+  }
+
   return {
     /**
      * Every key with its decrypted value, and the environment's revision (audited). A row that fails
@@ -74,12 +77,24 @@ export function createSecretsService(deps: ServiceDeps) {
      */
     async readAll(auth: AuthContext, slug: string, env: Environment, knownRevision?: number): Promise<SecretsResponse | { notModified: true; revision: number }> {
       type Read = { s: EnvironmentScope; notModified: true } | { s: EnvironmentScope; secrets: Readonly<Record<string, string>>; damaged: string[] };
-      const read = await transaction(async (trx): Promise<Read> => {
-        const s = await readScope(deps, trx, auth, slug, env, 'read');
+      // Most reads need no transaction: the revision is all a 304 or a kept decryption needs (the
+      // values of a revision never change). Only decrypting afresh reads rows, in a transaction
+      // that holds the revision still while it does.
+      const current = async (db: Executor): Promise<Read | EnvironmentScope> => {
+        const s = await readScope(deps, db, auth, slug, env, 'read');
         // The client already holds this revision (If-None-Match): nothing to read, decrypt or send, but still a read.
         if (knownRevision === s.env.revision) return { s, notModified: true };
-        return { s, ...(await environmentValues(trx, s)) };
-      });
+        const kept = deps.decrypted.get(s.project.id, s.env.id, s.env.revision);
+        return kept ? { s, secrets: kept.secrets, damaged: [] } : s;
+      };
+      const quick = await current(deps.db);
+      const read: Read =
+        'env' in quick
+          ? await transaction(async (trx) => {
+              const again = await current(trx);
+              return 'env' in again ? { s: again, ...(await decryptEnvironment(trx, again)) } : again;
+            })
+          : quick;
       const { s } = read;
       const damaged = 'damaged' in read ? read.damaged : [];
       if (damaged.length > 0) {
