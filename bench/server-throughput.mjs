@@ -19,16 +19,16 @@
 // PostgreSQL: postgres://postgres@127.0.0.1:5432 (KRYPT_TEST_PG_URL overrides the admin URL); a
 // fresh krypt_bench_<random> database is created and dropped at the end (also on error and Ctrl-C).
 // One file past 400 lines on purpose, like the other benches: set-up, cases, the large environment
-// and the report read top to bottom; only the reference server lives apart (bench/bare-fastify.mjs).
-import { spawn } from 'node:child_process';
+// and the report read top to bottom; the reference server (bench/bare-fastify.mjs) and the child
+// processes shared with bench/soak.mjs (bench/bench-processes.mjs) live apart.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import pg from 'pg';
+import { benchProcesses, log, PG_ADMIN_URL, withAdmin } from './bench-processes.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const bin = join(root, 'bin', 'run.js');
@@ -46,91 +46,12 @@ const REPLICA_CONNECTIONS = 50;
 const LARGE_KEYS = 10_000;
 // Below MAX_KEYS_PER_WRITE (20,000, src/contract/constants.ts); chunks keep each seed write short.
 const SEED_CHUNK = 2500;
-const PG_ADMIN_URL = process.env.KRYPT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SLUG = 'bench';
 const LARGE_SLUG = 'bench-large';
 const PUSH_SLUG = 'bench-push';
 const secretsPath = (slug) => `/v1/projects/${slug}/environments/development/secrets`;
 
-const scratch = mkdtempSync(join(tmpdir(), 'krypt-throughput-'));
-// What the children see: nothing that could point them at a user's real config.
-const childEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: scratch, NO_COLOR: '1' };
-const log = (line) => process.stderr.write(`${line}\n`);
-
-// ---- clean-up: every child, the scratch directory and the database, on any way out ----
-const children = new Set();
-let dropDatabase;
-let cleaning;
-function cleanup() {
-  cleaning ??= (async () => {
-    await Promise.all([...children].map((c) => stopChild(c)));
-    if (dropDatabase) await dropDatabase().catch((err) => log(`could not drop the bench database: ${err.message}`));
-    rmSync(scratch, { recursive: true, force: true });
-  })();
-  return cleaning;
-}
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-  rmSync(scratch, { recursive: true, force: true });
-});
-process.once('SIGINT', () => {
-  log('interrupted: cleaning up');
-  void cleanup().finally(() => process.exit(130));
-});
-
-/** SIGTERM, SIGKILL after 5 s; resolves once the child has exited. */
-function stopChild(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((res) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => (clearTimeout(timer), res()));
-    child.kill('SIGTERM');
-  });
-}
-
-/** Spawns `node ARGS` and resolves with the URL once it prints `listening on URL` on stderr. */
-function startListening(label, args) {
-  const child = spawn(process.execPath, args, { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
-  children.add(child);
-  const proc = { label, child, url: undefined, stderr: '' };
-  child.on('exit', () => children.delete(child));
-  return new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`${label} did not listen within 20 s: ${proc.stderr}`)), 20_000);
-    child.stderr.on('data', (c) => {
-      // Everything it says after the ready line is a warning or worse (--log-level warn): kept for the report.
-      proc.stderr += c;
-      const m = !proc.url && /listening on (http:\/\/\S+)/.exec(proc.stderr);
-      if (m) {
-        proc.url = m[1];
-        proc.stderr = proc.stderr.slice(proc.stderr.indexOf(m[0]) + m[0].length).replace(/^\n/, '');
-        clearTimeout(timer);
-        res(proc);
-      }
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      rej(new Error(`${label} exited (${code ?? signal}) before listening: ${proc.stderr}`));
-    });
-  });
-}
-
-/** Runs `krypt ARGS`; resolves with code, output and wall time (never rejects on a non-zero exit). */
-function krypt(args, { cwd = scratch, env = {} } = {}) {
-  return new Promise((res, rej) => {
-    const t0 = performance.now();
-    const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...childEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c) => (out += c));
-    child.stderr.on('data', (c) => (err += c));
-    child.on('error', rej);
-    child.on('close', (code) => {
-      children.delete(child);
-      res({ code, stdout: out, stderr: err, ms: performance.now() - t0 });
-    });
-  });
-}
+const { scratch, cleanup, startListening, krypt, dropDatabaseOnCleanup } = benchProcesses('throughput');
 
 async function mustKrypt(args, opts) {
   const r = await krypt(args, opts);
@@ -161,16 +82,6 @@ const shapes = [
 const realisticValue = (i) => shapes[i % shapes.length]();
 
 // ---- the servers ----
-async function withAdmin(fn) {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 5000 });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** `server init` on STORAGE_ARGS, then REPLICAS × `server start` on it; returns the started servers. */
 async function startStore(label, storageArgs, replicas) {
   const keyFile = join(scratch, `${label}.key`);
@@ -380,7 +291,7 @@ async function main() {
   if (ONLY !== 'sqlite') {
     const name = `krypt_bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
     await withAdmin((c) => c.query(`CREATE DATABASE ${name}`));
-    dropDatabase = () => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    dropDatabaseOnCleanup(() => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)));
     const url = new URL(PG_ADMIN_URL);
     url.pathname = `/${name}`;
     const [a, b] = await startStore('postgres', ['--database-url', url.toString()], 2);

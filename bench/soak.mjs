@@ -18,15 +18,12 @@
 // PostgreSQL: postgres://postgres@127.0.0.1:5432 (KRYPT_TEST_PG_URL overrides the admin URL); a
 // fresh krypt_soak_<random> database is created and dropped at the end (also on error and Ctrl-C).
 // Progress and events go to stderr every 30 s; the report to stdout; exit 0 on PASS, 1 on FAIL.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
+import { benchProcesses, log, PG_ADMIN_URL, withAdmin } from './bench-processes.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const bin = join(root, 'bin', 'run.js');
@@ -44,103 +41,15 @@ const PROGRESS_MS = 30_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 // Connection errors on B count as expected from the kill until B is healthy again plus this.
 const GRACE_MS = 2000;
-const PG_ADMIN_URL = process.env.KRYPT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const PROJECTS = ['soak-1', 'soak-2', 'soak-3'];
 const ENVIRONMENTS = ['development', 'staging', 'production'];
 const SEED_KEYS = 50;
 
-const scratch = mkdtempSync(join(tmpdir(), 'krypt-soak-'));
-// What the children see: nothing that could point them at a user's real config.
-const childEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: scratch, NO_COLOR: '1' };
+const { scratch, cleanup, stopChild, startListening, krypt, dropDatabaseOnCleanup } = benchProcesses('soak');
 // Times in events and progress lines count from the start of load (set-up excluded).
 let t0 = performance.now();
 const elapsed = () => performance.now() - t0;
 const stamp = (ms = elapsed()) => `t=${(ms / 1000).toFixed(1)}s`;
-const log = (line) => process.stderr.write(`${line}\n`);
-
-// ---- clean-up: every child, the scratch directory and the database, on any way out ----
-const children = new Set();
-let dropDatabase;
-let cleaning;
-function cleanup() {
-  cleaning ??= (async () => {
-    await Promise.all([...children].map((c) => stopChild(c)));
-    if (dropDatabase) await dropDatabase().catch((err) => log(`could not drop the soak database: ${err.message}`));
-    rmSync(scratch, { recursive: true, force: true });
-  })();
-  return cleaning;
-}
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-  rmSync(scratch, { recursive: true, force: true });
-});
-process.once('SIGINT', () => {
-  log('interrupted: cleaning up');
-  void cleanup().finally(() => process.exit(130));
-});
-
-/** SIGTERM, SIGKILL after 5 s; resolves with how it exited. */
-function stopChild(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode);
-  return new Promise((res) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', (code, signal) => (clearTimeout(timer), res(code ?? signal)));
-    child.kill('SIGTERM');
-  });
-}
-
-/** Spawns `node ARGS` and resolves with the URL once it prints `listening on URL` on stderr. */
-function startListening(label, args) {
-  const child = spawn(process.execPath, args, { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
-  children.add(child);
-  const proc = { label, child, url: undefined, stderr: '' };
-  child.on('exit', () => children.delete(child));
-  return new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`${label} did not listen within 20 s: ${proc.stderr}`)), 20_000);
-    child.stderr.on('data', (c) => {
-      // Everything it says after the ready line is a warning or worse (--log-level warn): kept for the report.
-      proc.stderr += c;
-      const m = !proc.url && /listening on (http:\/\/\S+)/.exec(proc.stderr);
-      if (m) {
-        proc.url = m[1];
-        proc.stderr = proc.stderr.slice(proc.stderr.indexOf(m[0]) + m[0].length).replace(/^\n/, '');
-        clearTimeout(timer);
-        res(proc);
-      }
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      rej(new Error(`${label} exited (${code ?? signal}) before listening: ${proc.stderr}`));
-    });
-  });
-}
-
-/** Runs `krypt ARGS`; resolves with code and output (never rejects on a non-zero exit). */
-function krypt(args) {
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: scratch, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c) => (out += c));
-    child.stderr.on('data', (c) => (err += c));
-    child.on('error', rej);
-    child.on('close', (code) => {
-      children.delete(child);
-      res({ code, stdout: out, stderr: err });
-    });
-  });
-}
-
-async function withAdmin(fn) {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 5000 });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 // ---- HTTP: one keep-alive agent per replica, one request at a time per connection ----
 /** One request; resolves with status, headers and body text, rejects on a connection error or timeout. */
@@ -340,7 +249,7 @@ function progress(prev) {
 async function main() {
   const name = `krypt_soak_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   await withAdmin((c) => c.query(`CREATE DATABASE ${name}`));
-  dropDatabase = () => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  dropDatabaseOnCleanup(() => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)));
   const dbUrl = new URL(PG_ADMIN_URL);
   dbUrl.pathname = `/${name}`;
   const storage = ['--database-url', dbUrl.toString()];
