@@ -37,6 +37,7 @@ import { createInvitesService } from './services/invites-service.js';
 import { createMembersService } from './services/members-service.js';
 import { createProjectsService } from './services/projects-service.js';
 import { createDecryptedEnvironments } from './services/decrypted-environments.js';
+import { createPostgresFailureLimiter } from './services/rate-limit-postgres.js';
 import { createFailureLimiter, limitFailures, type FailureLimitOptions } from './services/rate-limit-service.js';
 import { createSecretsService } from './services/secrets-service.js';
 import { createSessionsService, type SessionOptions } from './services/sessions-service.js';
@@ -147,8 +148,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const decrypted = createDecryptedEnvironments(changes, { onLookup: (hit) => (hit ? metrics.cacheHit() : metrics.cacheMiss()) });
   app.addHook('onClose', async () => decrypted.clear());
   const serviceDeps: ServiceDeps = { db: deps.db, dialect: deps.dialect, keys: deps.keys, now, audit, changes, decrypted, log: app.log, metrics };
-  // One failure budget per client address, shared by bad API keys, session cookies, sign-in and invite codes.
-  const failures = createFailureLimiter(deps.failureLimit);
+  // One failure budget per client address, shared by bad API keys, session cookies, sign-in and
+  // invite codes; on PostgreSQL also shared by every replica.
+  const failures =
+    deps.dialect === 'postgres'
+      ? createPostgresFailureLimiter({ ...deps.failureLimit, db: deps.db, onError: (err) => app.log.warn({ err }, 'failed-credential counters unavailable: counted on this replica only') })
+      : createFailureLimiter(deps.failureLimit);
   const authService = createAuthService(serviceDeps);
   const failed = (kind: AuthFailureKind) => (rateLimited: boolean) => metrics.authFailure(kind, rateLimited);
   const auth = { authenticate: limitFailures(failures, (_header, client) => client.ip, authService.authenticate, failed('api_key')) };

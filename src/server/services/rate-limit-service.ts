@@ -5,12 +5,13 @@ import { ServiceError } from './service-error.js';
 // Only FAILURES are counted and only failing requests are refused: a client address that has
 // used up its failures gets 429 for every further wrong credential, while a valid key from the
 // same address still works. Many users behind one NAT keep working while a guesser there is cut
-// off; the price is that the limit is on wrong guesses, not on requests.
+// off; the price is that the limit is on wrong guesses, not on requests. A success never reaches
+// the limiter, so it costs nothing (no query, no memory).
 //
-// The counters live in this process's memory: with several replicas each holds its own, so a
-// client spread over N replicas gets up to N times the limit. That is deliberate: a database-backed
-// counter would cost a write per failed request, which turns the limiter itself into something an
-// attacker can use to load the database. Memory is bounded by `maxAddresses` (oldest evicted).
+// Where the counters live depends on the store. SQLite: this process's memory (one process per
+// data directory, so nothing to share), an exact sliding-window log per address, bounded by
+// `maxAddresses`. PostgreSQL: shared by every replica in the `auth_failures` table (see
+// rate-limit-postgres.ts), so spreading guesses over N replicas does not give N times the budget.
 
 export interface FailureLimitOptions {
   /** Failures one address may make within `windowMs` (default 20). */
@@ -33,16 +34,22 @@ export class RateLimitedError extends ServiceError {
 
 export interface FailureLimiter {
   /**
-   * Records one failure of `address`; returns 0 when it is within the limit, or the milliseconds
-   * until the address may fail again (the failure is then not recorded: the window stays exact).
+   * Records one failure of `address`; resolves to 0 when it is within the limit, or to the
+   * milliseconds until the address may fail again (the failure is then not recorded). Never rejects.
    */
+  fail(address: string): Promise<number>;
+  /** Addresses this process currently tracks (for tests and metrics). */
+  size(): number;
+}
+
+/** The synchronous in-memory log behind createFailureLimiter (also the per-replica gate of the PostgreSQL limiter). */
+export interface FailureLog {
   fail(address: string): number;
-  /** Addresses currently tracked (for tests and metrics). */
   size(): number;
 }
 
 /** A sliding-window log per address: at most `maxFailures` failures in any `windowMs`. */
-export function createFailureLimiter(opts: FailureLimitOptions = {}, now: () => number = Date.now): FailureLimiter {
+export function createFailureLog(opts: FailureLimitOptions = {}, now: () => number = Date.now): FailureLog {
   const { maxFailures, windowMs, maxAddresses } = { ...DEFAULT_FAILURE_LIMIT, ...opts };
   // Insertion order = recency of the last failure (re-inserted on each), so the first key is the oldest.
   const failures = new Map<string, number[]>();
@@ -64,10 +71,20 @@ export function createFailureLimiter(opts: FailureLimitOptions = {}, now: () => 
   };
 }
 
+/** The in-memory limiter (SQLite): the sliding-window log, behind the async interface. */
+export function createFailureLimiter(opts: FailureLimitOptions = {}, now: () => number = Date.now): FailureLimiter {
+  const log = createFailureLog(opts, now);
+  return {
+    fail: async (address) => log.fail(address),
+    size: () => log.size(),
+  };
+}
+
 /**
  * Wraps an async function whose `unauthorized` failures count against the caller's address:
- * past the limit, the failure becomes a RateLimitedError. Other errors and successes pass through.
- * `onFailure` hears each counted failure and whether it was refused as over the limit (metrics).
+ * past the limit, the failure becomes a RateLimitedError. Other errors and successes pass through
+ * (a success does not touch the limiter). `onFailure` hears each counted failure and whether it was
+ * refused as over the limit (metrics).
  */
 export function limitFailures<A extends unknown[], R>(
   limiter: FailureLimiter,
@@ -81,7 +98,7 @@ export function limitFailures<A extends unknown[], R>(
     } catch (err) {
       const address = err instanceof ServiceError && err.code === 'unauthorized' ? addressOf(...args) : null;
       if (address === null) throw err;
-      const waitMs = limiter.fail(address);
+      const waitMs = await limiter.fail(address);
       onFailure(waitMs > 0);
       if (waitMs > 0) throw new RateLimitedError(Math.ceil(waitMs / 1000));
       throw err;

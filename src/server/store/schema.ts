@@ -152,6 +152,13 @@ export interface SessionsTable {
   user_agent: string | null;
   ip: string | null;
 }
+/** Failed credentials of one client address in one window (PostgreSQL's shared rate-limit counters; unused on SQLite). */
+export interface AuthFailuresTable {
+  address: string;
+  /** The window's start, ms since the epoch. */
+  window_start: BigIntColumn;
+  count: number;
+}
 
 export interface DB {
   meta: MetaTable;
@@ -169,6 +176,7 @@ export interface DB {
   audit_head: AuditHeadTable;
   sign_in_links: SignInLinksTable;
   sessions: SessionsTable;
+  auth_failures: AuthFailuresTable;
 }
 
 /** A database handle or a transaction: every store function takes one of these. */

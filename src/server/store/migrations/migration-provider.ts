@@ -4,6 +4,7 @@ import { teamsMigration } from './0002-teams.js';
 import { auditMigration } from './0003-audit.js';
 import { normaliseEmailsMigration } from './0004-normalise-emails.js';
 import { sessionsMigration } from './0005-sessions.js';
+import { authFailuresMigration } from './0006-auth-failures.js';
 
 // In-code migrations (no filesystem scan), so bundles and compiled builds see the same set.
 const MIGRATIONS: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003-audit': auditMigration,
   '0004-normalise-emails': normaliseEmailsMigration,
   '0005-sessions': sessionsMigration,
+  '0006-auth-failures': authFailuresMigration,
 };
 
 export const migrationProvider: MigrationProvider = {
