@@ -543,6 +543,17 @@ describe('every example in the CLI help, run as written', () => {
     expect((await fetch(`http://127.0.0.1:${portOf(proxied.url)}/healthz`)).status).toBe(200);
     expect(await proxied.stop()).toBe(0);
 
+    // Metrics on their own listener (port 0 here: a free one), named on stderr after the ready line.
+    const metered = await startExample(ops, 'krypt server start --data-dir /var/lib/krypt --master-key-file key.txt --metrics-port 9464', {
+      subs: [...under('/var/lib/krypt'), ['--metrics-port 9464', '--metrics-port 0']],
+      append: port0,
+    });
+    expect((await fetch(`${metered.url}/healthz`)).status).toBe(200);
+    const metricsUrl = /Krypt metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(metered.stderr())?.[1];
+    expect(metricsUrl, metered.stderr()).toBeDefined();
+    expect(await (await fetch(metricsUrl!)).text()).toContain('krypt_http_requests_total{route="/healthz",method="GET",status="200"} 1');
+    expect(await metered.stop()).toBe(0);
+
     const verify = await example(ops, 'krypt server verify-audit --data-dir /var/lib/krypt --master-key-file /run/secrets/krypt-master-key', { subs: under('/var/lib/krypt', '/run/secrets') });
     expect(verify.stderr).toMatch(/^Audit chain intact: [1-9]\d* entries\n/m);
     const rotate = await example(ops, 'krypt server rotate-key --data-dir /var/lib/krypt --master-key-file /run/secrets/krypt-master-key --new-master-key-out /run/secrets/krypt-master-key.new', { subs: under('/var/lib/krypt', '/run/secrets') });

@@ -239,6 +239,15 @@ describe.each(['sqlite', 'postgres'] as const)('leak scan: debug output and logs
     await tamper();
     // A damaged row fails its own read (the bulk read leaves it out and names it: 200 + damaged).
     expect(await call('tampered value', 'GET', `${env}/PLAIN`)).toBe(500);
+    // The server keeps the values it decrypted and authenticated for this revision and serves those
+    // to bulk reads (the authentic value, never the tampered one); a write moves the revision, and
+    // the next bulk read decrypts the stored rows again and finds the damage.
+    const moved = await fetch(server.url + env, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ set: { MOVED_ON: 'x' } }),
+    });
+    expect(moved.status).toBe(200);
     // The offline copy is current (the revision did not move), so a held copy would answer with a 304.
     expect((await run('cache clear', ['cache', 'clear'])).code).toBe(0);
     const cli = await run('get tampered', ['get', 'PLAIN', '--no-fallback']);
