@@ -91,8 +91,8 @@ export function createSecretsService(deps: ServiceDeps) {
       const read: Read =
         'env' in quick
           ? await transaction(async (trx) => {
-              const again = await current(trx);
-              return 'env' in again ? { s: again, ...(await decryptEnvironment(trx, again)) } : again;
+              const s = await readScope(deps, trx, auth, slug, env, 'read');
+              return knownRevision === s.env.revision ? { s, notModified: true } : { s, ...(await decryptEnvironment(trx, s)) };
             })
           : quick;
       const { s } = read;
