@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KryptError } from '../errors.js';
@@ -74,16 +74,67 @@ export function writeConfig(dir: string, config: CliConfig): void {
  * A corrupt file counts as empty: the write replaces it.
  */
 export function updateConfig(dir: string, change: (current: CliConfig) => CliConfig): CliConfig {
-  let current: CliConfig;
-  try {
-    current = readConfig(dir, () => undefined);
-  } catch (err) {
-    if (!(err instanceof KryptError && err.code === 'config_corrupt')) throw err;
-    current = {};
+  return withConfigLock(dir, () => {
+    let current: CliConfig;
+    try {
+      current = readConfig(dir, () => undefined);
+    } catch (err) {
+      if (!(err instanceof KryptError && err.code === 'config_corrupt')) throw err;
+      current = {};
+    }
+    const next = change(current);
+    writeConfig(dir, next);
+    return next;
+  });
+}
+
+// How long a writer waits for another's read-modify-write (which takes a read and a rename) before
+// taking the lock over; a lock whose holder has exited is taken over at once.
+const LOCK_WAIT_MS = 2000;
+
+/**
+ * Runs `fn` holding `.config.json.lock` (created exclusively, holding the holder's pid), so two
+ * krypt processes updating the config cannot lose each other's change (a login racing the first
+ * read that stores the cache key). A lock left by a killed process is removed.
+ */
+function withConfigLock<T>(dir: string, fn: () => T): T {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const lock = join(dir, '.config.json.lock');
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      const fd = openSync(lock, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (holderGone(lock) || Date.now() > deadline) rmSync(lock, { force: true });
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
   }
-  const next = change(current);
-  writeConfig(dir, next);
-  return next;
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+function holderGone(lock: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(lock, 'utf8'));
+  } catch {
+    return false;
+  }
+  // An empty file: its writer is between creating and writing it (or was killed there; the deadline covers that).
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 function tighten(path: string, mode: number, warn: (message: string) => void): void {
