@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { validatorCompiler } from 'fastify-type-provider-zod';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { pino, type DestinationStream, type Level } from 'pino';
@@ -13,6 +13,7 @@ import { applyHttpTimeouts, clientErrorHandler, type HttpTimeouts } from './plug
 import { registerJsonBody } from './plugins/json-body.js';
 import { countFrameworkErrors, registerRequestMetrics } from './plugins/metrics.js';
 import { registerRequestDebugLog } from './plugins/request-debug-log.js';
+import { responseSerializerCompiler } from './plugins/response-serializer.js';
 import { httpServerFactory } from './plugins/http-server.js';
 import { NO_METRICS, type AuthFailureKind, type ServerMetrics } from './metrics.js';
 import { accountRoutes } from './routes/account-routes.js';
@@ -37,6 +38,7 @@ import { createInvitesService } from './services/invites-service.js';
 import { createMembersService } from './services/members-service.js';
 import { createProjectsService } from './services/projects-service.js';
 import { createDecryptedEnvironments } from './services/decrypted-environments.js';
+import { createKeptReads } from './services/kept-reads.js';
 import { createPostgresFailureLimiter } from './services/rate-limit-postgres.js';
 import { createFailureLimiter, limitFailures, type FailureLimitOptions } from './services/rate-limit-service.js';
 import { createSecretsService } from './services/secrets-service.js';
@@ -63,6 +65,8 @@ export interface AppDeps {
   bodyLimit?: number;
   now?: () => Date;
   version?: string;
+  /** SQLite: changes whenever rows may have changed (KryptDatabase.storeVersion); lets reads of rarely changing rows be kept. */
+  storeVersion?: () => string;
   /** PostgreSQL: a new client outside the pool, for the change feed's LISTEN (KryptDatabase.newClient). */
   newClient?: () => pg.Client;
   /** Change stream timings (heartbeat, longest stream, access re-check) and streams per key. */
@@ -129,7 +133,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
   applyHttpTimeouts(app.server, deps.timeouts);
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(responseSerializerCompiler);
   registerErrorHandling(app);
   registerRequestDebugLog(app);
   registerRequestMetrics(app, metrics);
@@ -147,7 +151,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onClose', () => changes.close());
   const decrypted = createDecryptedEnvironments(changes, { onLookup: (hit) => (hit ? metrics.cacheHit() : metrics.cacheMiss()) });
   app.addHook('onClose', async () => decrypted.clear());
-  const serviceDeps: ServiceDeps = { db: deps.db, dialect: deps.dialect, keys: deps.keys, now, audit, changes, decrypted, log: app.log, metrics };
+  const kept = createKeptReads(deps.storeVersion);
+  const serviceDeps: ServiceDeps = { db: deps.db, dialect: deps.dialect, keys: deps.keys, now, audit, changes, decrypted, kept, log: app.log, metrics };
   // One failure budget per client address, shared by bad API keys, session cookies, sign-in and
   // invite codes; on PostgreSQL also shared by every replica.
   const failures =

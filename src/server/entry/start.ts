@@ -101,6 +101,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       dialect: kdb.dialect,
       keys,
       ...(kdb.newClient ? { newClient: kdb.newClient } : {}),
+      ...(kdb.storeVersion ? { storeVersion: kdb.storeVersion } : {}),
       ...(opts.logDestination ? { logDestination: opts.logDestination } : {}),
       ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
       ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),

@@ -20,7 +20,9 @@ export function createAuthService(deps: ServiceDeps): AuthService {
       const token = match?.[1];
       if (!token) throw new ServiceError('unauthorized', 'missing API key: send "Authorization: Bearer <key>"');
       if (!token.startsWith(TOKEN_PREFIX)) throw new ServiceError('unauthorized', INVALID);
-      const found = await findApiKeyByHash(deps.db, hashApiToken(token));
+      const hash = hashApiToken(token);
+      // Kept between requests while nothing in the store changes (kept-reads.ts): a revocation counts at once.
+      const found = await deps.kept.get(`key\0${hash}`, () => findApiKeyByHash(deps.db, hash));
       const now = deps.now();
       if (!found || found.key.revoked_at !== null) throw new ServiceError('unauthorized', INVALID);
       if (found.key.expires_at !== null && Date.parse(found.key.expires_at) <= now.getTime()) {

@@ -19,6 +19,7 @@ export interface WriteSecretsInput extends ChangeSet {
  * Resolves the caller's scope in one environment, checks `action` with the policy and takes a
  * consistent view of the environment: one read of its row, the revision included, under a shared
  * lock on PostgreSQL when `trx` is a transaction (rows read after it belong to that revision).
+ * Outside a transaction the rows may come from deps.kept (kept-reads.ts), current all the same.
  */
 export async function readScope(
   deps: ServiceDeps,
@@ -28,9 +29,9 @@ export async function readScope(
   env: Environment,
   action: Action,
 ): Promise<EnvironmentScope> {
-  const project = await requireProjectScope(trx, auth, slug);
+  const project = await requireProjectScope(trx, auth, slug, deps.kept);
   authorize(project, action, env);
-  return withEnvironment(trx, project, env, deps.dialect === 'postgres' && trx.isTransaction);
+  return withEnvironment(trx, project, env, deps.dialect === 'postgres' && trx.isTransaction, deps.kept);
 }
 
 /** Creates the service that reads and writes one environment's secrets. */

@@ -4,6 +4,7 @@ import type { DerivedKeys } from '../crypto/value-crypto.js';
 import type { ServiceMetrics } from '../metrics.js';
 import type { ChangePublisher } from './change-feed.js';
 import type { DecryptedEnvironments } from './decrypted-environments.js';
+import type { KeptReads } from './kept-reads.js';
 import type { DB, Dialect, Executor } from '../store/schema.js';
 
 /** What every service factory receives. */
@@ -17,6 +18,8 @@ export interface ServiceDeps {
   changes: ChangePublisher;
   /** Decrypted environments shared between reads, per (environment, revision). */
   decrypted: DecryptedEnvironments;
+  /** Reads of rarely changing rows (key holder, membership, environment row) kept until the store changes. */
+  kept: KeptReads;
   /** The operator's log, for what a request cannot report itself (a damaged row skipped in a read). Names only. */
   log: { error(details: Record<string, unknown>, message: string): void };
   /** Prometheus metrics to feed (audit group commits, decrypt cache); a no-op when metrics are off. */

@@ -24,6 +24,12 @@ export interface KryptDatabase {
   dialect: Dialect;
   /** PostgreSQL only: a new client outside the pool (not yet connected), for a long-lived LISTEN. */
   newClient?: () => pg.Client;
+  /**
+   * SQLite only: a value that changes whenever rows may have changed (KryptSqliteDialect), so
+   * the server may keep reads of rarely changing rows until it does. PostgreSQL has no such cheap
+   * signal across replicas: there every read goes to the database.
+   */
+  storeVersion?: () => string;
   /** Closes the connection(s). */
   destroy(): Promise<void>;
 }
@@ -67,13 +73,14 @@ function restrictSqliteFiles(file: string, warn: (message: string) => void): voi
   warn(`the SQLite ${subject} accessible to other users (mode ${modes}); ${outcome}`);
 }
 
-function openSqlite(file: string, notices: OpenDatabaseNotices = {}): Kysely<DB> {
+function openSqlite(file: string, notices: OpenDatabaseNotices = {}): { db: Kysely<DB>; storeVersion: () => string } {
   if (file !== ':memory:') restrictSqliteFiles(file, notices.warn ?? (() => undefined));
   const sqlite = new SqliteDatabase(file);
   if (file !== ':memory:') sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  return new Kysely<DB>({ dialect: new KryptSqliteDialect(sqlite) });
+  const dialect = new KryptSqliteDialect(sqlite);
+  return { db: new Kysely<DB>({ dialect }), storeVersion: () => dialect.storeVersion() };
 }
 
 function openPostgres(url: string): Kysely<DB> {
@@ -89,6 +96,7 @@ export async function openDatabase(opts: DatabaseOptions, notices: OpenDatabaseN
   let db: Kysely<DB>;
   let dialect: Dialect;
   let newClient: (() => pg.Client) | undefined;
+  let storeVersion: (() => string) | undefined;
   if ('databaseUrl' in opts) {
     if (!/^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
       throw new Error('the database URL must start with postgres:// or postgresql://');
@@ -101,10 +109,10 @@ export async function openDatabase(opts: DatabaseOptions, notices: OpenDatabaseN
       new pg.Client({ connectionString, application_name: 'krypt-change-feed', keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
   } else if ('dataDir' in opts) {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-    db = openSqlite(sqliteFile(opts.dataDir), notices);
+    ({ db, storeVersion } = openSqlite(sqliteFile(opts.dataDir), notices));
     dialect = 'sqlite';
   } else {
-    db = openSqlite(':memory:');
+    ({ db, storeVersion } = openSqlite(':memory:'));
     dialect = 'sqlite';
   }
   try {
@@ -113,7 +121,7 @@ export async function openDatabase(opts: DatabaseOptions, notices: OpenDatabaseN
     await db.destroy();
     throw err;
   }
-  return { db, dialect, ...(newClient ? { newClient } : {}), destroy: () => db.destroy() };
+  return { db, dialect, ...(newClient ? { newClient } : {}), ...(storeVersion ? { storeVersion } : {}), destroy: () => db.destroy() };
 }
 
 async function migrate(db: Kysely<DB>): Promise<void> {
