@@ -67,6 +67,8 @@ export interface AppDeps {
   version?: string;
   /** SQLite: changes whenever rows may have changed (KryptDatabase.storeVersion); lets reads of rarely changing rows be kept. */
   storeVersion?: () => string;
+  /** PostgreSQL: the audit group commit's own connection (KryptDatabase.groupCommitDb); default `db`. */
+  groupCommitDb?: Kysely<DB>;
   /** PostgreSQL: a new client outside the pool, for the change feed's LISTEN (KryptDatabase.newClient). */
   newClient?: () => pg.Client;
   /** Change stream timings (heartbeat, longest stream, access re-check) and streams per key. */
@@ -146,7 +148,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const now = deps.now ?? (() => new Date());
-  const audit = createAuditRecorder({ db: deps.db, dialect: deps.dialect, now, auditKey: deps.keys.auditKey, onBatch: (size, wait) => metrics.auditBatch(size, wait) });
+  const audit = createAuditRecorder({ db: deps.db, groupCommitDb: deps.groupCommitDb ?? deps.db, dialect: deps.dialect, now, auditKey: deps.keys.auditKey, onBatch: (size, wait) => metrics.auditBatch(size, wait) });
   const changes = await openChangeFeed(deps, app.log);
   app.addHook('onClose', () => changes.close());
   const decrypted = createDecryptedEnvironments(changes, { onLookup: (hit) => (hit ? metrics.cacheHit() : metrics.cacheMiss()) });

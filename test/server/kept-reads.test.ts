@@ -84,7 +84,7 @@ describe('kept reads on a SQLite file changed by another connection', () => {
     kdb = await openDatabase({ dataDir: dir });
     const init = await initInstance({ database: kdb });
     token = init.token;
-    server = await startServer({ database: kdb, masterKey: parseMasterKey(init.masterKey), host: '127.0.0.1', port: 0, logLevel: 'silent' });
+    server = await startServer({ database: kdb, masterKey: parseMasterKey(init.masterKey), host: '127.0.0.1', port: 0, logLevel: 'error' });
     expect((await callApi(server.url, token, 'POST', '/v1/projects', { body: { slug: SLUG } })).status).toBe(201);
     expect((await callApi(server.url, token, 'PATCH', SECRETS, { body: { set: { A: 'one' } } })).status).toBe(200);
     // Not the server's connection: what it commits, the server learns only from the file.

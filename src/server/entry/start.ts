@@ -102,6 +102,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       keys,
       ...(kdb.newClient ? { newClient: kdb.newClient } : {}),
       ...(kdb.storeVersion ? { storeVersion: kdb.storeVersion } : {}),
+      ...(kdb.groupCommitDb ? { groupCommitDb: kdb.groupCommitDb } : {}),
       ...(opts.logDestination ? { logDestination: opts.logDestination } : {}),
       ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
       ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),

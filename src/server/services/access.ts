@@ -1,5 +1,5 @@
 import type { Environment, Role } from '../../contract/index.js';
-import { findEnvironment, findProjectAccess, type EnvironmentRow, type ProjectRow } from '../store/projects-store.js';
+import { findEnvironment, findEnvironmentAccess, findProjectAccess, type EnvironmentRow, type ProjectAccess, type ProjectRow } from '../store/projects-store.js';
 import type { Executor } from '../store/schema.js';
 import { requireAllowed, serviceTokenMessage, type Action, type Subject } from './policy.js';
 import { projectNotFound, ServiceError } from './service-error.js';
@@ -24,14 +24,41 @@ export interface EnvironmentScope extends ProjectScope {
 
 /**
  * The caller's access to a project, or a 404 that does not reveal whether it exists. A service
- * token asking about any other project is refused outright (403), without looking it up. Outside a
- * transaction, `kept` may answer instead of the database (kept-reads.ts).
+ * token asking about any other project is refused outright (403), without looking it up.
  */
-export async function requireProjectScope(db: Executor, auth: AuthContext, slug: string, kept?: KeptReads): Promise<ProjectScope> {
-  if (auth.service && auth.service.projectSlug !== slug) throw new ServiceError('forbidden', serviceTokenMessage(auth.service));
-  const load = () => findProjectAccess(db, slug, auth.user.id);
-  const access = kept && !db.isTransaction ? await kept.get(`access\0${slug}\0${auth.user.id}`, load) : await load();
+export async function requireProjectScope(db: Executor, auth: AuthContext, slug: string): Promise<ProjectScope> {
+  refuseOtherProject(auth, slug);
+  const access = await findProjectAccess(db, slug, auth.user.id);
   if (!access) throw projectNotFound(slug);
+  return projectScope(auth, access);
+}
+
+/**
+ * requireProjectScope, authorize and withEnvironment in one query, for reads outside a
+ * transaction; `kept` may answer instead of the database (kept-reads.ts), current all the same.
+ */
+export async function requireEnvironmentScope(
+  db: Executor,
+  auth: AuthContext,
+  slug: string,
+  env: Environment,
+  action: Action,
+  kept: KeptReads,
+): Promise<EnvironmentScope> {
+  refuseOtherProject(auth, slug);
+  const access = await kept.get(`scope\0${auth.user.id}\0${env}\0${slug}`, () => findEnvironmentAccess(db, slug, auth.user.id, env));
+  if (!access) throw projectNotFound(slug);
+  const scope = projectScope(auth, access);
+  authorize(scope, action, env);
+  if (!access.environment) throw environmentNotFound(env, slug);
+  return { ...scope, env: { ...access.environment, name: env } };
+}
+
+function refuseOtherProject(auth: AuthContext, slug: string): void {
+  if (auth.service && auth.service.projectSlug !== slug) throw new ServiceError('forbidden', serviceTokenMessage(auth.service));
+}
+
+function projectScope(auth: AuthContext, access: ProjectAccess): ProjectScope {
   return {
     project: access.project,
     role: access.role,
@@ -40,18 +67,16 @@ export async function requireProjectScope(db: Executor, auth: AuthContext, slug:
   };
 }
 
+const environmentNotFound = (env: Environment, slug: string) => new ServiceError('not_found', `environment "${env}" not found in project "${slug}"`);
+
 /** Asks the policy about an action in this project (and environment); throws 403 when refused. */
 export function authorize(scope: ProjectScope, action: Action, environment?: Environment): 'direct' | 'change-request' {
   return requireAllowed(scope.subject, action, { projectId: scope.project.id, environment });
 }
 
-/**
- * The project scope narrowed to one environment (404 if it is missing); `forShare`: see
- * findEnvironment. Outside a transaction, `kept` may answer instead of the database.
- */
-export async function withEnvironment(db: Executor, scope: ProjectScope, env: Environment, forShare = false, kept?: KeptReads): Promise<EnvironmentScope> {
-  const load = () => findEnvironment(db, scope.project.id, env, forShare);
-  const row = kept && !db.isTransaction && !forShare ? await kept.get(`environment\0${scope.project.id}\0${env}`, load) : await load();
-  if (!row) throw new ServiceError('not_found', `environment "${env}" not found in project "${scope.project.slug}"`);
+/** The project scope narrowed to one environment (404 if it is missing); `forShare`: see findEnvironment. */
+export async function withEnvironment(db: Executor, scope: ProjectScope, env: Environment, forShare = false): Promise<EnvironmentScope> {
+  const row = await findEnvironment(db, scope.project.id, env, forShare);
+  if (!row) throw environmentNotFound(env, scope.project.slug);
   return { ...scope, env: { ...row, name: env } };
 }

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { AuditEntry, auditQuerySchema } from '../../contract/index.js';
 import type { Kysely } from 'kysely';
-import { claimAuditIds, insertAuditEntries, listAuditEntries, setAuditHeadHash, type AuditRow } from '../store/audit-store.js';
+import { appendAuditRowsIfHeadIs, claimAuditIds, insertAuditEntries, listAuditEntries, readAuditHead, setAuditHeadHash, type AuditHead, type AuditRow } from '../store/audit-store.js';
 import type { DB, Dialect, Executor } from '../store/schema.js';
 import { keyedHasher } from './audit-chain.js';
 import { authorize, requireProjectScope } from './access.js';
@@ -29,6 +29,8 @@ export type AuditBatchObserver = (size: number, waitSeconds: number) => void;
 
 // Entries appended in one group commit at most; more wait for the next.
 const MAX_BATCH = 500;
+// Times a PostgreSQL batch is re-chained after the head moved under it, before it fails.
+const MAX_ATTEMPTS = 100;
 
 interface Pending {
   event: AuditEvent;
@@ -45,14 +47,27 @@ interface Pending {
  *
  * append() is for reads, which change nothing: the entry is written after the read's transaction,
  * by a group commit. While one batch is being committed, the entries of concurrent requests
- * queue; the next batch appends all of them in one short transaction that takes the chain head
- * once (one claim of N ids, one multi-row insert, one head update). A request is answered only
- * when its batch has committed; if the batch fails, every request in it fails (fail-closed). On
- * PostgreSQL each replica runs its own batches; the head row's lock orders them, so the chain stays
- * one sequence across replicas.
+ * queue; the next batch appends all of them at once. On SQLite that is one short transaction that
+ * takes the chain head once (one claim of N ids, one multi-row insert, one head update). On
+ * PostgreSQL it is one statement on a connection of its own (`groupCommitDb`) that writes the
+ * entries and moves the head only if the head is where this replica last saw it (else it reads the
+ * head and tries again), so replicas never wait on each other across round trips and the chain
+ * stays one sequence. A request is answered only when its batch has committed; if the batch
+ * fails, every request in it fails (fail-closed).
  */
-export function createAuditRecorder(deps: { db: Kysely<DB>; dialect: Dialect; now: () => Date; auditKey: Buffer; onBatch?: AuditBatchObserver }): AuditRecorder {
+export function createAuditRecorder(deps: { db: Kysely<DB>; groupCommitDb?: Kysely<DB>; dialect: Dialect; now: () => Date; auditKey: Buffer; onBatch?: AuditBatchObserver }): AuditRecorder {
   const hashOf = keyedHasher(deps.auditKey);
+
+  /** The entries as rows with ids from `firstId`, chained from `prevHash`; times taken now. */
+  function chained(events: readonly AuditEvent[], firstId: number, prevHash: string): AuditRow[] {
+    const at = deps.now().toISOString();
+    return events.map((event, i) => {
+      const entry = toRow(event, firstId + i, at, prevHash);
+      const row = { ...entry, hash: hashOf(entry) };
+      prevHash = row.hash;
+      return row;
+    });
+  }
 
   async function appendAll(trx: Executor, events: readonly AuditEvent[]): Promise<void> {
     const claim = await claimAuditIds(trx, deps.dialect, events.length);
@@ -60,17 +75,36 @@ export function createAuditRecorder(deps: { db: Kysely<DB>; dialect: Dialect; no
       throw new Error(`audit entries must be recorded in a READ COMMITTED transaction, not ${claim.isolation}`);
     }
     // Taken after the head lock, so times follow ids.
-    const at = deps.now().toISOString();
-    let prevHash = claim.prevHash;
-    const rows: AuditRow[] = events.map((event, i) => {
-      const entry = toRow(event, claim.firstId + i, at, prevHash);
-      const row = { ...entry, hash: hashOf(entry) };
-      prevHash = row.hash;
-      return row;
-    });
+    const rows = chained(events, claim.firstId, claim.prevHash);
     await insertAuditEntries(trx, rows);
-    await setAuditHeadHash(trx, prevHash);
+    await setAuditHeadHash(trx, (rows[rows.length - 1] as AuditRow).hash);
   }
+
+  // PostgreSQL's group commit appends optimistically: chained after the head as this replica last
+  // saw it, written only if the head is still there (one statement, no transaction held open);
+  // when another replica or a write moved it, the head is read again and the batch re-chained.
+  let seenHead: AuditHead | undefined;
+  async function appendBatchPostgres(db: Kysely<DB>, events: readonly AuditEvent[]): Promise<void> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      try {
+        const head = seenHead ?? (await readAuditHead(db));
+        if (!head) throw new Error('the audit chain head (audit_head row 1) is missing');
+        // Taken after the head was read, so times follow ids.
+        const rows = chained(events, head.lastId + 1, head.lastHash);
+        const last = rows[rows.length - 1] as AuditRow;
+        seenHead = (await appendAuditRowsIfHeadIs(db, head, rows)) ? { lastId: last.id, lastHash: last.hash } : undefined;
+        if (seenHead) return;
+      } catch (err) {
+        seenHead = undefined;
+        throw err;
+      }
+    }
+    throw new Error(`the audit chain head moved under ${MAX_ATTEMPTS} attempts in a row to append ${events.length} entries; they were not stored`);
+  }
+
+  const groupDb = deps.groupCommitDb ?? deps.db;
+  const appendBatch = (events: readonly AuditEvent[]): Promise<void> =>
+    deps.dialect === 'postgres' ? appendBatchPostgres(groupDb, events) : groupDb.transaction().execute((trx) => appendAll(trx, events));
 
   let queue: Pending[] = [];
   let committing = false;
@@ -79,7 +113,7 @@ export function createAuditRecorder(deps: { db: Kysely<DB>; dialect: Dialect; no
       const batch = queue.slice(0, MAX_BATCH);
       queue = queue.slice(batch.length);
       try {
-        await deps.db.transaction().execute((trx) => appendAll(trx, batch.map((p) => p.event)));
+        await appendBatch(batch.map((p) => p.event));
         deps.onBatch?.(batch.length, (performance.now() - (batch[0] as Pending).queuedAt) / 1000);
         for (const p of batch) p.resolve();
       } catch (err) {

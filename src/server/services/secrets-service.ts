@@ -3,7 +3,7 @@ import { ENVIRONMENTS, type CompareEntry, type CompareResponse, type Environment
 import { IntegrityError } from '../crypto/value-crypto.js';
 import type { DB, Executor } from '../store/schema.js';
 import { findSecret, listSecretMeta, listSecrets } from '../store/secrets-store.js';
-import { authorize, requireProjectScope, withEnvironment, type EnvironmentScope } from './access.js';
+import { authorize, requireEnvironmentScope, requireProjectScope, withEnvironment, type EnvironmentScope } from './access.js';
 import type { Action } from './policy.js';
 import { decryptSecret, type ChangeSet } from './secret-writes.js';
 import { ServiceError } from './service-error.js';
@@ -19,7 +19,7 @@ export interface WriteSecretsInput extends ChangeSet {
  * Resolves the caller's scope in one environment, checks `action` with the policy and takes a
  * consistent view of the environment: one read of its row, the revision included, under a shared
  * lock on PostgreSQL when `trx` is a transaction (rows read after it belong to that revision).
- * Outside a transaction the rows may come from deps.kept (kept-reads.ts), current all the same.
+ * Outside a transaction it is one query, or none when deps.kept holds its answer (kept-reads.ts).
  */
 export async function readScope(
   deps: ServiceDeps,
@@ -29,9 +29,10 @@ export async function readScope(
   env: Environment,
   action: Action,
 ): Promise<EnvironmentScope> {
-  const project = await requireProjectScope(trx, auth, slug, deps.kept);
+  if (!trx.isTransaction) return requireEnvironmentScope(trx, auth, slug, env, action, deps.kept);
+  const project = await requireProjectScope(trx, auth, slug);
   authorize(project, action, env);
-  return withEnvironment(trx, project, env, deps.dialect === 'postgres' && trx.isTransaction, deps.kept);
+  return withEnvironment(trx, project, env, deps.dialect === 'postgres');
 }
 
 /** Creates the service that reads and writes one environment's secrets. */
@@ -173,14 +174,16 @@ export function createSecretsService(deps: ServiceDeps) {
       return { project: slug, revisions, keys: result };
     },
 
-    /** One key with its decrypted value; 404 when absent (audited, after the read, by group commit). */
+    /**
+     * One key with its decrypted value; 404 when absent (audited, after the read, by group commit).
+     * No transaction: the answer names the key's version, not the environment's revision, so the
+     * row as last committed is the answer.
+     */
     async readOne(auth: AuthContext, slug: string, env: Environment, key: string) {
-      const { s, row, value } = await transaction(async (trx) => {
-        const s = await readScope(deps, trx, auth, slug, env, 'read-one');
-        const row = await findSecret(trx, s.env.id, key);
-        if (!row) throw new ServiceError('not_found', `secret "${key}" not found in ${slug}/${env}`);
-        return { s, row, value: decryptSecret(keys, locationOf(s), key, row.version, row) };
-      });
+      const s = await readScope(deps, deps.db, auth, slug, env, 'read-one');
+      const row = await findSecret(deps.db, s.env.id, key);
+      if (!row) throw new ServiceError('not_found', `secret "${key}" not found in ${slug}/${env}`);
+      const value = decryptSecret(keys, locationOf(s), key, row.version, row);
       await deps.audit.append({
         ...auditActor(auth),
         action: 'secret.read',

@@ -77,6 +77,29 @@ export async function insertAuditEntries(db: Executor, rows: readonly AuditRow[]
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) await db.insertInto('audit_log').values(rows.slice(i, i + INSERT_CHUNK)).execute();
 }
 
+/**
+ * PostgreSQL: appends `rows` (the ids right after `head.lastId`, the first linked to
+ * `head.lastHash`) and moves the head to the last of them, in one statement that commits on its
+ * own, if and only if the head is still `head`. False, with nothing written, when another replica
+ * or a write moved it first (READ COMMITTED re-checks the head row once its lock is free). No
+ * transaction stays open across round trips, so the head's lock is held only while PostgreSQL
+ * runs the statement. The rows travel as one JSON parameter, typed by the table's own row type.
+ */
+export async function appendAuditRowsIfHeadIs(db: Executor, head: AuditHead, rows: readonly AuditRow[]): Promise<boolean> {
+  const last = rows[rows.length - 1];
+  if (!last) return true;
+  const result = await sql`
+    WITH moved AS (
+      UPDATE audit_head SET last_id = ${last.id}, last_hash = ${last.hash}
+      WHERE id = 1 AND last_id = ${head.lastId} AND last_hash = ${head.lastHash}
+      RETURNING 1
+    )
+    INSERT INTO audit_log
+    SELECT * FROM json_populate_recordset(NULL::audit_log, ${JSON.stringify(rows)}::json)
+    WHERE EXISTS (SELECT 1 FROM moved)`.execute(db);
+  return Number(result.numAffectedRows ?? 0n) === rows.length;
+}
+
 /** Up to `limit` entries with id > afterId, oldest first (the verifier's page). */
 export async function auditEntriesAfter(db: Executor, afterId: number, limit: number): Promise<AuditRow[]> {
   const rows = await db.selectFrom('audit_log').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();

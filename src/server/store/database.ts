@@ -4,6 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations/migration-provider.js';
+import { preparingRepeats } from './postgres-pool.js';
 import type { DB, Dialect } from './schema.js';
 import { KryptSqliteDialect } from './sqlite-dialect.js';
 
@@ -30,6 +31,11 @@ export interface KryptDatabase {
    * signal across replicas: there every read goes to the database.
    */
   storeVersion?: () => string;
+  /**
+   * PostgreSQL only: a connection of its own for the audit log's group commits, so a batch (which
+   * holds the chain head's lock) never queues behind the requests waiting for the pool.
+   */
+  groupCommitDb?: Kysely<DB>;
   /** Closes the connection(s). */
   destroy(): Promise<void>;
 }
@@ -83,12 +89,12 @@ function openSqlite(file: string, notices: OpenDatabaseNotices = {}): { db: Kyse
   return { db: new Kysely<DB>({ dialect }), storeVersion: () => dialect.storeVersion() };
 }
 
-function openPostgres(url: string): Kysely<DB> {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+function openPostgres(url: string, max: number): Kysely<DB> {
+  const pool = new pg.Pool({ connectionString: url, max });
   // An idle client dropped by the server (restart, admin termination) must not crash the process;
   // the pool discards it and the next query reconnects or fails with a normal error.
   pool.on('error', () => undefined);
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingRepeats(pool) }) });
 }
 
 /** Opens the database described by the options and runs pending migrations; `notices.warn` hears what was fixed. */
@@ -97,11 +103,14 @@ export async function openDatabase(opts: DatabaseOptions, notices: OpenDatabaseN
   let dialect: Dialect;
   let newClient: (() => pg.Client) | undefined;
   let storeVersion: (() => string) | undefined;
+  let groupCommitDb: Kysely<DB> | undefined;
   if ('databaseUrl' in opts) {
     if (!/^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
       throw new Error('the database URL must start with postgres:// or postgresql://');
     }
-    db = openPostgres(opts.databaseUrl);
+    db = openPostgres(opts.databaseUrl, 10);
+    // Connects on first use: maintenance commands that never append open no second connection.
+    groupCommitDb = openPostgres(opts.databaseUrl, 1);
     dialect = 'postgres';
     const connectionString = opts.databaseUrl;
     // TCP keepalive so a silently dropped LISTEN connection is noticed and replaced.
@@ -115,13 +124,17 @@ export async function openDatabase(opts: DatabaseOptions, notices: OpenDatabaseN
     ({ db, storeVersion } = openSqlite(':memory:'));
     dialect = 'sqlite';
   }
+  const destroy = async () => {
+    await groupCommitDb?.destroy();
+    await db.destroy();
+  };
   try {
     await migrate(db);
   } catch (err) {
-    await db.destroy();
+    await destroy();
     throw err;
   }
-  return { db, dialect, ...(newClient ? { newClient } : {}), ...(storeVersion ? { storeVersion } : {}), destroy: () => db.destroy() };
+  return { db, dialect, ...(newClient ? { newClient } : {}), ...(storeVersion ? { storeVersion } : {}), ...(groupCommitDb ? { groupCommitDb } : {}), destroy };
 }
 
 async function migrate(db: Kysely<DB>): Promise<void> {

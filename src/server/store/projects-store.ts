@@ -39,6 +39,31 @@ export async function findProjectAccess(db: Executor, slug: string, userId: stri
   return { project, role: role as Role };
 }
 
+/**
+ * The project, the user's role in it and its environment `name` (null when the project has none
+ * by that name), in one query; undefined when the project or the membership is missing.
+ */
+export async function findEnvironmentAccess(
+  db: Executor,
+  slug: string,
+  userId: string,
+  name: string,
+): Promise<(ProjectAccess & { environment: EnvironmentRow | null }) | undefined> {
+  const row = await db
+    .selectFrom('projects')
+    .innerJoin('memberships', 'memberships.project_id', 'projects.id')
+    .leftJoin('environments', (join) => join.onRef('environments.project_id', '=', 'projects.id').on('environments.name', '=', name))
+    .selectAll('projects')
+    .select(['memberships.role as role', 'environments.id as environment_id', 'environments.revision as environment_revision'])
+    .where('projects.slug', '=', slug)
+    .where('memberships.user_id', '=', userId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { role, environment_id, environment_revision, ...project } = row;
+  const environment = environment_id === null || environment_revision === null ? null : { id: environment_id, project_id: project.id, name, revision: environment_revision };
+  return { project, role: role as Role, environment };
+}
+
 export async function listProjectsForUser(db: Executor, userId: string): Promise<ProjectAccess[]> {
   const rows = await db
     .selectFrom('projects')
