@@ -170,4 +170,28 @@ describe('two replicas on one PostgreSQL database', () => {
     expect(all.map((r) => r.id)).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
     expect(await verifyAuditChain(db, auditKey)).toMatchObject({ ok: true, problems: [] });
   });
+
+  it('group commits of two replicas racing for the chain head, with writes recording in between, lose nothing and keep one chain', async () => {
+    const [a, b] = kdbs.map((k) => createAuditRecorder({ db: k.db, groupCommitDb: k.db, dialect: 'postgres', now: () => new Date(), auditKey }));
+    const db = kdbs[0]!.db;
+    const before = (await auditEntriesAfter(db, 0, 1_000_000)).length;
+    const rounds = 6;
+    for (let round = 0; round < rounds; round++) {
+      await Promise.all([
+        ...Array.from({ length: 30 }, (_, i) => a!.append(auditEvent({ keys: [`A_${round}_${i}`] }))),
+        ...Array.from({ length: 30 }, (_, i) => b!.append(auditEvent({ keys: [`B_${round}_${i}`] }))),
+        ...Array.from({ length: 3 }, (_, i) => db.transaction().execute((trx) => a!.record(trx, auditEvent({ action: 'secrets.write', keys: [`W_${round}_${i}`] })))),
+      ]);
+    }
+    const added = (await auditEntriesAfter(db, 0, 1_000_000)).slice(before);
+    expect(added).toHaveLength(rounds * 63);
+    const keysOf = (prefix: string) => added.map((r) => JSON.parse(r.keys)[0] as string).filter((k) => k.startsWith(prefix));
+    // Each replica's entries in the order they were appended; every one stored once.
+    for (const prefix of ['A_', 'B_']) {
+      expect(keysOf(prefix)).toEqual(Array.from({ length: rounds }, (_, r) => Array.from({ length: 30 }, (_, i) => `${prefix}${r}_${i}`)).flat());
+    }
+    const all = await auditEntriesAfter(db, 0, 1_000_000);
+    expect(all.map((r) => r.id)).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
+    expect(await verifyAuditChain(db, auditKey)).toMatchObject({ ok: true, problems: [] });
+  });
 });
