@@ -1,6 +1,6 @@
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import { CLI_COMMAND_HEADER, CSRF_HEADER } from '../../contract/index.js';
-import type { AuthService } from '../services/auth-service.js';
+import type { AuthService, RequestScope } from '../services/auth-service.js';
 import type { AuthContext, ClientInfo } from '../services/service-deps.js';
 import { ServiceError } from '../services/service-error.js';
 import type { SessionsService } from '../services/sessions-service.js';
@@ -48,7 +48,7 @@ export function bearerCheck(auth: AuthService, sessions: SessionCheck, site: Sit
     const client = clientInfo(req);
     const cookie = req.headers.authorization === undefined ? readSessionCookie(req) : undefined;
     if (cookie === undefined) {
-      req.auth = await auth.authenticate(req.headers.authorization, client);
+      req.auth = await auth.authenticate(req.headers.authorization, client, requestScope(req));
       return;
     }
     const changes = !SAFE_METHODS.has(req.method);
@@ -60,6 +60,12 @@ export function bearerCheck(auth: AuthService, sessions: SessionCheck, site: Sit
     await sessions.touch(found.row);
     req.auth = found.auth;
   };
+}
+
+/** The project and environment the route's path names (`:slug`, `:env`), looked up with the key in one query. */
+function requestScope(req: FastifyRequest): RequestScope | undefined {
+  const { slug, env } = req.params as { slug?: unknown; env?: unknown };
+  return typeof slug === 'string' && typeof env === 'string' ? { slug, env } : undefined;
 }
 
 /** The authenticated caller of a /v1 request. */

@@ -35,7 +35,8 @@ export async function requireProjectScope(db: Executor, auth: AuthContext, slug:
 
 /**
  * requireProjectScope, authorize and withEnvironment in one query, for reads outside a
- * transaction; `kept` may answer instead of the database (kept-reads.ts), current all the same.
+ * transaction, or none: the access read with the caller's key (AuthContext.prefetched), or `kept`
+ * (kept-reads.ts), current all the same.
  */
 export async function requireEnvironmentScope(
   db: Executor,
@@ -46,7 +47,11 @@ export async function requireEnvironmentScope(
   kept: KeptReads,
 ): Promise<EnvironmentScope> {
   refuseOtherProject(auth, slug);
-  const access = await kept.get(`scope\0${auth.user.id}\0${env}\0${slug}`, () => findEnvironmentAccess(db, slug, auth.user.id, env));
+  const { prefetched } = auth;
+  const access =
+    prefetched && prefetched.slug === slug && prefetched.env === env
+      ? prefetched.access
+      : await kept.get(`scope\0${auth.user.id}\0${env}\0${slug}`, () => findEnvironmentAccess(db, slug, auth.user.id, env));
   if (!access) throw projectNotFound(slug);
   const scope = projectScope(auth, access);
   authorize(scope, action, env);

@@ -1,28 +1,38 @@
 import type { Environment } from '../../contract/index.js';
 import { hashApiToken, TOKEN_PREFIX } from '../crypto/api-token.js';
-import { findApiKeyByHash, touchApiKey } from '../store/api-keys-store.js';
+import { findApiKeyByHash, findApiKeyWithAccess, touchApiKey } from '../store/api-keys-store.js';
 import { ServiceError } from './service-error.js';
 import type { AuthContext, ClientInfo, ServiceDeps } from './service-deps.js';
 
 const INVALID = 'invalid or expired API key';
 const TOUCH_INTERVAL_MS = 60_000;
 
+/** The project and environment a request's path names, when it names one. */
+export interface RequestScope {
+  slug: string;
+  env: string;
+}
+
 export interface AuthService {
-  authenticate(authorization: string | undefined, client: ClientInfo): Promise<AuthContext>;
+  /** `within`: the request's project and environment, looked up with the key (AuthContext.prefetched). */
+  authenticate(authorization: string | undefined, client: ClientInfo, within?: RequestScope): Promise<AuthContext>;
 }
 
 /** Creates the service that turns an `Authorization: Bearer krypt_...` header into a caller. */
 export function createAuthService(deps: ServiceDeps): AuthService {
   return {
     // Resolves the bearer token; every failure is the same generic 401.
-    async authenticate(authorization, client) {
+    async authenticate(authorization, client, within) {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
       const token = match?.[1];
       if (!token) throw new ServiceError('unauthorized', 'missing API key: send "Authorization: Bearer <key>"');
       if (!token.startsWith(TOKEN_PREFIX)) throw new ServiceError('unauthorized', INVALID);
       const hash = hashApiToken(token);
       // Kept between requests while nothing in the store changes (kept-reads.ts): a revocation counts at once.
-      const found = await deps.kept.get(`key\0${hash}`, () => findApiKeyByHash(deps.db, hash));
+      const withAccess = within
+        ? await deps.kept.get(`key\0${hash}\0${within.env}\0${within.slug}`, () => findApiKeyWithAccess(deps.db, hash, within.slug, within.env))
+        : undefined;
+      const found = within ? withAccess : await deps.kept.get(`key\0${hash}`, () => findApiKeyByHash(deps.db, hash));
       const now = deps.now();
       if (!found || found.key.revoked_at !== null) throw new ServiceError('unauthorized', INVALID);
       if (found.key.expires_at !== null && Date.parse(found.key.expires_at) <= now.getTime()) {
@@ -37,7 +47,8 @@ export function createAuthService(deps: ServiceDeps): AuthService {
         projectId !== null && projectSlug !== null && service_environment !== null
           ? { projectId, projectSlug, environment: service_environment as Environment }
           : null;
-      return { user: { id, email, name }, keyId: found.key.id, keyExpiresAt: found.key.expires_at, session: null, service, client };
+      const prefetched = within && withAccess ? { prefetched: { ...within, access: withAccess.access } } : {};
+      return { user: { id, email, name }, keyId: found.key.id, keyExpiresAt: found.key.expires_at, session: null, service, client, ...prefetched };
     },
   };
 }

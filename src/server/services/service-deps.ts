@@ -5,6 +5,7 @@ import type { ServiceMetrics } from '../metrics.js';
 import type { ChangePublisher } from './change-feed.js';
 import type { DecryptedEnvironments } from './decrypted-environments.js';
 import type { KeptReads } from './kept-reads.js';
+import type { EnvironmentAccess } from '../store/projects-store.js';
 import type { DB, Dialect, Executor } from '../store/schema.js';
 
 /** What every service factory receives. */
@@ -46,6 +47,11 @@ export interface AuthContext {
   /** Set when the key is a read-only service token limited to one project and environment. */
   service: { projectId: string; projectSlug: string; environment: Environment } | null;
   client: ClientInfo;
+  /**
+   * For a request scoped to one environment (its path names the project and environment): the
+   * caller's access there, read in the same query as the key (`undefined` access: not a member).
+   */
+  prefetched?: { slug: string; env: string; access: EnvironmentAccess | undefined };
 }
 
 /** One audit event; key names only, never values. */

@@ -1,3 +1,5 @@
+import type { Role } from '../../contract/index.js';
+import type { EnvironmentAccess } from './projects-store.js';
 import type { ApiKeysTable, Executor, UsersTable } from './schema.js';
 
 export type ApiKeyRow = ApiKeysTable;
@@ -29,6 +31,35 @@ export async function findApiKeyByHash(
   if (!row) return undefined;
   const { user_email, user_name, user_created_at, ...key } = row;
   return { key, user: { id: key.user_id, email: user_email, name: user_name, created_at: user_created_at } };
+}
+
+/**
+ * findApiKeyByHash and, in the same query, its holder's access to project `slug` and that
+ * project's environment `env` (what findEnvironmentAccess answers): one round trip for a request
+ * scoped to one environment instead of two.
+ */
+export async function findApiKeyWithAccess(
+  db: Executor,
+  hash: string,
+  slug: string,
+  env: string,
+): Promise<{ key: ApiKeyWithScope; user: UsersTable; access: EnvironmentAccess | undefined } | undefined> {
+  const row = await keysWithScope(db)
+    .innerJoin('users', 'users.id', 'api_keys.user_id')
+    .leftJoin('projects as ap', (join) => join.on('ap.slug', '=', slug))
+    .leftJoin('memberships as am', (join) => join.onRef('am.project_id', '=', 'ap.id').onRef('am.user_id', '=', 'api_keys.user_id'))
+    .leftJoin('environments as ae', (join) => join.onRef('ae.project_id', '=', 'ap.id').on('ae.name', '=', env))
+    .select(['users.email as user_email', 'users.name as user_name', 'users.created_at as user_created_at'])
+    .select(['ap.id as ap_id', 'ap.slug as ap_slug', 'ap.created_at as ap_created_at', 'ap.created_by as ap_created_by', 'am.role as am_role'])
+    .select(['ae.id as ae_id', 'ae.revision as ae_revision'])
+    .where('api_keys.hash', '=', hash)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { user_email, user_name, user_created_at, ap_id, ap_slug, ap_created_at, ap_created_by, am_role, ae_id, ae_revision, ...key } = row;
+  const user = { id: key.user_id, email: user_email, name: user_name, created_at: user_created_at };
+  if (ap_id === null || ap_slug === null || ap_created_at === null || ap_created_by === null || am_role === null) return { key, user, access: undefined };
+  const environment = ae_id === null || ae_revision === null ? null : { id: ae_id, project_id: ap_id, name: env, revision: ae_revision };
+  return { key, user, access: { project: { id: ap_id, slug: ap_slug, created_at: ap_created_at, created_by: ap_created_by }, role: am_role as Role, environment } };
 }
 
 export async function listApiKeys(db: Executor, userId: string): Promise<ApiKeyWithScope[]> {

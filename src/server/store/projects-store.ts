@@ -9,6 +9,9 @@ export interface ProjectAccess {
   role: Role;
 }
 
+/** A project access with one of its environments (null when the project has none by that name). */
+export type EnvironmentAccess = ProjectAccess & { environment: EnvironmentRow | null };
+
 export async function insertProject(
   db: Executor,
   project: ProjectRow,
@@ -48,7 +51,7 @@ export async function findEnvironmentAccess(
   slug: string,
   userId: string,
   name: string,
-): Promise<(ProjectAccess & { environment: EnvironmentRow | null }) | undefined> {
+): Promise<EnvironmentAccess | undefined> {
   const row = await db
     .selectFrom('projects')
     .innerJoin('memberships', 'memberships.project_id', 'projects.id')
