@@ -1,5 +1,6 @@
 import type { Role } from '../../contract/index.js';
 import type { EnvironmentAccess } from './projects-store.js';
+import { compiledOnce } from './compiled-once.js';
 import type { ApiKeysTable, Executor, UsersTable } from './schema.js';
 
 export type ApiKeyRow = ApiKeysTable;
@@ -33,6 +34,18 @@ export async function findApiKeyByHash(
   return { key, user: { id: key.user_id, email: user_email, name: user_name, created_at: user_created_at } };
 }
 
+const keyWithAccess = compiledOnce((db: Executor, hash: string, slug: string, env: string) =>
+  keysWithScope(db)
+    .innerJoin('users', 'users.id', 'api_keys.user_id')
+    .leftJoin('projects as ap', (join) => join.on('ap.slug', '=', slug))
+    .leftJoin('memberships as am', (join) => join.onRef('am.project_id', '=', 'ap.id').onRef('am.user_id', '=', 'api_keys.user_id'))
+    .leftJoin('environments as ae', (join) => join.onRef('ae.project_id', '=', 'ap.id').on('ae.name', '=', env))
+    .select(['users.email as user_email', 'users.name as user_name', 'users.created_at as user_created_at'])
+    .select(['ap.id as ap_id', 'ap.slug as ap_slug', 'ap.created_at as ap_created_at', 'ap.created_by as ap_created_by', 'am.role as am_role'])
+    .select(['ae.id as ae_id', 'ae.revision as ae_revision'])
+    .where('api_keys.hash', '=', hash),
+);
+
 /**
  * findApiKeyByHash and, in the same query, its holder's access to project `slug` and that
  * project's environment `env` (what findEnvironmentAccess answers): one round trip for a request
@@ -44,16 +57,7 @@ export async function findApiKeyWithAccess(
   slug: string,
   env: string,
 ): Promise<{ key: ApiKeyWithScope; user: UsersTable; access: EnvironmentAccess | undefined } | undefined> {
-  const row = await keysWithScope(db)
-    .innerJoin('users', 'users.id', 'api_keys.user_id')
-    .leftJoin('projects as ap', (join) => join.on('ap.slug', '=', slug))
-    .leftJoin('memberships as am', (join) => join.onRef('am.project_id', '=', 'ap.id').onRef('am.user_id', '=', 'api_keys.user_id'))
-    .leftJoin('environments as ae', (join) => join.onRef('ae.project_id', '=', 'ap.id').on('ae.name', '=', env))
-    .select(['users.email as user_email', 'users.name as user_name', 'users.created_at as user_created_at'])
-    .select(['ap.id as ap_id', 'ap.slug as ap_slug', 'ap.created_at as ap_created_at', 'ap.created_by as ap_created_by', 'am.role as am_role'])
-    .select(['ae.id as ae_id', 'ae.revision as ae_revision'])
-    .where('api_keys.hash', '=', hash)
-    .executeTakeFirst();
+  const [row] = await keyWithAccess(db, hash, slug, env);
   if (!row) return undefined;
   const { user_email, user_name, user_created_at, ap_id, ap_slug, ap_created_at, ap_created_by, am_role, ae_id, ae_revision, ...key } = row;
   const user = { id: key.user_id, email: user_email, name: user_name, created_at: user_created_at };
