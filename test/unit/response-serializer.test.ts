@@ -3,7 +3,8 @@ import { validatorCompiler } from 'fastify-type-provider-zod';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { secretsResponseSchema } from '../../src/contract/index.js';
-import { responseSerializerCompiler } from '../../src/server/plugins/response-serializer.js';
+import { ROUTE_SCHEMAS } from '../../src/contract/route-schemas.js';
+import { compileResponseWriter, responseSerializerCompiler } from '../../src/server/plugins/response-serializer.js';
 
 // The server writes responses from each route's zod schema: only declared fields leave it, a
 // missing required field is an error (500), never a silently short answer.
@@ -31,6 +32,15 @@ describe('response serializer', () => {
     const res = await answer(schema, { user: { id: 'u', hash: 'secret-hash' }, items: [{ name: 'a', token: 't' }], internal: 1 });
     expect(JSON.parse(res.body)).toEqual({ user: { id: 'u' }, items: [{ name: 'a' }] });
     expect(res.body).not.toContain('secret-hash');
+  });
+
+  it("compiles a writer for every response schema of the route table (compiled on a route's first response, so a schema it cannot write must fail here)", () => {
+    const schemas = Object.values(ROUTE_SCHEMAS).flatMap((r) => Object.values(r.responses)).filter((s): s is z.ZodType => s !== null);
+    expect(schemas.length).toBeGreaterThan(20);
+    for (const schema of schemas) {
+      const route = { schema, method: 'GET', url: '/', httpStatus: '200' } as Parameters<typeof compileResponseWriter>[0];
+      expect(typeof compileResponseWriter(route)).toBe('function');
+    }
   });
 
   it('refuses an answer that lacks a required field', async () => {
