@@ -148,7 +148,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const now = deps.now ?? (() => new Date());
-  const audit = createAuditRecorder({ db: deps.db, groupCommitDb: deps.groupCommitDb ?? deps.db, dialect: deps.dialect, now, auditKey: deps.keys.auditKey, onBatch: (size, wait) => metrics.auditBatch(size, wait) });
+  const audit = createAuditRecorder({ db: deps.db, ...(deps.groupCommitDb ? { groupCommitDb: deps.groupCommitDb } : {}), dialect: deps.dialect, now, auditKey: deps.keys.auditKey, onBatch: (size, wait) => metrics.auditBatch(size, wait) });
   const changes = await openChangeFeed(deps, app.log);
   app.addHook('onClose', () => changes.close());
   const decrypted = createDecryptedEnvironments(changes, { onLookup: (hit) => (hit ? metrics.cacheHit() : metrics.cacheMiss()) });

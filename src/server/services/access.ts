@@ -51,7 +51,7 @@ export async function requireEnvironmentScope(
   const access =
     prefetched && prefetched.slug === slug && prefetched.env === env
       ? prefetched.access
-      : await kept.get(`scope\0${auth.user.id}\0${env}\0${slug}`, () => findEnvironmentAccess(db, slug, auth.user.id, env));
+      : await kept.get(JSON.stringify(['scope', auth.user.id, slug, env]), () => findEnvironmentAccess(db, slug, auth.user.id, env));
   if (!access) throw projectNotFound(slug);
   const scope = projectScope(auth, access);
   authorize(scope, action, env);

@@ -29,10 +29,11 @@ export function createAuthService(deps: ServiceDeps): AuthService {
       if (!token.startsWith(TOKEN_PREFIX)) throw new ServiceError('unauthorized', INVALID);
       const hash = hashApiToken(token);
       // Kept between requests while nothing in the store changes (kept-reads.ts): a revocation counts at once.
+      // Keys are JSON arrays: path parameters may hold any character, so no separator can join them safely.
       const withAccess = within
-        ? await deps.kept.get(`key\0${hash}\0${within.env}\0${within.slug}`, () => findApiKeyWithAccess(deps.db, hash, within.slug, within.env))
+        ? await deps.kept.get(JSON.stringify(['key', hash, within.slug, within.env]), () => findApiKeyWithAccess(deps.db, hash, within.slug, within.env))
         : undefined;
-      const found = within ? withAccess : await deps.kept.get(`key\0${hash}`, () => findApiKeyByHash(deps.db, hash));
+      const found = within ? withAccess : await deps.kept.get(JSON.stringify(['key', hash]), () => findApiKeyByHash(deps.db, hash));
       const now = deps.now();
       if (!found || found.key.revoked_at !== null) throw new ServiceError('unauthorized', INVALID);
       if (found.key.expires_at !== null && Date.parse(found.key.expires_at) <= now.getTime()) {
