@@ -58,6 +58,11 @@ describe('writtenKeys', () => {
     );
   });
 
+  it.each(['docker', 'github-env'] as const)('reads a %s value holding U+2028 or U+2029 (line separators to a regex, not to the file)', (format) => {
+    const record = { A: 'one\u2028two', B: '\u2029' };
+    expect(writtenKeys(serializeEnv(record, format), format, 'f')).toEqual(['A', 'B']);
+  });
+
   it.each([
     ['shell', "export A='1'\n# mine\n", 2],
     ['shell', "export A='unterminated\n", 1],

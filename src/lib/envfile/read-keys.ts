@@ -7,7 +7,8 @@ import type { EnvFormat } from './serialize.js';
 // added by hand) is "not as krypt pull writes it": the file cannot be checked, and counts as a loss.
 
 const SHELL_ENTRY = /export ([A-Za-z_][A-Za-z0-9_]*)='(?:[^']|'\\'')*'\n/y;
-const LINE_ENTRY = /^([A-Za-z_][A-Za-z0-9_]*)(=|<<)(.*)$/;
+// `s`: a value may hold U+2028/U+2029, which `.` does not match otherwise (lines are split on \n only).
+const LINE_ENTRY = /^([A-Za-z_][A-Za-z0-9_]*)(=|<<)(.*)$/s;
 
 function unreadable(fileLabel: string, format: EnvFormat, line: number): KryptError {
   return new KryptError('envfile_malformed', `${fileLabel}:${line}: not a line \`krypt pull --format ${format}\` writes`, { hint: 'compare against a file written by krypt pull', kind: 'local' });
