@@ -487,82 +487,102 @@ describe('every example in the CLI help, run as written', () => {
     expect((await example(you, 'krypt version')).stdout).toMatch(/^krypt\/0\.1\.0 /);
   });
 
-  it('an operator runs a SQLite instance: init, start (plain, TLS, behind a proxy), backup, verify-audit, rotate-key', async () => {
-    const ops = person('ops');
+  // One operator's instance, step by step: each step starts where the one before left the data
+  // directory (and fails if that step did), so no single test waits on ten processes in a row.
+  describe('an operator runs a SQLite instance', () => {
+    let ops: Person;
     // A host's absolute paths become the same paths under a temporary root.
-    const root = mkdtempSync(join(tmpdir(), 'krypt-root-'));
-    temporary.push(root);
+    let root: string;
     const under = (...paths: string[]): Sub[] => paths.map((p) => [p, root + p]);
-    mkdirSync(join(root, 'run/secrets'), { recursive: true });
-    mkdirSync(join(root, 'backups'));
-    const masterKeyFile = join(root, 'run/secrets/krypt-master-key');
+    let masterKeyFile: string;
+    let apiKey: string;
     // No port in these examples: the default 8420 may be taken here; 0 picks a free one.
     const port0 = ' --port 0';
 
-    const init = await example(ops, 'krypt server init --data-dir /var/lib/krypt --master-key-out /run/secrets/krypt-master-key --email you@example.com', { subs: under('/var/lib/krypt', '/run/secrets') });
-    expect(init.stderr).toContain('Initialised. First user: you@example.com.');
-    const apiKey = /^api-key: (krypt_\S+)$/m.exec(init.stdout)![1]!;
-    expect(readFileSync(masterKeyFile, 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
-    expect(statSync(masterKeyFile).mode & 0o777).toBe(0o600);
-
-    const plain = await startExample(ops, 'krypt server start --data-dir /var/lib/krypt --master-key-file /run/secrets/krypt-master-key', { subs: under('/var/lib/krypt', '/run/secrets'), append: port0 });
-    expect(plain.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    // The instance gets a project and a secret (and its audit log entries).
-    const client = createApiClient({ apiUrl: plain.url, token: apiKey });
-    expect((await client.me()).user.email).toBe('you@example.com');
-    await client.createProject('my-app');
-    await client.writeSecrets('my-app', 'production', { set: { API_KEY: 'sk_live_on_sqlite' } });
-    // A snapshot while the server keeps running.
-    const backup = await example(ops, 'krypt server backup --data-dir /var/lib/krypt --out /backups/krypt-$(date +%F).db', { subs: under('/var/lib/krypt', '/backups') });
-    expect(backup.stderr).toMatch(/^Backed up 1 secrets and 1 history versions \(\d+ bytes\) to .*krypt-\d{4}-\d\d-\d\d\.db \(mode 0600\)/m);
-    const [snapshot] = readdirSync(join(root, 'backups'));
-    expect(snapshot).toMatch(/^krypt-\d{4}-\d\d-\d\d\.db$/);
-    expect(statSync(join(root, 'backups', snapshot!)).mode & 0o777).toBe(0o600);
-    expect((await fetch(`${plain.url}/healthz`)).status).toBe(200);
-    expect(await plain.stop()).toBe(0);
-    expect(plain.stderr()).toContain('Krypt server stopped.');
-
-    // The files the next examples name: the master key as key.txt, the certificate and its key.
-    copyFileSync(masterKeyFile, join(ops.cwd, 'key.txt'));
-    copyFileSync(pki.certFile, join(ops.cwd, 'cert.pem'));
-    copyFileSync(pki.keyFile, join(ops.cwd, 'key.pem'));
-    const tls = await startExample(ops, 'krypt server start --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --data-dir /var/lib/krypt --master-key-file key.txt', { subs: under('/var/lib/krypt'), append: port0 });
-    expect(tls.url).toMatch(/^https:\/\/0\.0\.0\.0:\d+$/);
-    // krypt.internal:8420 is this server, whose certificate is for 127.0.0.1; /etc/krypt/ca.pem is
-    // the test CA that signed it. Asks for the API key on a terminal.
-    const ca = await example(ops, 'krypt login --api-url https://krypt.internal:8420 --ca-file /etc/krypt/ca.pem', {
-      subs: [['https://krypt.internal:8420', `https://127.0.0.1:${portOf(tls.url)}`], ['/etc/krypt/ca.pem', pki.caFile]],
-      terminal: { prompt: 'API key:', answer: apiKey + '\r' },
+    beforeAll(() => {
+      ops = person('ops');
+      root = mkdtempSync(join(tmpdir(), 'krypt-root-'));
+      temporary.push(root);
+      mkdirSync(join(root, 'run/secrets'), { recursive: true });
+      mkdirSync(join(root, 'backups'));
+      masterKeyFile = join(root, 'run/secrets/krypt-master-key');
     });
-    expect(ca.stdout).toContain(`Logged in to https://127.0.0.1:${portOf(tls.url)} as you@example.com`);
-    expect(readConfig(ops)).toMatchObject({ apiUrl: `https://127.0.0.1:${portOf(tls.url)}`, caFile: pki.caFile });
-    expect(await tls.stop()).toBe(0);
 
-    const proxied = await startExample(ops, 'krypt server start --host 0.0.0.0 --behind-tls-proxy --trusted-proxy 10.0.0.5 --data-dir /var/lib/krypt --master-key-file key.txt', { subs: under('/var/lib/krypt'), append: port0 });
-    expect(proxied.url).toMatch(/^http:\/\/0\.0\.0\.0:\d+$/);
-    expect((await fetch(`http://127.0.0.1:${portOf(proxied.url)}/healthz`)).status).toBe(200);
-    expect(await proxied.stop()).toBe(0);
+    it('init, start, a secret, a backup while it runs', async () => {
+      const init = await example(ops, 'krypt server init --data-dir /var/lib/krypt --master-key-out /run/secrets/krypt-master-key --email you@example.com', { subs: under('/var/lib/krypt', '/run/secrets') });
+      expect(init.stderr).toContain('Initialised. First user: you@example.com.');
+      apiKey = /^api-key: (krypt_\S+)$/m.exec(init.stdout)![1]!;
+      expect(readFileSync(masterKeyFile, 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
+      expect(statSync(masterKeyFile).mode & 0o777).toBe(0o600);
 
-    // Metrics on their own listener (port 0 here: a free one), named on stderr after the ready line.
-    const metered = await startExample(ops, 'krypt server start --data-dir /var/lib/krypt --master-key-file key.txt --metrics-port 9464', {
-      subs: [...under('/var/lib/krypt'), ['--metrics-port 9464', '--metrics-port 0']],
-      append: port0,
+      const plain = await startExample(ops, 'krypt server start --data-dir /var/lib/krypt --master-key-file /run/secrets/krypt-master-key', { subs: under('/var/lib/krypt', '/run/secrets'), append: port0 });
+      expect(plain.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      // The instance gets a project and a secret (and its audit log entries).
+      const client = createApiClient({ apiUrl: plain.url, token: apiKey });
+      expect((await client.me()).user.email).toBe('you@example.com');
+      await client.createProject('my-app');
+      await client.writeSecrets('my-app', 'production', { set: { API_KEY: 'sk_live_on_sqlite' } });
+      // A snapshot while the server keeps running.
+      const backup = await example(ops, 'krypt server backup --data-dir /var/lib/krypt --out /backups/krypt-$(date +%F).db', { subs: under('/var/lib/krypt', '/backups') });
+      expect(backup.stderr).toMatch(/^Backed up 1 secrets and 1 history versions \(\d+ bytes\) to .*krypt-\d{4}-\d\d-\d\d\.db \(mode 0600\)/m);
+      const [snapshot] = readdirSync(join(root, 'backups'));
+      expect(snapshot).toMatch(/^krypt-\d{4}-\d\d-\d\d\.db$/);
+      expect(statSync(join(root, 'backups', snapshot!)).mode & 0o777).toBe(0o600);
+      expect((await fetch(`${plain.url}/healthz`)).status).toBe(200);
+      expect(await plain.stop()).toBe(0);
+      expect(plain.stderr()).toContain('Krypt server stopped.');
     });
-    expect((await fetch(`${metered.url}/healthz`)).status).toBe(200);
-    const metricsUrl = /Krypt metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(metered.stderr())?.[1];
-    expect(metricsUrl, metered.stderr()).toBeDefined();
-    expect(await (await fetch(metricsUrl!)).text()).toContain('krypt_http_requests_total{route="/healthz",method="GET",status="200"} 1');
-    expect(await metered.stop()).toBe(0);
 
-    const verify = await example(ops, 'krypt server verify-audit --data-dir /var/lib/krypt --master-key-file /run/secrets/krypt-master-key', { subs: under('/var/lib/krypt', '/run/secrets') });
-    expect(verify.stderr).toMatch(/^Audit chain intact: [1-9]\d* entries\n/m);
-    const rotate = await example(ops, 'krypt server rotate-key --data-dir /var/lib/krypt --master-key-file /run/secrets/krypt-master-key --new-master-key-out /run/secrets/krypt-master-key.new', { subs: under('/var/lib/krypt', '/run/secrets') });
-    expect(rotate.stderr).toContain(`New master key written to ${masterKeyFile}.new (mode 0600).`);
-    const newKey = readFileSync(masterKeyFile + '.new', 'utf8');
-    expect(newKey).toMatch(/^[0-9a-f]{64}\n$/);
-    expect(newKey).not.toBe(readFileSync(masterKeyFile, 'utf8'));
-    const check = await krypt(['server', 'verify-audit', '--data-dir', join(root, 'var/lib/krypt')], { cwd: ops.cwd, env: ops.env, input: newKey });
-    expect(check.code, check.stderr).toBe(0);
+    it('start with TLS, and log in to it with the CA file', async () => {
+      expect(apiKey, 'the step before initialised the instance').toBeDefined();
+      // The files the next examples name: the master key as key.txt, the certificate and its key.
+      copyFileSync(masterKeyFile, join(ops.cwd, 'key.txt'));
+      copyFileSync(pki.certFile, join(ops.cwd, 'cert.pem'));
+      copyFileSync(pki.keyFile, join(ops.cwd, 'key.pem'));
+      const tls = await startExample(ops, 'krypt server start --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --data-dir /var/lib/krypt --master-key-file key.txt', { subs: under('/var/lib/krypt'), append: port0 });
+      expect(tls.url).toMatch(/^https:\/\/0\.0\.0\.0:\d+$/);
+      // krypt.internal:8420 is this server, whose certificate is for 127.0.0.1; /etc/krypt/ca.pem is
+      // the test CA that signed it. Asks for the API key on a terminal.
+      const ca = await example(ops, 'krypt login --api-url https://krypt.internal:8420 --ca-file /etc/krypt/ca.pem', {
+        subs: [['https://krypt.internal:8420', `https://127.0.0.1:${portOf(tls.url)}`], ['/etc/krypt/ca.pem', pki.caFile]],
+        terminal: { prompt: 'API key:', answer: apiKey + '\r' },
+      });
+      expect(ca.stdout).toContain(`Logged in to https://127.0.0.1:${portOf(tls.url)} as you@example.com`);
+      expect(readConfig(ops)).toMatchObject({ apiUrl: `https://127.0.0.1:${portOf(tls.url)}`, caFile: pki.caFile });
+      expect(await tls.stop()).toBe(0);
+    });
+
+    it('start behind a TLS proxy, and with metrics on their own listener', async () => {
+      expect(existsSync(join(ops.cwd, 'key.txt')), 'the step before wrote key.txt').toBe(true);
+      const proxied = await startExample(ops, 'krypt server start --host 0.0.0.0 --behind-tls-proxy --trusted-proxy 10.0.0.5 --data-dir /var/lib/krypt --master-key-file key.txt', { subs: under('/var/lib/krypt'), append: port0 });
+      expect(proxied.url).toMatch(/^http:\/\/0\.0\.0\.0:\d+$/);
+      expect((await fetch(`http://127.0.0.1:${portOf(proxied.url)}/healthz`)).status).toBe(200);
+      expect(await proxied.stop()).toBe(0);
+
+      // Metrics on their own listener (port 0 here: a free one), named on stderr after the ready line.
+      const metered = await startExample(ops, 'krypt server start --data-dir /var/lib/krypt --master-key-file key.txt --metrics-port 9464', {
+        subs: [...under('/var/lib/krypt'), ['--metrics-port 9464', '--metrics-port 0']],
+        append: port0,
+      });
+      expect((await fetch(`${metered.url}/healthz`)).status).toBe(200);
+      const metricsUrl = /Krypt metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(metered.stderr())?.[1];
+      expect(metricsUrl, metered.stderr()).toBeDefined();
+      expect(await (await fetch(metricsUrl!)).text()).toContain('krypt_http_requests_total{route="/healthz",method="GET",status="200"} 1');
+      expect(await metered.stop()).toBe(0);
+    });
+
+    it('verify-audit, then rotate-key, and the chain checks under the new key', async () => {
+      expect(apiKey, 'the first step initialised the instance').toBeDefined();
+      const verify = await example(ops, 'krypt server verify-audit --data-dir /var/lib/krypt --master-key-file /run/secrets/krypt-master-key', { subs: under('/var/lib/krypt', '/run/secrets') });
+      expect(verify.stderr).toMatch(/^Audit chain intact: [1-9]\d* entries\n/m);
+      const rotate = await example(ops, 'krypt server rotate-key --data-dir /var/lib/krypt --master-key-file /run/secrets/krypt-master-key --new-master-key-out /run/secrets/krypt-master-key.new', { subs: under('/var/lib/krypt', '/run/secrets') });
+      expect(rotate.stderr).toContain(`New master key written to ${masterKeyFile}.new (mode 0600).`);
+      const newKey = readFileSync(masterKeyFile + '.new', 'utf8');
+      expect(newKey).toMatch(/^[0-9a-f]{64}\n$/);
+      expect(newKey).not.toBe(readFileSync(masterKeyFile, 'utf8'));
+      const check = await krypt(['server', 'verify-audit', '--data-dir', join(root, 'var/lib/krypt')], { cwd: ops.cwd, env: ops.env, input: newKey });
+      expect(check.code, check.stderr).toBe(0);
+    });
   });
 
   it('an operator runs a PostgreSQL instance: start, verify-audit, rotate-key', async () => {
