@@ -320,7 +320,8 @@ const LEAKS: [string, RegExp][] = [
   ['file path', /\/work\/|node_modules|\.ts:\d|\.js:\d|file:\/\//],
 ];
 
-// Answers of the HTTP parser, before any route is chosen (http-limits.ts): no route's to document.
+// Answers of the HTTP parser, before any route is chosen (http-limits.ts): the document declares
+// them on every operation, but a route's own list (c.route.statuses) does not hold them.
 const BEFORE_ROUTING = new Set([408, 431]);
 const MALFORMED = 'malformed HTTP request';
 
