@@ -34,6 +34,11 @@ import SecretsList from './secrets/list.js';
 import SecretsRollback from './secrets/rollback.js';
 import SetCommand from './set.js';
 import Unset from './unset.js';
+import WebhooksAdd from './webhooks/add.js';
+import WebhooksDeliveries from './webhooks/deliveries.js';
+import WebhooksList from './webhooks/list.js';
+import WebhooksRemove from './webhooks/remove.js';
+import WebhooksTest from './webhooks/test.js';
 import Whoami from './whoami.js';
 
 // Every command but the server's, by id (topic and verb joined by ':'). Loading it must never pull
@@ -74,5 +79,10 @@ export const CLIENT_COMMANDS: Record<string, AnyCommand> = {
   'secrets:rollback': SecretsRollback,
   'set': SetCommand,
   'unset': Unset,
+  'webhooks:add': WebhooksAdd,
+  'webhooks:deliveries': WebhooksDeliveries,
+  'webhooks:list': WebhooksList,
+  'webhooks:remove': WebhooksRemove,
+  'webhooks:test': WebhooksTest,
   'whoami': Whoami,
 };

@@ -9,6 +9,7 @@ export const TOPICS: Readonly<Record<string, string>> = {
   'projects': 'Create, list and delete projects.',
   'secrets': 'Inspect secrets without printing their values (and pull/push, as aliases).',
   'server': 'Run and administer the Krypt API server.',
+  'webhooks': "Signed webhooks that tell other systems about a project's changes (never values).",
 };
 
 /** Other names of topics: `krypt cr list` is `krypt change-requests list`. */

@@ -119,6 +119,8 @@ export const AUDIT_ACTIONS = [
   'member.remove',
   'member.role',
   'member.transfer_ownership',
+  'webhook.create',
+  'webhook.delete',
   'key.create',
   'key.revoke',
   /** A browser session began (a sign-in link was swapped for it); details name the session, never the code. */

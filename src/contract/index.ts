@@ -4,3 +4,4 @@ export * from './coded-error.js';
 export * from './api.js';
 export * from './teams.js';
 export * from './sessions.js';
+export * from './webhooks.js';

@@ -66,6 +66,7 @@ const TAGS: readonly Tag[] = [
   { name: 'members', description: 'Members of a project, their roles and the transfer of ownership.' },
   { name: 'invites', description: 'One-time invite codes: issue, list, revoke, accept or redeem.' },
   { name: 'change-requests', description: 'Production writes held for review: list, show, approve, reject, cancel.' },
+  { name: 'webhooks', description: "A project's signed webhooks (Standard Webhooks), their test deliveries and delivery log." },
   { name: 'audit', description: "A project's append-only audit log." },
 ];
 

@@ -23,6 +23,14 @@ import {
 } from './api.js';
 import type { BodyKind, PathParam, QueryName, RouteId, RouteStatus } from './routes.js';
 import {
+  createWebhookRequestSchema,
+  createWebhookResponseSchema,
+  testWebhookResponseSchema,
+  webhookDeliveriesResponseSchema,
+  webhookParamsSchema,
+  webhooksResponseSchema,
+} from './webhooks.js';
+import {
   acceptInviteRequestSchema,
   acceptInviteResponseSchema,
   approveRequestSchema,
@@ -117,6 +125,12 @@ export const ROUTE_SCHEMAS = {
   removeMember: { params: memberParamsSchema, responses: { 204: null } },
   setMemberRole: { params: memberParamsSchema, body: setRoleRequestSchema, responses: { 200: memberResponseSchema } },
   transferOwnership: { params: projectParamsSchema, body: transferOwnershipRequestSchema, responses: { 200: transferOwnershipResponseSchema } },
+
+  listWebhooks: { params: projectParamsSchema, responses: { 200: webhooksResponseSchema } },
+  createWebhook: { params: projectParamsSchema, body: createWebhookRequestSchema, responses: { 201: createWebhookResponseSchema } },
+  deleteWebhook: { params: webhookParamsSchema, responses: { 204: null } },
+  testWebhook: { params: webhookParamsSchema, responses: { 202: testWebhookResponseSchema } },
+  listWebhookDeliveries: { params: webhookParamsSchema, responses: { 200: webhookDeliveriesResponseSchema } },
 
   listChangeRequests: { params: projectParamsSchema, query: changeRequestListQuerySchema, responses: { 200: changeRequestListResponseSchema } },
   getChangeRequest: { params: changeRequestParamsSchema, query: changeRequestShowQuerySchema, responses: { 200: changeRequestShowResponseSchema } },

@@ -121,6 +121,18 @@ const SPECS = {
     summary: 'Makes another member the owner; the old owner becomes an admin',
   },
 
+  listWebhooks: { method: 'GET', path: `${PROJECT}/webhooks`, statuses: [200], refuses: SCOPED, summary: "A project's webhooks (owner, admin)" },
+  createWebhook: {
+    method: 'POST', path: `${PROJECT}/webhooks`, statuses: [201], body: 'required', refuses: SCOPED,
+    summary: 'Adds a webhook for some events (owner, admin); its signing secret is shown once',
+  },
+  deleteWebhook: { method: 'DELETE', path: `${PROJECT}/webhooks/:id`, statuses: [204], refuses: SCOPED, summary: 'Removes a webhook (owner, admin)' },
+  testWebhook: { method: 'POST', path: `${PROJECT}/webhooks/:id/test`, statuses: [202], refuses: SCOPED, summary: 'Queues a signed test delivery to a webhook (owner, admin)' },
+  listWebhookDeliveries: {
+    method: 'GET', path: `${PROJECT}/webhooks/:id/deliveries`, statuses: [200], refuses: SCOPED,
+    summary: "A webhook's delivery log, newest first (owner, admin)",
+  },
+
   listChangeRequests: { method: 'GET', path: `${PROJECT}/change-requests`, statuses: [200], query: ['status'], refuses: SCOPED, summary: "A project's change requests" },
   getChangeRequest: { method: 'GET', path: CR, statuses: [200], query: ['reveal', 'key'], refuses: SCOPED, summary: 'A change request and its diff' },
   approveChangeRequest: {

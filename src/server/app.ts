@@ -9,6 +9,7 @@ import type { DerivedKeys } from './crypto/value-crypto.js';
 import { bearerCheck } from './plugins/auth.js';
 import { registerDashboard } from './plugins/dashboard.js';
 import { frameworkErrors, registerErrorHandling } from './plugins/error-handler.js';
+import type { ErrorReporter } from './plugins/error-reporting.js';
 import { applyHttpTimeouts, clientErrorHandler, type HttpTimeouts } from './plugins/http-limits.js';
 import { registerJsonBody } from './plugins/json-body.js';
 import { countFrameworkErrors, registerRequestMetrics } from './plugins/metrics.js';
@@ -25,6 +26,7 @@ import { membersRoutes } from './routes/members-routes.js';
 import { projectsRoutes } from './routes/projects-routes.js';
 import { registerRoutes } from './routes/register-routes.js';
 import { secretsRoutes } from './routes/secrets-routes.js';
+import { webhooksRoutes } from './routes/webhooks-routes.js';
 import { sessionsRoutes } from './routes/sessions-routes.js';
 import { createApiKeysService } from './services/api-keys-service.js';
 import { createAuditRecorder, createAuditService } from './services/audit-service.js';
@@ -42,8 +44,11 @@ import { createKeptReads } from './services/kept-reads.js';
 import { createPostgresFailureLimiter } from './services/rate-limit-postgres.js';
 import { createFailureLimiter, limitFailures, type FailureLimitOptions } from './services/rate-limit-service.js';
 import { createSecretsService } from './services/secrets-service.js';
+import { createWebhooksService } from './services/webhooks-service.js';
 import { createSessionsService, type SessionOptions } from './services/sessions-service.js';
 import { createStreamAccess, type StreamAccessOptions } from './services/stream-access.js';
+import { createOutbox } from './services/outbox-service.js';
+import { createOutboxSender, type Mailer, type RetryPolicy } from './services/outbox-sender.js';
 import type { ServiceDeps } from './services/service-deps.js';
 import type { DB, Dialect } from './store/schema.js';
 
@@ -77,6 +82,8 @@ export interface AppDeps {
   failureLimit?: FailureLimitOptions;
   /** How long a client may take to send a request; idle and keep-alive limits. */
   timeouts?: HttpTimeouts;
+  /** Where unexpected errors (5xx) are reported, scrubbed (--sentry-dsn); default nowhere. */
+  errorReporter?: ErrorReporter;
   /** Serve HTTPS, TLS 1.3 only, with this PEM certificate chain and key. */
   tls?: { cert: Buffer; key: Buffer };
   /** Proxies whose X-Forwarded-For/-Proto are believed (addresses or CIDRs); others get their socket address. */
@@ -89,6 +96,24 @@ export interface AppDeps {
   sessions?: SessionOptions;
   /** Where requests, streams, auth failures, audit batches and cache hits are counted (default: nowhere). */
   metrics?: ServerMetrics;
+  /** Email and webhook deliveries (the transactional outbox); without it, webhooks only, to public addresses. */
+  notifications?: NotificationOptions;
+}
+
+export interface NotificationOptions {
+  /** Sends the emails (--smtp-url); without one, notices become no emails at all. */
+  mailer?: Mailer;
+  /** The dashboard's public origin for links in emails (--public-url). */
+  publicUrl?: string;
+  /** Webhooks may go to loopback, private and link-local addresses (--webhooks-allow-private). */
+  allowPrivateWebhooks?: boolean;
+  /** How often due deliveries are looked for besides wake-ups (default 2 s). */
+  pollMs?: number;
+  /** How long a claimed delivery stays this process's (default 60 s). */
+  leaseMs?: number;
+  /** A webhook endpoint's time to answer (default 10 s). */
+  webhookTimeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
 }
 
 // Paths pino must never print, should they ever reach a log object.
@@ -136,7 +161,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   applyHttpTimeouts(app.server, deps.timeouts);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(responseSerializerCompiler);
-  registerErrorHandling(app);
+  registerErrorHandling(app, deps.errorReporter);
   registerRequestDebugLog(app);
   registerRequestMetrics(app, metrics);
 
@@ -154,7 +179,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const decrypted = createDecryptedEnvironments(changes, { onLookup: (hit) => (hit ? metrics.cacheHit() : metrics.cacheMiss()) });
   app.addHook('onClose', async () => decrypted.clear());
   const kept = createKeptReads(deps.storeVersion);
-  const serviceDeps: ServiceDeps = { db: deps.db, dialect: deps.dialect, keys: deps.keys, now, audit, changes, decrypted, kept, log: app.log, metrics };
+  const notify = deps.notifications ?? {};
+  const sender = createOutboxSender({
+    db: deps.db,
+    keys: deps.keys,
+    now,
+    log: app.log,
+    ...(notify.mailer ? { mailer: notify.mailer } : {}),
+    ...(notify.allowPrivateWebhooks ? { allowPrivateWebhooks: true } : {}),
+    ...(notify.pollMs !== undefined ? { pollMs: notify.pollMs } : {}),
+    ...(notify.leaseMs !== undefined ? { leaseMs: notify.leaseMs } : {}),
+    ...(notify.webhookTimeoutMs !== undefined ? { webhookTimeoutMs: notify.webhookTimeoutMs } : {}),
+    ...(notify.retry ? { retry: notify.retry } : {}),
+    onAttempt: (channel, result) => metrics.outboxAttempt(channel, result),
+  });
+  app.addHook('onClose', () => sender.close());
+  const outbox = createOutbox({ keys: deps.keys, now, email: notify.mailer !== undefined, ...(notify.publicUrl ? { publicUrl: notify.publicUrl } : {}), onEnqueued: () => sender.wake() });
+  const serviceDeps: ServiceDeps = { db: deps.db, dialect: deps.dialect, keys: deps.keys, now, audit, changes, decrypted, kept, log: app.log, metrics, outbox };
   // One failure budget per client address, shared by bad API keys, session cookies, sign-in and
   // invite codes; on PostgreSQL also shared by every replica.
   const failures =
@@ -180,6 +221,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const members = createMembersService(serviceDeps);
   const invites = createInvitesService(serviceDeps, sessionsService);
   const changeRequests = createChangeRequestsService(serviceDeps);
+  const webhooks = createWebhooksService(serviceDeps, { allowPrivate: notify.allowPrivateWebhooks === true });
   const auditLog = createAuditService(serviceDeps);
   const changeFeed = createChangeFeedService(serviceDeps, changes, streamAccess);
 
@@ -196,6 +238,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ...secretsRoutes(secrets, history),
       ...membersRoutes(members, { ...invites, redeem }, site),
       ...changeRequestsRoutes(changeRequests),
+      ...webhooksRoutes(webhooks),
       ...auditRoutes(auditLog),
       ...eventsRoutes(app, changeFeed, deps.events, metrics),
     },

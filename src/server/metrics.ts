@@ -31,6 +31,8 @@ export interface ServerMetrics extends ServiceMetrics {
   streamClosed(): void;
   /** One wrong credential; `rateLimited` when it was refused with 429 because its address is over the limit. */
   authFailure(kind: AuthFailureKind, rateLimited: boolean): void;
+  /** One delivery attempt of the outbox and how it ended. */
+  outboxAttempt(channel: 'email' | 'webhook', result: 'sent' | 'retry' | 'failed'): void;
 }
 
 const nothing = (): void => undefined;
@@ -41,6 +43,7 @@ export const NO_METRICS: ServerMetrics = {
   streamOpened: nothing,
   streamClosed: nothing,
   authFailure: nothing,
+  outboxAttempt: nothing,
   auditBatch: nothing,
   cacheHit: nothing,
   cacheMiss: nothing,
@@ -96,6 +99,12 @@ export function createMetrics(): MetricsRegistry {
   });
   const cacheHits = new Counter({ name: 'krypt_decrypt_cache_hits_total', help: 'Decrypted values served from the decrypt cache', registers });
   const cacheMisses = new Counter({ name: 'krypt_decrypt_cache_misses_total', help: 'Values the decrypt cache did not hold (decrypted anew)', registers });
+  const outbox = new Counter({
+    name: 'krypt_outbox_attempts_total',
+    help: 'Email and webhook delivery attempts, by channel and result (sent, retry: failed and will be retried, failed: given up)',
+    labelNames: ['channel', 'result'] as const,
+    registers,
+  });
   // Every kind shows from the start (at 0), so a rate of failures needs no first failure to exist.
   for (const kind of AUTH_FAILURE_KINDS) {
     authFailures.inc({ kind }, 0);
@@ -116,6 +125,7 @@ export function createMetrics(): MetricsRegistry {
         authFailures.inc({ kind });
         if (limited) rateLimited.inc({ kind });
       },
+      outboxAttempt: (channel, result) => outbox.inc({ channel, result }),
       auditBatch(size, waitSeconds) {
         auditBatchSize.observe(size);
         auditWait.observe(waitSeconds);

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -186,7 +188,8 @@ describe('every example in the CLI help, run as written', () => {
     // which carries the client only: `krypt server ...` stays on Node).
     const onNode = kryptShell(['server']).replace(/ 'server'$/, '');
     writeFileSync(join(shimDir, 'krypt'), `#!/bin/sh\nif [ "$1" = server ]; then exec ${onNode} "$@"; fi\nexec ${kryptShell()} "$@"\n`, { mode: 0o755 });
-    [server, pg] = await Promise.all([startTestServer({ dialect: 'sqlite' }), createTestPgDatabase()]);
+    // Webhooks may reach this machine's receiver (127.0.0.1) here, as with --webhooks-allow-private.
+    [server, pg] = await Promise.all([startTestServer({ dialect: 'sqlite', notifications: { allowPrivateWebhooks: true, pollMs: 50 } }), createTestPgDatabase()]);
     pki = createTestPki();
     temporary.push(pki.dir);
     you = person('you');
@@ -363,6 +366,40 @@ describe('every example in the CLI help, run as written', () => {
     const ciRun = await krypt(['run', '-p', 'my-app', '-e', 'staging', '--command', 'echo "$FEATURE_X"'], { cwd: laptop.cwd, env: { ...laptop.env, ...ci } });
     expect(ciRun.stdout).toBe('on\n');
     expect((await krypt(['get', 'API_KEY', '-p', 'my-app', '-e', 'production'], { cwd: laptop.cwd, env: { ...laptop.env, ...ci } })).code).toBe(4);
+  });
+
+  it('you add a webhook, test it, read its delivery log and remove it', async () => {
+    // https://ci.example.com/hooks/krypt is a receiver on this machine that records each POST.
+    const received: { type: string; signature: string }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push({ type: (JSON.parse(body) as { type: string }).type, signature: String(req.headers['webhook-signature']) });
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/krypt`;
+      const added = await example(you, 'krypt webhooks add https://ci.example.com/hooks/krypt --events secrets.changed,change_request.decided', { subs: [['https://ci.example.com/hooks/krypt', hookUrl]] });
+      expect(added.stderr).toMatch(/^Added webhook [0-9a-f-]{36} to my-app for change_request.decided, secrets.changed\. Its signing secret, shown once:\n$/);
+      expect(added.stdout).toMatch(/^whsec_[A-Za-z0-9+/]{32}\n$/);
+      const id = /Added webhook (\S+)/.exec(added.stderr)![1]!;
+      const listed = rows((await example(you, 'krypt webhooks list')).stdout);
+      expect(listed.find((r) => r[0] === id)?.slice(1, 3)).toEqual([hookUrl, 'change_request.decided,secrets.changed']);
+      expect(JSON.parse((await example(you, 'krypt webhooks list -p my-app --json')).stdout).webhooks.map((w: { id: string }) => w.id)).toContain(id);
+      const asId: Sub = ['3f0c2a9e-1d2b-4c5d-8e9f-0a1b2c3d4e5f', id];
+      expect((await example(you, 'krypt webhooks test 3f0c2a9e-1d2b-4c5d-8e9f-0a1b2c3d4e5f', { subs: [asId] })).stderr).toMatch(/^Queued test delivery /);
+      await until(() => received.length >= 1, { what: 'the test delivery' });
+      expect(received[0]).toMatchObject({ type: 'webhook.test', signature: expect.stringMatching(/^v1,/) as unknown as string });
+      await until(async () => (await api(server, server.token).listWebhookDeliveries('my-app', id)).deliveries[0]?.status === 'sent', { what: 'the delivery logged as sent' });
+      const log = rows((await example(you, 'krypt webhooks deliveries 3f0c2a9e-1d2b-4c5d-8e9f-0a1b2c3d4e5f', { subs: [asId] })).stdout);
+      expect(log.map((r) => r.slice(1, 5))).toEqual([['webhook.test', 'sent', '1', '200']]);
+      expect((await example(you, 'krypt webhooks remove 3f0c2a9e-1d2b-4c5d-8e9f-0a1b2c3d4e5f --yes', { subs: [asId] })).stderr).toContain(`Removed webhook ${id} from my-app.`);
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 
   it('you invite ana, who joins, proposes production changes you review, and takes over ownership', async () => {
@@ -573,7 +610,10 @@ describe('every example in the CLI help, run as written', () => {
 
     it('verify-audit, then rotate-key, and the chain checks under the new key', async () => {
       expect(apiKey, 'the first step initialised the instance').toBeDefined();
-      const verify = await example(ops, 'krypt server verify-audit --data-dir /var/lib/krypt --master-key-file /run/secrets/krypt-master-key', { subs: under('/var/lib/krypt', '/run/secrets') });
+      // No email was configured: the outbox is empty.
+    expect((await example(ops, 'krypt server outbox --data-dir /var/lib/krypt', { subs: under('/var/lib/krypt') })).stderr).toBe('Outbox: 0 pending, 0 failed, 0 sent.\n');
+    expect((await example(ops, 'krypt server outbox --data-dir /var/lib/krypt --retry-failed', { subs: under('/var/lib/krypt') })).stderr).toContain('Put 0 failed deliveries back in line.');
+    const verify = await example(ops, 'krypt server verify-audit --data-dir /var/lib/krypt --master-key-file /run/secrets/krypt-master-key', { subs: under('/var/lib/krypt', '/run/secrets') });
       expect(verify.stderr).toMatch(/^Audit chain intact: [1-9]\d* entries\n/m);
       const rotate = await example(ops, 'krypt server rotate-key --data-dir /var/lib/krypt --master-key-file /run/secrets/krypt-master-key --new-master-key-out /run/secrets/krypt-master-key.new', { subs: under('/var/lib/krypt', '/run/secrets') });
       expect(rotate.stderr).toContain(`New master key written to ${masterKeyFile}.new (mode 0600).`);

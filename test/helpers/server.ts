@@ -86,6 +86,12 @@ export interface TestServerOptions {
   now?: () => Date;
   /** The server sits behind a TLS-terminating proxy (its session cookies are Secure). */
   behindTlsProxy?: boolean;
+  /** Report 5xx errors to this Sentry DSN (default: nowhere). */
+  errorReporting?: StartServerOptions['errorReporting'];
+  /** Send notification emails through this SMTP server (default: no email). */
+  smtp?: StartServerOptions['smtp'];
+  /** Outbox settings: public URL, private webhook destinations, timings. */
+  notifications?: StartServerOptions['notifications'];
 }
 
 /** A fresh, migrated database: in-memory SQLite, or a new PostgreSQL database (dropped by `drop`). */
@@ -120,6 +126,9 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...(opts.sessions ? { sessions: opts.sessions } : {}),
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.behindTlsProxy ? { behindTlsProxy: true } : {}),
+    ...(opts.errorReporting ? { errorReporting: opts.errorReporting } : {}),
+    ...(opts.smtp ? { smtp: opts.smtp } : {}),
+    ...(opts.notifications ? { notifications: opts.notifications } : {}),
   });
   let closed: Promise<void> | undefined;
   return {

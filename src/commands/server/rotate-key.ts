@@ -58,7 +58,9 @@ export default defineCommand({
     });
     masterKey.fill(0);
     ctx.say(
-      `Rotated: ${counts.secrets} secrets, ${counts.versions} history versions, ${counts.changeRequestValues} change-request values re-encrypted.` +
+      `Rotated: ${counts.secrets} secrets, ${counts.versions} history versions, ${counts.changeRequestValues} change-request values` +
+        (counts.deliveries + counts.webhookSecrets > 0 ? `, ${counts.deliveries} unsent outbox messages, ${counts.webhookSecrets} webhook signing secrets` : '') +
+        ' re-encrypted.' +
         (out ? ` New master key written to ${out} (mode 0600).` : ' The new master key above is shown once.'),
     );
     ctx.say('Start the server with the new key; the old key is now refused.');

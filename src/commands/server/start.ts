@@ -1,10 +1,12 @@
 import { defineCommand, flag, type CommandContext } from '../../cli/command.js';
 import { defineStorageFlags, resolveStorage } from '../../cli/storage.js';
+import { buildInfo } from '../../cli/version.js';
 import { KryptError } from '../../lib/errors.js';
 import { parseDuration } from '../../lib/time/duration.js';
 import { DEFAULT_SERVER_PORT, MAX_SIGN_IN_LINK_SECONDS } from '../../contract/constants.js';
 import { serverEntry, type ServerEntry } from './entry.js';
 import { readMasterKey } from './master-key.js';
+import { notificationFlags, resolveNotifications } from './notification-flags.js';
 
 export default defineCommand({
   id: 'server:start',
@@ -43,10 +45,12 @@ export default defineCommand({
     'metrics-host': flag.string({ description: 'address of the metrics listener (loopback only unless --metrics-public)', default: '127.0.0.1', dependsOn: ['metrics-port'], exclusive: ['dev'] }),
     'metrics-public': flag.boolean({ description: 'allow a non-loopback --metrics-host: whoever reaches it reads request and failure counts (never values, key names or emails)', dependsOn: ['metrics-host'], exclusive: ['dev'] }),
     'log-level': flag.string({ description: 'how much the server logs (JSON lines on stderr; default info, warn with --dev); debug adds one line per request, never values', options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] }),
+    'sentry-dsn': flag.string({ description: 'report unexpected server errors (5xx) to Sentry: error, stack, route, request id, release; scrubbed of headers, bodies, query strings, emails and tokens [env: KRYPT_SENTRY_DSN]', exclusive: ['dev'] }),
+    ...notificationFlags,
     json: flag.boolean({ description: 'print the ready line as one JSON object on stdout (with --dev: KRYPT_API_URL and KRYPT_TOKEN); errors as JSON', helpGroup: 'GLOBAL' }),
   },
   async run(ctx, { flags }): Promise<void> {
-    const { assertNoMasterKeyInEnv, installShutdownHandlers, parseTrustedProxies, readTlsFiles, startDevServer, startServer } = await serverEntry();
+    const { assertNoMasterKeyInEnv, assertSentryDsn, installShutdownHandlers, parseTrustedProxies, readTlsFiles, startDevServer, startServer } = await serverEntry();
     assertNoMasterKeyInEnv(ctx.deps.env);
     // The dev server keeps its request logs off the user's terminal unless asked for.
     const logLevel = (flags['log-level'] ?? (flags.dev ? 'warn' : 'info')) as 'info';
@@ -68,8 +72,13 @@ export default defineCommand({
       ...(flags['session-max'] !== undefined ? { absoluteSeconds: parseDuration(flags['session-max'], '--session-max') } : {}),
       ...(flags['sign-in-link-ttl'] !== undefined ? { signInLinkSeconds: signInLinkSeconds(flags['sign-in-link-ttl']) } : {}),
     };
+    const sentryDsn = flags['sentry-dsn'] ?? (ctx.deps.env.KRYPT_SENTRY_DSN || undefined);
+    if (sentryDsn !== undefined) assertSentryDsn(sentryDsn);
+    const notifications = await resolveNotifications(flags, ctx.deps.env);
     const masterKey = await readMasterKey(ctx, flags['master-key-file']);
     const server = await startServer({
+      ...notifications,
+      version: buildInfo().version,
       database,
       masterKey,
       host: flags.host,
@@ -81,6 +90,7 @@ export default defineCommand({
       logLevel,
       warn: (message) => ctx.warn(message),
       ...(flags['metrics-port'] !== undefined ? { metrics: { port: flags['metrics-port'], host: flags['metrics-host'], allowRemote: flags['metrics-public'] } } : {}),
+      ...(sentryDsn !== undefined ? { errorReporting: { dsn: sentryDsn, release: sentryRelease() } } : {}),
     });
     masterKey.fill(0);
     ctx.deps.stderr.write(`Krypt server listening on ${server.url}\n${metricsLine(server.metricsUrl)}`);
@@ -91,6 +101,12 @@ export default defineCommand({
 
 /** The start-up line naming the metrics listener, when there is one (after the `listening on` line scripts wait for). */
 const metricsLine = (url: string | undefined): string => (url ? `Krypt metrics at ${url}\n` : '');
+
+/** The Sentry release: `krypt@0.1.0`, or `krypt@0.1.0+3f2c1ab` when the build stamped its commit. */
+function sentryRelease(): string {
+  const { version, commit } = buildInfo();
+  return `krypt@${version}${commit === 'unknown' ? '' : `+${commit}`}`;
+}
 
 /** --sign-in-link-ttl in seconds: shorter than the product's 2 minutes is the operator's choice, longer is refused. */
 function signInLinkSeconds(text: string): number {

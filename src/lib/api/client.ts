@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ASSIGNABLE_ROLES, AuditAction, CHANGE_REQUEST_STATUSES, ChangeRequest, Environment, WriteSecretsRequest, WriteSecretsResponse } from '../../contract/index.js';
+import type { ASSIGNABLE_ROLES, AuditAction, CHANGE_REQUEST_STATUSES, ChangeRequest, Environment, WebhookEvent, WriteSecretsRequest, WriteSecretsResponse } from '../../contract/index.js';
 import type { RouteSchemasOf } from '../../contract/route-schemas.js';
 import { ROUTES, routePath, type BodyKind, type PathParam, type PathParams, type QueryParams, type RouteId } from '../../contract/routes.js';
 import { REFUSED, ROUTE_GUARDS, check, type Shape } from '../../contract/route-guards.js';
@@ -141,6 +141,12 @@ export function createApiClient(options: ClientOptions) {
     cancelChangeRequest: (slug: string, id: number) => call('cancelChangeRequest', { params: { slug, id } }),
 
     listAudit: (slug: string, filter: AuditFilter = {}) => call('listAudit', { params: { slug }, query: filter }),
+
+    listWebhooks: (slug: string) => call('listWebhooks', { params: { slug } }),
+    createWebhook: (slug: string, body: { url: string; events: WebhookEvent[] }) => call('createWebhook', { params: { slug }, body }),
+    deleteWebhook: (slug: string, id: string) => call('deleteWebhook', { params: { slug, id } }),
+    testWebhook: (slug: string, id: string) => call('testWebhook', { params: { slug, id } }),
+    listWebhookDeliveries: (slug: string, id: string) => call('listWebhookDeliveries', { params: { slug, id } }),
   };
 }
 export type ApiClient = ReturnType<typeof createApiClient>;

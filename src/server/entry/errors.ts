@@ -15,6 +15,14 @@ export type ServerStartupCode =
   | 'tls_file'
   | 'tls_invalid'
   | 'trusted_proxy'
+  | 'invalid_sentry_dsn'
+  | 'smtp_url'
+  | 'smtp_password_in_url'
+  | 'smtp_insecure'
+  | 'smtp_from'
+  | 'smtp_password_file'
+  | 'smtp_ca_file'
+  | 'public_url'
   | 'invalid_email';
 
 export type MaintenanceCode =

@@ -4,7 +4,8 @@
 export { startServer, installShutdownHandlers, DEFAULT_PORT, type MetricsOptions, type StartServerOptions, type RunningServer } from './start.js';
 export { startDevServer, DEV_USER_EMAIL, type DevServerOptions } from './dev.js';
 export { initInstance, DEFAULT_ADMIN_EMAIL, type InitInstanceOptions, type InitResult } from './init.js';
-export { assertHostAllowed, assertNoMasterKeyInEnv, assertTlsPair, parseMasterKey, parseTrustedProxies, readMasterKeyFile, readTlsFiles } from './inputs.js';
+export { assertHostAllowed, assertNoMasterKeyInEnv, assertSentryDsn, assertTlsPair, parseMasterKey, parsePublicUrl, parseSmtpInput, parseTrustedProxies, readMasterKeyFile, readSmtpCaFile, readSmtpPasswordFile, readTlsFiles } from './inputs.js';
+export { inspectOutbox, type OutboxEntry, type OutboxReport } from './outbox.js';
 export { backupStore, rotateMasterKey, verifyAudit, type RotateMasterKeyOptions } from './maintenance.js';
 export { MaintenanceError, ServerStartupError, type MaintenanceCode, type ServerStartupCode } from './errors.js';
 export { openDatabase, type DatabaseOptions, type KryptDatabase } from '../store/database.js';

@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { parseMasterKeyText } from '../crypto/master-key.js';
+import { isSentryDsn } from '../plugins/error-reporting.js';
 import { ServerStartupError } from './errors.js';
 
 // What an operator hands `krypt server ...`, checked before anything opens: the master key (file or
@@ -120,4 +121,98 @@ export function parseTrustedProxies(values: readonly string[]): string[] {
     );
   }
   return list;
+}
+
+/** Refuses a `--sentry-dsn` that is not a Sentry DSN, without repeating it (it holds the project's key). */
+export function assertSentryDsn(dsn: string): void {
+  if (isSentryDsn(dsn)) return;
+  throw new ServerStartupError(
+    'invalid_sentry_dsn',
+    'the Sentry DSN is not valid (it is not repeated here: a DSN holds the project key)',
+    "copy the DSN from the Sentry project's settings (Client Keys), e.g. https://PUBLIC_KEY@o0.ingest.sentry.io/PROJECT_ID",
+  );
+}
+
+/** `--smtp-url` and friends, checked: where email goes and how the connection is protected. */
+export interface SmtpInput {
+  url: string;
+  password?: string;
+  from: string;
+  insecure: boolean;
+  ca?: Buffer;
+}
+
+/**
+ * Checks the SMTP settings: smtp:// (STARTTLS required) or smtps:// (TLS); no password in the URL
+ * (argv is visible to every local user: it comes from KRYPT_SMTP_PASSWORD or a file); a plain
+ * connection (--smtp-insecure) only to a loopback relay; a From address.
+ */
+export function parseSmtpInput(opts: { url: string; password?: string; from?: string; insecure?: boolean; ca?: Buffer }): SmtpInput {
+  let url: URL;
+  try {
+    url = new URL(opts.url);
+  } catch {
+    throw new ServerStartupError('smtp_url', `invalid --smtp-url "${opts.url.replace(/:[^:@/]*@/, ':***@')}"`, 'give smtp://[user@]host[:port] (STARTTLS, port 587 by default) or smtps://[user@]host[:port] (TLS, 465)');
+  }
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') {
+    throw new ServerStartupError('smtp_url', `--smtp-url must start with smtp:// or smtps://, not ${url.protocol}//`, 'give smtp://[user@]host[:port] or smtps://[user@]host[:port]');
+  }
+  if (url.password) {
+    throw new ServerStartupError(
+      'smtp_password_in_url',
+      '--smtp-url carries a password: a command line is visible to every user of this machine',
+      'drop the password from the URL and set KRYPT_SMTP_PASSWORD, or pass --smtp-password-file FILE',
+    );
+  }
+  if (url.pathname && url.pathname !== '/' && url.pathname !== '') {
+    throw new ServerStartupError('smtp_url', '--smtp-url takes no path', 'give smtp://[user@]host[:port]');
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (opts.insecure && url.protocol === 'smtps:') {
+    throw new ServerStartupError('smtp_insecure', '--smtp-insecure turns off STARTTLS, but an smtps:// URL always uses TLS', 'drop --smtp-insecure, or use an smtp:// URL for a plain loopback relay');
+  }
+  if (opts.insecure && !LOOPBACK.has(host)) {
+    throw new ServerStartupError(
+      'smtp_insecure',
+      `refusing plain SMTP to ${host}: --smtp-insecure is allowed for a loopback relay only (127.0.0.1, ::1, localhost)`,
+      'drop --smtp-insecure (STARTTLS is then required), or relay through a local MTA on 127.0.0.1',
+    );
+  }
+  const user = decodeURIComponent(url.username);
+  const from = opts.from ?? (user.includes('@') ? user : undefined);
+  if (from === undefined) throw new ServerStartupError('smtp_from', 'no From address for email', 'pass --smtp-from "Krypt <krypt@example.com>"');
+  if (!/^[^\r\n]*@[^\r\n]*$/.test(from)) throw new ServerStartupError('smtp_from', `--smtp-from "${from}" is not an email address`, 'pass --smtp-from "Krypt <krypt@example.com>"');
+  return { url: url.toString(), from, insecure: opts.insecure ?? false, ...(opts.password !== undefined ? { password: opts.password } : {}), ...(opts.ca ? { ca: opts.ca } : {}) };
+}
+
+/** Reads the SMTP password file (--smtp-password-file): its first line, without the line end. */
+export function readSmtpPasswordFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').split(/\r?\n/)[0] ?? '';
+  } catch (err) {
+    throw new ServerStartupError('smtp_password_file', `SMTP password file ${path} ${unreadable(err)}`, 'check the --smtp-password-file path and its permissions');
+  }
+}
+
+/** Reads a PEM file of extra CA certificates for the SMTP server (--smtp-ca-file). */
+export function readSmtpCaFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ServerStartupError('smtp_ca_file', `SMTP CA file ${path} ${unreadable(err)}`, 'check the --smtp-ca-file path');
+  }
+}
+
+/** `--public-url`: the origin people reach the server and dashboard at, for links in emails. */
+export function parsePublicUrl(text: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
+    throw new ServerStartupError('public_url', `invalid --public-url "${text}"`, 'give the origin only, e.g. https://krypt.example.com');
+  }
+  return url.origin;
 }

@@ -97,7 +97,7 @@ export async function rotateMasterKey(opts: RotateMasterKeyOptions): Promise<Rot
       return await kdb.db.transaction().execute(async (trx) => {
         if (kdb.dialect === 'postgres') {
           // Writers wait (readers do not) until the rotation commits or rolls back.
-          await sql`LOCK TABLE meta, secrets, secret_versions, change_request_items IN EXCLUSIVE MODE`.execute(trx);
+          await sql`LOCK TABLE meta, secrets, secret_versions, change_request_items, outbox, webhooks IN EXCLUSIVE MODE`.execute(trx);
           await requireInstanceKey(trx, oldKeys, refused);
         }
         const total = await countStoredValues(trx);

@@ -3,8 +3,10 @@ import type { AddressInfo } from 'node:net';
 import type { Kysely } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DestinationStream, Level } from 'pino';
-import { buildApp, type EventsOptions } from '../app.js';
+import { buildApp, type EventsOptions, type NotificationOptions } from '../app.js';
+import { createSmtpMailer } from '../services/mailer.js';
 import { createMetrics } from '../metrics.js';
+import { createErrorReporter, type ErrorReporterOptions } from '../plugins/error-reporting.js';
 import type { HttpTimeouts } from '../plugins/http-limits.js';
 import type { FailureLimitOptions } from '../services/rate-limit-service.js';
 import type { SessionOptions } from '../services/sessions-service.js';
@@ -14,7 +16,7 @@ import { createAuditRecorder } from '../services/audit-service.js';
 import type { DatabaseOptions, KryptDatabase } from '../store/database.js';
 import type { DB } from '../store/schema.js';
 import { KEY_MISMATCH_MESSAGE, NOT_INITIALISED_MESSAGE, requireInstanceKey, useDatabase } from './instance.js';
-import { assertHostAllowed, assertMetricsHostAllowed, assertTlsPair } from './inputs.js';
+import { assertHostAllowed, assertMetricsHostAllowed, assertSentryDsn, assertTlsPair, type SmtpInput } from './inputs.js';
 import { listenMetrics, type MetricsListener } from './metrics-listener.js';
 import { ServerStartupError } from './errors.js';
 
@@ -23,6 +25,9 @@ import { ServerStartupError } from './errors.js';
 
 /** The default port (the contract's, so the CLI's flag default needs no server code). */
 export const DEFAULT_PORT = DEFAULT_SERVER_PORT;
+
+/** How long a stopping server waits for error reports in flight. */
+const REPORT_FLUSH_MS = 2000;
 
 export interface StartServerOptions {
   /** Where the data lives, or an already opened database (then the caller closes it). */
@@ -56,6 +61,14 @@ export interface StartServerOptions {
   warn?: (message: string) => void;
   /** Serve Prometheus metrics on a separate plain-HTTP listener (default: no metrics at all). */
   metrics?: MetricsOptions;
+  /** The package version the health check and the OpenAPI document report (default the contract's 0.1.0). */
+  version?: string;
+  /** Send notification emails through this SMTP server (see parseSmtpInput); default: no email. */
+  smtp?: SmtpInput;
+  /** Email, webhook and outbox settings besides SMTP (public URL, private webhook destinations, timings). */
+  notifications?: Omit<NotificationOptions, 'mailer'>;
+  /** Report unexpected errors (5xx), scrubbed, to this Sentry project (--sentry-dsn); default: nowhere. */
+  errorReporting?: ErrorReporterOptions;
 }
 
 export interface MetricsOptions {
@@ -82,6 +95,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const host = opts.host ?? '127.0.0.1';
   assertHostAllowed(host, (opts.behindTlsProxy ?? false) || opts.tls !== undefined);
   if (opts.tls) assertTlsPair(opts.tls);
+  if (opts.errorReporting) assertSentryDsn(opts.errorReporting.dsn);
   const metricsHost = opts.metrics?.host ?? '127.0.0.1';
   if (opts.metrics) assertMetricsHostAllowed(metricsHost, opts.metrics.allowRemote ?? false);
   const observed = opts.metrics ? createMetrics() : undefined;
@@ -96,6 +110,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       mismatch: () =>
         new ServerStartupError('master_key_mismatch', KEY_MISMATCH_MESSAGE, 'use the master key printed by `krypt server init` for this data directory or database'),
     });
+    const errorReporter = opts.errorReporting ? await createErrorReporter(opts.errorReporting) : undefined;
     const app = await buildApp({
       db: kdb.db,
       dialect: kdb.dialect,
@@ -116,6 +131,11 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       ...(opts.sessions ? { sessions: opts.sessions } : {}),
       ...(opts.now ? { now: opts.now } : {}),
       ...(observed ? { metrics: observed.metrics } : {}),
+      ...(opts.version ? { version: opts.version } : {}),
+      ...(opts.smtp || opts.notifications
+        ? { notifications: { ...opts.notifications, ...(opts.smtp ? { mailer: createSmtpMailer({ ...opts.smtp, timeoutMs: 30_000 }) } : {}) } }
+        : {}),
+      ...(errorReporter ? { errorReporter } : {}),
     });
     let metrics: MetricsListener | undefined;
     try {
@@ -126,6 +146,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       // The app holds the change feed's LISTEN connection: release it, or the process would linger.
       await metrics?.close();
       await app.close();
+      await errorReporter?.close(0);
       throw err;
     }
     if (metrics) app.log.info({ url: metrics.url }, 'metrics listening');
@@ -137,7 +158,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       port,
       ...(metrics ? { metricsUrl: metrics.url } : {}),
       db: kdb.db,
-      close: () => (closing ??= Promise.all([app.close(), metrics?.close()]).then(closeDb)),
+      // Reports of the last requests get a moment to leave; an unreachable Sentry does not hold up the stop.
+      close: () => (closing ??= Promise.all([app.close(), metrics?.close()]).then(() => errorReporter?.close(REPORT_FLUSH_MS)).then(closeDb)),
     };
   } catch (err) {
     await closeDb();

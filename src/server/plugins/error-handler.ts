@@ -4,6 +4,7 @@ import { STATUS_OF, type ApiError, type ApiErrorCode } from '../../contract/inde
 import { IntegrityError } from '../crypto/value-crypto.js';
 import { RateLimitedError } from '../services/rate-limit-service.js';
 import { ServiceError } from '../services/service-error.js';
+import { reportError, type ErrorReporter } from './error-reporting.js';
 
 // The one place errors become responses: `{"error":{"code","message","requestId"}}`, never internals.
 
@@ -78,8 +79,8 @@ export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: F
   sendError(req, reply, mapError(err));
 }
 
-/** Installs the error and not-found handlers on the root instance. */
-export function registerErrorHandling(app: FastifyInstance): void {
+/** Installs the error and not-found handlers on the root instance; 5xx errors also go to `reporter` (Sentry), when given. */
+export function registerErrorHandling(app: FastifyInstance, reporter?: ErrorReporter): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const mapped = mapError(err);
     if (mapped.code === 'internal') {
@@ -89,6 +90,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
       req.log.info({ code: mapped.code }, 'request refused');
     }
     if (err instanceof RateLimitedError) reply.header('retry-after', String(err.retryAfterSeconds));
+    const status = STATUS_OF[mapped.code];
+    if (reporter && status >= 500) reportError(reporter, err, req, status);
     return sendError(req, reply, mapped);
   });
   app.setNotFoundHandler((req, reply) =>

@@ -114,6 +114,14 @@ export function createApiKeysService(deps: ServiceDeps, revocations: KeyRevocati
         }
         const created = await issueApiKey(trx, auth.user.id, body.name, deps.now(), body.expiresInSeconds, scope);
         await deps.audit.record(trx, keyAudit(auth, 'key.create', created.key, project));
+        await deps.outbox.enqueue(trx, {
+          topic: 'api_key.created',
+          to: auth.user.email,
+          name: created.key.name,
+          prefix: created.key.prefix,
+          service: scope ? { project: scope.projectSlug, environment: scope.environment } : null,
+          expiresAt: created.key.expiresAt,
+        });
         return created;
       });
     },

@@ -48,7 +48,19 @@ export function createChangeRequestsService(deps: ServiceDeps) {
     const decision = { status, decided_by: auth.user.id, decided_at: deps.now().toISOString(), reason };
     if (!(await decideChangeRequest(trx, row.id, decision))) throw new ServiceError('conflict', `change request #${row.number} is no longer pending`);
     const { row: updated, items } = await load(trx, scope, row.number);
-    return toChangeRequest(scope.project.slug, updated, items);
+    const changeRequest = toChangeRequest(scope.project.slug, updated, items);
+    await deps.outbox.enqueue(trx, {
+      topic: 'change_request.decided',
+      project: scope.audit,
+      environment: changeRequest.environment,
+      number: changeRequest.id,
+      decision: status,
+      reason,
+      decidedBy: auth.user.email,
+      requestedBy: changeRequest.requestedBy,
+      keys: changeRequest.changes.map((c) => c.key),
+    });
+    return changeRequest;
   }
 
   return {
@@ -127,6 +139,7 @@ export function createChangeRequestsService(deps: ServiceDeps) {
         const written = [...applied.changed, ...applied.deleted].sort();
         if (written.length > 0) {
           await deps.audit.record(trx, { ...event, action: 'secrets.write', keys: written, details: { revision: applied.revision, changeRequest: id } });
+          await deps.outbox.enqueue(trx, { topic: 'secrets.changed', project: scope.audit, environment: at.environment, revision: applied.revision, keys: written, by: auth.user.email });
         }
         return { changeRequest, revision: applied.revision };
       });

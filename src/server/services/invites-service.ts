@@ -82,6 +82,7 @@ export function createInvitesService(deps: ServiceDeps, sessions: Pick<SessionsS
       environment: null,
       details: { email: user.email, role: invite.role, inviteId: invite.id, via },
     });
+    await deps.outbox.enqueue(trx, { topic: 'member.joined', project: { id: invite.project_id, slug: invite.project_slug }, email: user.email, role: invite.role });
   }
 
   return {
@@ -117,6 +118,11 @@ export function createInvitesService(deps: ServiceDeps, sessions: Pick<SessionsS
           environment: null,
           details: { email: body.email, role: body.role, inviteId: row.id, expiresAt: row.expires_at },
         });
+        await deps.outbox.enqueue(
+          trx,
+          { topic: 'invite', project: scope.audit, to: body.email, role: body.role, invitedBy: auth.user.email, code, expiresAt: row.expires_at },
+          auth.client.origin,
+        );
         return { invite: toInvite(row, auth.user.email), code };
       });
     },

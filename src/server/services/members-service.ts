@@ -67,6 +67,7 @@ export function createMembersService(deps: ServiceDeps) {
           environment: null,
           details: { email: member.email, role: member.role, invitesRevoked },
         });
+        await deps.outbox.enqueue(trx, { topic: 'member.removed', project: scope.audit, email: member.email, role: member.role, by: auth.user.email });
       });
     },
 
@@ -83,6 +84,7 @@ export function createMembersService(deps: ServiceDeps) {
           environment: null,
           details: { email: member.email, from: member.role, to: role, invitesRevoked },
         });
+        await deps.outbox.enqueue(trx, { topic: 'member.role_changed', project: scope.audit, email: member.email, from: member.role, to: role, by: auth.user.email });
         return { member: toMember({ ...member, role }) };
       });
     },
@@ -104,6 +106,7 @@ export function createMembersService(deps: ServiceDeps) {
           environment: null,
           details: { email: target.email, previousOwner: previous.email, previousRole: target.role },
         });
+        await deps.outbox.enqueue(trx, { topic: 'ownership.transferred', project: scope.audit, owner: target.email, previousOwner: previous.email });
         return { owner: toMember({ ...target, role: 'owner' }), previousOwner: toMember({ ...previous, role: 'admin' }) };
       });
     },

@@ -16,6 +16,8 @@ export type Action =
   | 'write-privileged'
   | 'delete'
   | 'manage-members'
+  /** Add, list, test and remove a project's webhooks. */
+  | 'manage-webhooks'
   | 'transfer-ownership'
   /** Approve or reject a change request. */
   | 'decide-change-request'
@@ -81,6 +83,8 @@ function decideForRole(role: Role, action: Action, environment: Environment | un
       return MANAGERS_ONLY.has(role) ? DIRECT : deny(PRIVILEGED_MESSAGE);
     case 'manage-members':
       return MANAGERS_ONLY.has(role) ? DIRECT : deny('managing members needs the owner or admin role');
+    case 'manage-webhooks':
+      return MANAGERS_ONLY.has(role) ? DIRECT : deny('managing webhooks needs the owner or admin role');
     case 'transfer-ownership':
       return role === 'owner' ? DIRECT : deny('only the owner can transfer ownership');
     case 'decide-change-request':

@@ -2,10 +2,12 @@ import { CodedError } from '../../contract/index.js';
 import { computeKeyCheck, decryptValue, encryptValue, IntegrityError, type DerivedKeys, type ValueContext } from '../crypto/value-crypto.js';
 import { META_KEY_CHECK, setMeta } from '../store/meta-store.js';
 import type { Executor } from '../store/schema.js';
+import { listOutboxPayloads, listWebhookSecrets, updateOutboxPayload, updateWebhookSecret } from '../store/outbox-store.js';
 import { proposedValueContext } from './change-request-records.js';
+import { outboxContext, webhookSecretContext } from './outbox-service.js';
 
 // Master key rotation inside the caller's transaction: every stored value (current secrets, every
-// history version, every change-request value) is verified under the old keys, re-encrypted with a
+// history version, every change-request value, every outbox message and webhook signing secret) is verified under the old keys, re-encrypted with a
 // fresh IV under the new keys with the same context binding, and the key check is replaced.
 
 /** How many stored values a rotation re-encrypted, per table. */
@@ -13,6 +15,9 @@ export interface RotationCounts {
   secrets: number;
   versions: number;
   changeRequestValues: number;
+  /** Outbox messages (emails and webhook bodies) and webhook signing secrets. */
+  deliveries: number;
+  webhookSecrets: number;
 }
 
 /** A stored value failed its tag under the current key: the rotation stops and its transaction rolls back. */
@@ -51,7 +56,7 @@ export async function countStoredValues(trx: Executor): Promise<number> {
 
 /** Re-encrypts every stored value from oldKeys to newKeys and stores newKeys' key check; run it in one transaction. */
 export async function reencryptAll(trx: Executor, oldKeys: DerivedKeys, newKeys: DerivedKeys): Promise<RotationCounts> {
-  const counts: RotationCounts = { secrets: 0, versions: 0, changeRequestValues: 0 };
+  const counts: RotationCounts = { secrets: 0, versions: 0, changeRequestValues: 0, deliveries: 0, webhookSecrets: 0 };
 
   const secrets = await trx
     .selectFrom('secrets')
@@ -99,6 +104,17 @@ export async function reencryptAll(trx: Executor, oldKeys: DerivedKeys, newKeys:
     const next = reencrypt(oldKeys, newKeys, ctx, r.value ?? '', r.tag ?? '', () => `change request #${r.number} value of ${r.key} in ${r.slug}/${r.name}`);
     await trx.updateTable('change_request_items').set(next).where('change_request_id', '=', r.change_request_id).where('key', '=', r.key).execute();
     counts.changeRequestValues++;
+  }
+
+  for (const r of await listOutboxPayloads(trx)) {
+    const next = reencrypt(oldKeys, newKeys, outboxContext(r), r.payload, r.payload_tag, () => `outbox delivery ${r.id}`);
+    await updateOutboxPayload(trx, r.id, next.value, next.tag);
+    counts.deliveries++;
+  }
+  for (const r of await listWebhookSecrets(trx)) {
+    const next = reencrypt(oldKeys, newKeys, webhookSecretContext(r), r.secret, r.secret_tag, () => `the signing secret of webhook ${r.id}`);
+    await updateWebhookSecret(trx, r.id, next.value, next.tag);
+    counts.webhookSecrets++;
   }
 
   await setMeta(trx, META_KEY_CHECK, computeKeyCheck(newKeys));

@@ -5,6 +5,7 @@ import type { ServiceMetrics } from '../metrics.js';
 import type { ChangePublisher } from './change-feed.js';
 import type { DecryptedEnvironments } from './decrypted-environments.js';
 import type { KeptReads } from './kept-reads.js';
+import type { Outbox } from './outbox-service.js';
 import type { EnvironmentAccess } from '../store/projects-store.js';
 import type { DB, Dialect, Executor } from '../store/schema.js';
 
@@ -25,6 +26,8 @@ export interface ServiceDeps {
   log: { error(details: Record<string, unknown>, message: string): void };
   /** Prometheus metrics to feed (audit group commits, decrypt cache); a no-op when metrics are off. */
   metrics: ServiceMetrics;
+  /** Emails and webhook deliveries, stored in the transaction of the event that causes them. */
+  outbox: Outbox;
 }
 
 /** Where a request came from, as the audit log records it. */
@@ -33,6 +36,8 @@ export interface ClientInfo {
   userAgent: string | null;
   /** The CLI command name sent in the x-krypt-command header. */
   command: string | null;
+  /** This server's public origin as the request reached it (links in notifications); never audited. */
+  origin?: string;
 }
 
 /** The authenticated caller, attached to each /v1 request by the auth plugin. */

@@ -63,6 +63,7 @@ export async function performWrite(
         keys,
         details: { revision: result.revision, ...audit.details },
       });
+      await deps.outbox.enqueue(trx, { topic: 'secrets.changed', project: scope.audit, environment: env, revision: result.revision, keys, by: auth.user.email });
     }
     return result;
   }
@@ -77,6 +78,14 @@ export async function performWrite(
     environment: env,
     keys: changeRequest.changes.map((c) => c.key),
     details: { changeRequest: changeRequest.id, ...audit.details },
+  });
+  await deps.outbox.enqueue(trx, {
+    topic: 'change_request.created',
+    project: scope.audit,
+    environment: env,
+    number: changeRequest.id,
+    requestedBy: auth.user.email,
+    keys: changeRequest.changes.map((c) => c.key),
   });
   return { changeRequest };
 }

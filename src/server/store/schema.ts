@@ -160,6 +160,41 @@ export interface AuthFailuresTable {
   count: number;
 }
 
+/** A project's webhook endpoint; events is a JSON array, the signing secret is encrypted (value + tag). */
+export interface WebhooksTable {
+  id: string;
+  project_id: string;
+  url: string;
+  events: string;
+  secret: string;
+  secret_tag: string;
+  created_at: string;
+  created_by: string;
+}
+/** One email or webhook delivery of the transactional outbox; the message is encrypted (payload + tag). */
+export interface OutboxTable {
+  id: string;
+  channel: 'email' | 'webhook';
+  topic: string;
+  /** The email address, or the webhook's URL. */
+  recipient: string;
+  project_id: string | null;
+  webhook_id: string | null;
+  payload: string;
+  payload_tag: string;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  created_at: string;
+  next_attempt_at: string;
+  /** The replica holding the delivery, until claimed_until. */
+  claimed_by: string | null;
+  claimed_until: string | null;
+  last_error: string | null;
+  /** A webhook endpoint's last HTTP status. */
+  response_status: number | null;
+  sent_at: string | null;
+}
+
 export interface DB {
   meta: MetaTable;
   users: UsersTable;
@@ -177,6 +212,8 @@ export interface DB {
   sign_in_links: SignInLinksTable;
   sessions: SessionsTable;
   auth_failures: AuthFailuresTable;
+  webhooks: WebhooksTable;
+  outbox: OutboxTable;
 }
 
 /** A database handle or a transaction: every store function takes one of these. */

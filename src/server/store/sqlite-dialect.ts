@@ -14,7 +14,7 @@ const STATEMENTS_KEPT = 500;
 // Statements that cannot change what a kept read (who holds a key, a membership, an environment's
 // revision) returns: reads, transaction control, and the writes every request makes (audit entries,
 // the chain head). Every other statement counts as a change, so a table added later is covered.
-const KEEPS_READS = /^\s*(select\b|pragma\b|begin\b|commit\b|rollback\b|savepoint\b|release\b|(insert\s+into|update)\s+"audit_(log|head)")/i;
+const KEEPS_READS = /^\s*(select\b|pragma\b|begin\b|commit\b|rollback\b|savepoint\b|release\b|(insert\s+into|update)\s+"(audit_log|audit_head|outbox)")/i;
 
 /** The connection as Kysely sees it, with prepared statements reused by SQL text; `changed` hears every statement that may change rows. */
 function withStatementCache(sqlite: SqliteDatabase.Database, changed: () => void): KyselySqliteDatabase {

@@ -5,6 +5,7 @@ import { auditMigration } from './0003-audit.js';
 import { normaliseEmailsMigration } from './0004-normalise-emails.js';
 import { sessionsMigration } from './0005-sessions.js';
 import { authFailuresMigration } from './0006-auth-failures.js';
+import { outboxMigration } from './0007-outbox.js';
 
 // In-code migrations (no filesystem scan), so bundles and compiled builds see the same set.
 const MIGRATIONS: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004-normalise-emails': normaliseEmailsMigration,
   '0005-sessions': sessionsMigration,
   '0006-auth-failures': authFailuresMigration,
+  '0007-outbox': outboxMigration,
 };
 
 export const migrationProvider: MigrationProvider = {
