@@ -119,10 +119,14 @@ describe.each(['sqlite', 'postgres'] as const)('leak scan: debug output and logs
     expect(pushed.code, pushed.stderr).toBe(0);
     expect(pushed.stderr).toMatch(/^krypt\[debug\] http PATCH \/v1\/projects\/leak\/environments\/development\/secrets -> 200 in /m);
 
-    for (const format of ['env', 'json', 'yaml', 'shell', 'github-env']) {
+    for (const format of ['json', 'yaml', 'shell', 'github-env']) {
       const res = await run(`pull ${format}`, ['pull', '--format', format, '--out', `pulled.${format}`]);
       expect(res.code, res.stderr).toBe(0);
     }
+    // DOLLAR holds ${PATH}, which python-dotenv would expand whatever the quoting: the env format
+    // refuses it, naming the key (never the value; the scan checks that too).
+    const env = await run('pull env (refused: ${...})', ['pull', '--format', 'env', '--out', 'pulled.env']);
+    expect([env.code, env.stderr]).toEqual([1, expect.stringContaining('DOLLAR')]);
     expect(JSON.parse(readFileSync(join(ownerBox.cwd, 'pulled.json'), 'utf8'))).toEqual(SECRETS);
     expect((await run('pull --stdout', ['pull', '--stdout', '--format', 'json'], { byDesign: true })).code).toBe(0);
     const docker = await run('pull docker (refused: multi-line)', ['pull', '--stdout', '--format', 'docker']);

@@ -6,6 +6,7 @@ import YAML from 'yaml';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { krypt, kryptShell, makeSandbox, sh, type CliResult } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startPythonDotenv } from '../fixtures/envfile/readers.js';
 
 // The daily loop through the real binary against a real server on 127.0.0.1:0, in a temporary
 // KRYPT_CONFIG_DIR and working directory, on both storage engines. Each test arranges its own
@@ -26,6 +27,9 @@ const HARD: Record<string, string> = {
   SPACES: '  padded both sides  ',
   BACKSLASH: 'C:\\temp\\new',
 };
+// python-dotenv expands ${PATH} however it is quoted, so `--format env` refuses DOLLAR: the rest
+// is what an env pull must carry to npm dotenv and python-dotenv alike.
+const ENV_HARD = Object.fromEntries(Object.entries(HARD).filter(([key]) => key !== 'DOLLAR'));
 // A .env as a person writes it; dotenv.parse of it gives HARD exactly.
 const DOTENV = [
   '# hard values',
@@ -69,6 +73,7 @@ describe.each(['sqlite', 'postgres'] as const)('round trip through bin/run.js (%
   let loggedIn: string;
   let runs: CliResult[] = [];
   let projects = 0;
+  const python = startPythonDotenv();
 
   type Run = (args: string[], opts?: { input?: string; env?: Record<string, string | undefined> }) => Promise<CliResult>;
   const runner =
@@ -101,6 +106,7 @@ describe.each(['sqlite', 'postgres'] as const)('round trip through bin/run.js (%
     loggedIn = box.configDir;
   });
   afterAll(async () => {
+    python.close();
     await server?.close();
   });
   beforeEach(() => {
@@ -163,10 +169,17 @@ describe.each(['sqlite', 'postgres'] as const)('round trip through bin/run.js (%
 
   it('pulls byte-identical values in every format it can represent them in', async () => {
     const { box, k } = await workspace(HARD);
-    const env = await k(['pull', '--out', 'pulled.env']);
+    const refused = await k(['pull', '--out', 'pulled.env']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^Error: value of DOLLAR cannot be written in env format: python-dotenv cannot read it back/m);
+    expect(refused.stderr).toMatch(/^Hint: use --format json or --format yaml/m);
+    const envBox = await workspace(ENV_HARD);
+    const env = await envBox.k(['pull', '--out', 'pulled.env']);
     expect(env.code).toBe(0);
-    expect(statSync(join(box.cwd, 'pulled.env')).mode & 0o777).toBe(0o600);
-    expect(dotenv.parse(readFileSync(join(box.cwd, 'pulled.env'), 'utf8'))).toEqual(HARD);
+    const pulled = join(envBox.box.cwd, 'pulled.env');
+    expect(statSync(pulled).mode & 0o777).toBe(0o600);
+    expect(dotenv.parse(readFileSync(pulled, 'utf8'))).toEqual(ENV_HARD);
+    expect((await python.read([readFileSync(pulled, 'utf8')]))[0]).toEqual(ENV_HARD);
 
     const json = await k(['pull', '--stdout', '--format', 'json']);
     expect(JSON.parse(json.stdout)).toEqual(HARD);
@@ -190,7 +203,7 @@ describe.each(['sqlite', 'postgres'] as const)('round trip through bin/run.js (%
   });
 
   it('pull --check exits 0 when the file matches, 1 when it differs, and writes nothing', async () => {
-    const { box, k } = await workspace(HARD);
+    const { box, k } = await workspace(ENV_HARD);
     expect((await k(['pull', '--out', 'pulled.env'])).code).toBe(0);
     expect((await k(['pull', '--check', '--out', 'pulled.env'])).code).toBe(0);
     writeFileSync(join(box.cwd, 'stale.env'), 'PEM=old\n');

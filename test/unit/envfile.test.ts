@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { parse as dotenvParse } from 'dotenv';
 import fc from 'fast-check';
 import YAML from 'yaml';
@@ -15,12 +16,16 @@ import {
   type EnvFormat,
 } from '../../src/lib/envfile/index.js';
 import { HARD_VALUES } from '../fixtures/envfile/hard-values.js';
-import { parseDockerEnvFile, parseGithubEnv, sourceInSh } from '../fixtures/envfile/readers.js';
+import { parseDockerEnvFile, parseGithubEnv, sourceInSh, startPythonDotenv } from '../fixtures/envfile/readers.js';
+import { TRICKY_VALUES } from '../fixtures/envfile/tricky-values.js';
 
 const FIXTURES = new URL('../fixtures/envfile/', import.meta.url);
 const fixture = (name: string): string => readFileSync(new URL(name, FIXTURES), 'utf8');
 const tmp = mkdtempSync(join(tmpdir(), 'krypt-envfile-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+// One python-dotenv process for the whole file; without python3-dotenv every env test fails.
+const python = startPythonDotenv();
+afterAll(() => python.close());
 
 // ---- Arbitraries --------------------------------------------------------------------------------
 
@@ -29,6 +34,8 @@ const keyArb = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,12}$/).filter((k) => 
 const nastyUnit = fc.constantFrom(
   "'", '"', '`', '\\', 'n', 'r', '\n', '\r', '$', '#', ' ', '\t', '=', ':', '\u2028', '\u2029', '\0', '\x01',
   '\u0085', '\uFEFF', '\u00a0', 'é', '🌍', '-', 'y', 'ghadelimiter_', '<<', '{', '[', '&', '*', '!', '|', '>', '~', '0',
+  // python-dotenv's escapes (\t \a \v ...), its ${NAME:-default}, dotenvx's $(...), Python-only whitespace
+  't', 'a', 'v', '}', '(', 'A', '\x1c',
 );
 const plainValueArb = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 30 }),
@@ -66,6 +73,14 @@ function expectRefusal(err: unknown, record: Record<string, string>, format: Env
   expect(key).toBeDefined();
   const named = e.message.startsWith(`value of ${key} cannot be written in ${format} format: `) || e.message.startsWith(`${key} cannot`);
   expect(named, e.message).toBe(true);
+  // Beyond NUL and CR, which no .env reader keeps, an env refusal says which reader is in the way.
+  if (format === 'env' && !/NUL|carriage return/.test(e.message)) expect(e.message).toMatch(/: (npm dotenv|python-dotenv|dotenvx) /);
+}
+
+// python-dotenv reads what npm dotenv reads, for each text (one batch: one round trip to Python).
+async function expectPythonAgrees(texts: string[], expected: Record<string, string>[]): Promise<void> {
+  const read = await python.read(texts);
+  texts.forEach((text, i) => expect(read[i], `python-dotenv reading ${JSON.stringify(text)}`).toEqual(expected[i]));
 }
 
 const READERS: Record<EnvFormat, (text: string, record: Record<string, string>) => Record<string, string>[]> = {
@@ -81,7 +96,7 @@ const READERS: Record<EnvFormat, (text: string, record: Record<string, string>) 
 
 describe('serializeEnv golden output', () => {
   const golden: Record<EnvFormat, { file: string; refused: string[] }> = {
-    env: { file: 'hard.env', refused: ['QUOTE_AND_DOLLAR'] },
+    env: { file: 'hard.env', refused: ['DOLLAR'] },
     json: { file: 'hard.json', refused: [] },
     yaml: { file: 'hard.yaml', refused: [] },
     shell: { file: 'hard.sh', refused: [] },
@@ -89,12 +104,13 @@ describe('serializeEnv golden output', () => {
     'github-env': { file: 'hard.github-env', refused: [] },
   };
 
-  it.each(ENV_FORMATS)('%s', (format) => {
+  it.each(ENV_FORMATS)('%s', async (format) => {
     const { file, refused } = golden[format];
     const accepted = Object.fromEntries(Object.entries(HARD_VALUES).filter(([k]) => !refused.includes(k)));
     const text = serializeEnv(accepted, format);
     expect(text.replace(/ghadelimiter_[0-9a-f]{32}/g, 'ghadelimiter_X')).toBe(fixture(file));
     for (const reader of READERS[format](text, accepted)) expect(reader).toEqual(accepted);
+    if (format === 'env') await expectPythonAgrees([text], [accepted]);
     for (const key of refused) {
       let err: unknown;
       try {
@@ -147,9 +163,9 @@ describe('serializeEnv golden output', () => {
 describe.each(ENV_FORMATS)('serializeEnv round trip: %s', (format) => {
   const runs = format === 'shell' ? 300 : 1500;
 
-  it('reads back exactly what it wrote, or refuses naming the key', () => {
-    fc.assert(
-      fc.property(recordArb, (generated) => {
+  it(`reads back exactly what it wrote, or refuses naming the key${format === 'env' ? ' (npm dotenv and python-dotenv)' : ''}`, async () => {
+    await fc.assert(
+      fc.asyncProperty(recordArb, async (generated) => {
         // Under sh, prefixed keys keep the test clear of IFS, PATH, PS1 and friends.
         const record = format === 'shell' ? Object.fromEntries(Object.entries(generated).map(([k, v]) => [`K_${k}`, v])) : generated;
         let text: string;
@@ -160,6 +176,7 @@ describe.each(ENV_FORMATS)('serializeEnv round trip: %s', (format) => {
           return;
         }
         for (const reader of READERS[format](text, record)) expect(reader).toEqual(record);
+        if (format === 'env') await expectPythonAgrees([text], [record]);
       }),
       { numRuns: runs },
     );
@@ -191,12 +208,15 @@ describe('serializeEnv refuses only what it must', () => {
     }
   };
   it('holds every value in json and yaml, all but NUL in shell, and all but NUL in env-with-single-quotes', () => {
+    // What single quotes hold for every .env reader: no ', no \\, no final \ and no ${...}.
+    const singleQuotable = (value: string): boolean =>
+      !/['\r]|\\\\|\\$/.test(value) && !/\$\{[^}:]*(?::-[^}]*)?\}/.test(value);
     fc.assert(
       fc.property(valueArb, (value) => {
         expect(accepts('json', value)).toBe(true);
         expect(accepts('yaml', value)).toBe(true);
         expect(accepts('shell', value)).toBe(!value.includes('\0'));
-        if (!/['\r]/.test(value) && !value.endsWith('\\')) expect(accepts('env', value)).toBe(!value.includes('\0'));
+        if (singleQuotable(value)) expect(accepts('env', value)).toBe(!value.includes('\0'));
         expect(accepts('github-env', value)).toBe(!/[\r\0]/.test(value));
       }),
       { numRuns: 1000 },
@@ -210,6 +230,85 @@ describe('serializeEnv refuses only what it must', () => {
     expect(accepts('docker', '"wrapped"')).toBe(false);
     expect(accepts('docker', `'half`)).toBe(true);
     expect(accepts('docker', 'x'.repeat(70_000))).toBe(false);
+  });
+});
+
+describe('env format: one file for npm dotenv, python-dotenv and dotenvx', () => {
+  // dotenvx is not installed here; by its parser (dotenv's, then expansion), outside single quotes
+  // it expands $NAME, ${...} and $(...) and reads \$ as $, and in double quotes \t is a TAB.
+  const dotenvxChanges = (quoting: string, value: string): boolean =>
+    quoting !== 'single' && (/\\\$|\$[{(A-Za-z_]/.test(value) || (quoting === 'double' && value.includes('\\t')));
+  const CANDIDATES = { single: (v: string) => `'${v}'`, double: (v: string) => `"${v}"`, backtick: (v: string) => `\`${v}\``, unquoted: (v: string) => v };
+  // Lines after the value that end in each quote catch a quoted value running on past its line.
+  const around = (written: string): string => `A='a'\nK=${written}\nQ1=a'\nQ2=a"\nQ3=a\`\n`;
+  const aroundValues = (value: string) => ({ A: 'a', K: value, Q1: "a'", Q2: 'a"', Q3: 'a`' });
+
+  // A refused value must be one that every quoting loses in npm dotenv or python-dotenv (as read
+  // here) or in dotenvx (by its rules): krypt refuses only what no .env file can carry.
+  async function expectNoQuotingWorks(values: string[]): Promise<void> {
+    const cases = values.flatMap((value) => Object.entries(CANDIDATES).map(([quoting, quote]) => ({ value, quoting, text: around(quote(value)) })));
+    const read = await python.read(cases.map((c) => c.text));
+    cases.forEach((c, i) => {
+      const expected = aroundValues(c.value);
+      const carried = isDeepStrictEqual({ ...dotenvParse(c.text) }, expected) && isDeepStrictEqual(read[i], expected) && !dotenvxChanges(c.quoting, c.value);
+      expect(carried, `${c.quoting}: ${JSON.stringify(c.value)} reads back unchanged everywhere, yet is refused`).toBe(false);
+    });
+  }
+
+  it(`writes each of the ${TRICKY_VALUES.length} tricky values as the table says, or refuses naming the reader`, async () => {
+    const written: Record<string, string> = {};
+    const refused: string[] = [];
+    for (const [key, value, writing] of TRICKY_VALUES) {
+      if (typeof writing === 'string') {
+        const text = serializeEnv({ [key]: value }, 'env');
+        expect(text, key).toBe(`${key}=${CANDIDATES[writing](value)}\n`);
+        expect(dotenvParse(text), key).toEqual({ [key]: value });
+        written[key] = value;
+        continue;
+      }
+      let err: unknown;
+      try {
+        serializeEnv({ [key]: value }, 'env');
+      } catch (e) {
+        err = e;
+      }
+      expectRefusal(err, { [key]: value }, 'env');
+      expect((err as Error).message, key).toContain(writing.refused);
+      refused.push(value);
+    }
+    // All of them in one file, as `krypt pull` writes an environment.
+    const text = serializeEnv(written, 'env');
+    expect(parseEnvFile(text, '.env')).toEqual(written);
+    expect(dotenvParse(text)).toEqual(written);
+    const alone = Object.entries(written).map(([key, value]) => ({ [key]: value }));
+    await expectPythonAgrees([text, ...alone.map((one) => serializeEnv(one, 'env'))], [written, ...alone]);
+    await expectNoQuotingWorks(refused);
+  });
+
+  it('refuses only values that no quoting carries through every reader', async () => {
+    await fc.assert(
+      fc.asyncProperty(valueArb, async (value) => {
+        if (/[\0\r]/.test(value)) return; // refused for every .env reader, tested above
+        try {
+          serializeEnv({ K: value }, 'env');
+        } catch {
+          await expectNoQuotingWorks([value]);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  }, 60_000);
+
+  it('names the key and the reader, never the value', () => {
+    expect(() => serializeEnv({ OK: 'x', TEMPLATE: 'Zq9${HOST}' }, 'env')).toThrow(
+      expect.objectContaining({
+        code: 'format_unrepresentable',
+        message:
+          'value of TEMPLATE cannot be written in env format: python-dotenv cannot read it back unchanged however it is quoted ' +
+          '(it contains a ${...} reference, which python-dotenv expands even in single quotes)',
+        hint: 'use --format json or --format yaml, which hold any value',
+      }),
+    );
   });
 });
 

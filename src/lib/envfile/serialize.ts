@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { yaml } from './yaml-loader.js';
 import { KryptError } from '../errors.js';
+import { quoteEnvValue } from './env-quoting.js';
 import { validateKeyName } from './keys.js';
 
 export type EnvFormat = 'env' | 'json' | 'yaml' | 'shell' | 'docker' | 'github-env';
@@ -21,34 +22,15 @@ function refuse(key: string, format: EnvFormat, reason: string): never {
 const NUL_REASON = 'it contains a NUL character, which environment variables cannot hold';
 const CR_REASON = 'it contains a carriage return (\\r), which readers of this format drop or turn into a newline';
 
-// .env for dotenv.parse (STACK.md "Writing .env files"); each branch is proven by the round-trip test.
+// .env for npm dotenv, python-dotenv and dotenvx alike (the rules are in env-quoting.ts); each
+// branch is proven by the round-trip tests, which read the output with dotenv and python-dotenv.
 function envLine(key: string, value: string): string {
   // parseEnvFile (push, diff) refuses a NUL: a file we could not read back is not written.
   if (value.includes('\0')) refuse(key, 'env', NUL_REASON);
   if (value.includes('\r')) refuse(key, 'env', CR_REASON);
-  const trailingBackslash = value.endsWith('\\');
-  // Single quotes: dotenv takes the content literally; only a ' or a final \ can end it early.
-  if (!value.includes("'") && !trailingBackslash) return `${key}='${value}'`;
-  // Double quotes expand \n and \r escapes, and other tools expand $VAR in them and in backticks.
-  const escapeFree = !trailingBackslash && !value.includes('$') && !/\\[nr]/.test(value);
-  if (escapeFree && !value.includes('"')) return `${key}="${value}"`;
-  if (escapeFree && !value.includes('`')) return `${key}=\`${value}\``;
-  // Unquoted: dotenv trims it, cuts it at #, and strips a surrounding pair of quotes.
-  const unquotedOk = value.trim() === value && !/[\n\r\u2028\u2029#'"`$]/.test(value);
-  if (value !== '' && unquotedOk) return `${key}=${value}`;
-  refuse(key, 'env', `no .env quoting keeps it unchanged: it contains ${envBlockers(value).join(', ')}`);
-}
-
-function envBlockers(value: string): string[] {
-  const blockers: string[] = [];
-  if (value.includes("'")) blockers.push('a single quote');
-  if (value.endsWith('\\')) {
-    blockers.push('a trailing backslash with characters that need quoting (quotes, #, $, a line break or spaces at either end)');
-  }
-  if (value.includes('$')) blockers.push('a $ (other readers expand it)');
-  if (/\\[nr]/.test(value)) blockers.push('a \\n or \\r sequence');
-  if (value.includes('"') && value.includes('`')) blockers.push('both " and `');
-  return blockers;
+  const quoted = quoteEnvValue(value);
+  if ('problem' in quoted) refuse(key, 'env', quoted.problem);
+  return `${key}=${quoted.text}`;
 }
 
 // POSIX sh: inside single quotes every byte is literal; a ' is closed, escaped and reopened.
