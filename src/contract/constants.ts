@@ -140,3 +140,18 @@ export const API_KEY_PREFIX_LENGTH = 12;
 export const ASSIGNABLE_ROLES = ['admin', 'member', 'viewer'] as const;
 
 export const CHANGE_REQUEST_STATUSES = ['pending', 'approved', 'rejected', 'cancelled'] as const;
+
+/** The events a webhook may subscribe to. */
+export const WEBHOOK_EVENTS = [
+  'secrets.changed',
+  'change_request.created',
+  'change_request.decided',
+  'member.joined',
+  'member.removed',
+  'member.role_changed',
+  'ownership.transferred',
+] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+/** The type of the event `krypt webhooks test` sends (to one webhook, whatever its events). */
+export const WEBHOOK_TEST_EVENT = 'webhook.test';

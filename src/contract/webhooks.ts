@@ -1,23 +1,11 @@
 import { z } from 'zod';
+import { WEBHOOK_EVENTS, WEBHOOK_TEST_EVENT, type WebhookEvent } from './constants.js';
 import { slugSchema } from './names.js';
+
+export { WEBHOOK_EVENTS, WEBHOOK_TEST_EVENT, type WebhookEvent };
 
 // Webhooks: a project's endpoints that hear what happens in it (never a value), signed per the
 // Standard Webhooks scheme, delivered through the server's outbox with retries.
-
-/** The events a webhook may subscribe to. */
-export const WEBHOOK_EVENTS = [
-  'secrets.changed',
-  'change_request.created',
-  'change_request.decided',
-  'member.joined',
-  'member.removed',
-  'member.role_changed',
-  'ownership.transferred',
-] as const;
-export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
-
-/** The type of the event `krypt webhooks test` sends (to one webhook, whatever its events). */
-export const WEBHOOK_TEST_EVENT = 'webhook.test';
 
 const isoTime = z.string();
 

@@ -109,7 +109,7 @@ export interface NotificationOptions {
   allowPrivateWebhooks?: boolean;
   /** How often due deliveries are looked for besides wake-ups (default 2 s). */
   pollMs?: number;
-  /** How long a claimed delivery stays this process's (default 60 s). */
+  /** How long a claimed delivery stays this process's (default 120 s). */
   leaseMs?: number;
   /** A webhook endpoint's time to answer (default 10 s). */
   webhookTimeoutMs?: number;

@@ -1,7 +1,8 @@
 import { arg, defineCommand, flag } from '../../cli/command.js';
 import { apiFlags, projectFlag } from '../../cli/flags.js';
 import { openSession } from '../../cli/session.js';
-import { WEBHOOK_EVENTS, type WebhookEvent, type WebhookInfo } from '../../contract/index.js';
+import { WEBHOOK_EVENTS, type WebhookEvent } from '../../contract/constants.js';
+import type { WebhookInfo } from '../../contract/index.js';
 import { resolveProject } from '../../lib/config/context.js';
 import { KryptError } from '../../lib/errors.js';
 

@@ -133,7 +133,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       ...(observed ? { metrics: observed.metrics } : {}),
       ...(opts.version ? { version: opts.version } : {}),
       ...(opts.smtp || opts.notifications
-        ? { notifications: { ...opts.notifications, ...(opts.smtp ? { mailer: createSmtpMailer({ ...opts.smtp, timeoutMs: 30_000 }) } : {}) } }
+        ? { notifications: { ...opts.notifications, ...(opts.smtp ? { mailer: createSmtpMailer(opts.smtp) } : {}) } }
         : {}),
       ...(errorReporter ? { errorReporter } : {}),
     });

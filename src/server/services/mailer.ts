@@ -15,7 +15,7 @@ export interface SmtpOptions {
   insecure?: boolean;
   /** Extra CA certificates (PEM) to trust for the SMTP server's certificate. */
   ca?: Buffer;
-  /** Give up on a connection or reply after this long (default 30 s). */
+  /** Give up on a connection, the greeting or a reply after this long, each (default 20 s). */
   timeoutMs?: number;
 }
 
@@ -23,7 +23,7 @@ export interface SmtpOptions {
 export function createSmtpMailer(opts: SmtpOptions): Mailer {
   const url = new URL(opts.url);
   const secure = url.protocol === 'smtps:';
-  const timeout = opts.timeoutMs ?? 30_000;
+  const timeout = opts.timeoutMs ?? 20_000;
   const user = decodeURIComponent(url.username);
   const transport = nodemailer.createTransport({
     host: url.hostname.replace(/^\[|\]$/g, ''),

@@ -40,7 +40,7 @@ export interface OutboxSenderOptions {
   allowPrivateWebhooks?: boolean;
   /** How often due deliveries are looked for besides wake-ups (default 2 s). */
   pollMs?: number;
-  /** How long a claimed delivery stays this process's (default 60 s). */
+  /** How long a claimed delivery stays this process's (default 120 s: longer than the slowest attempt, three SMTP timeouts of 20 s). */
   leaseMs?: number;
   /** A webhook endpoint's time to answer (default 10 s). */
   webhookTimeoutMs?: number;
@@ -70,7 +70,7 @@ export function createOutboxSender(opts: OutboxSenderOptions): OutboxSender {
   const sender = randomUUID();
   const retry = { ...DEFAULT_RETRY, ...opts.retry };
   const pollMs = opts.pollMs ?? 2_000;
-  const leaseMs = opts.leaseMs ?? 60_000;
+  const leaseMs = opts.leaseMs ?? 120_000;
   const channels: OutboxRow['channel'][] = opts.mailer ? ['email', 'webhook'] : ['webhook'];
   let closed = false;
   let pass: Promise<void> | undefined;
