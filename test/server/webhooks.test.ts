@@ -80,7 +80,10 @@ describe.each(['sqlite', 'postgres'] as const)('webhooks (%s)', (dialect) => {
         ['member.joined', 'sent', 1, 200],
         ['secrets.changed', 'sent', 1, 200],
       ]);
+      // Removing the webhook removes its deliveries (its log, and any not yet sent).
       await owner().deleteWebhook('hooks', webhook.id);
+      expect(await server.db.selectFrom('outbox').select('id').where('webhook_id', '=', webhook.id).execute()).toHaveLength(0);
+      await expect(owner().listWebhookDeliveries('hooks', webhook.id)).rejects.toMatchObject({ code: 'not_found' });
     } finally {
       await receiver.close();
     }
@@ -105,6 +108,19 @@ describe.each(['sqlite', 'postgres'] as const)('webhooks (%s)', (dialect) => {
       expect(delivery).toMatchObject({ event: 'webhook.test', status: 'pending', attempts: 0 });
       await until(() => receiver.received.length >= 4, { what: 'the test delivery' });
       expect((JSON.parse(receiver.received[3]!.body) as { type: string }).type).toBe('webhook.test');
+      await owner().deleteWebhook('hooks', webhook.id);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('delivers to a host name (resolved once, the connection pinned to the address that was checked)', async () => {
+    const receiver = await startReceiver();
+    try {
+      const { webhook } = await owner().createWebhook('hooks', { url: receiver.url.replace('127.0.0.1', 'localhost'), events: ['secrets.changed'] });
+      await owner().testWebhook('hooks', webhook.id);
+      await until(() => receiver.received.length >= 1, { what: 'the delivery to localhost' });
+      expect(receiver.received[0]!.headers.host).toMatch(/^localhost:\d+$/);
       await owner().deleteWebhook('hooks', webhook.id);
     } finally {
       await receiver.close();

@@ -113,9 +113,12 @@ export async function findWebhook(db: Executor, projectId: string, id: string): 
   return db.selectFrom('webhooks').selectAll().where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst();
 }
 
+/** Removes a webhook with its delivery log; deliveries not yet sent to it are dropped. */
 export async function deleteWebhook(db: Executor, projectId: string, id: string): Promise<boolean> {
   const result = await db.deleteFrom('webhooks').where('project_id', '=', projectId).where('id', '=', id).executeTakeFirst();
-  return Number(result.numDeletedRows) === 1;
+  if (Number(result.numDeletedRows) !== 1) return false;
+  await db.deleteFrom('outbox').where('webhook_id', '=', id).execute();
+  return true;
 }
 
 /** Every webhook's encrypted secret (re-encrypted by rotate-key). */
