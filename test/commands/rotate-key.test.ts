@@ -84,106 +84,128 @@ async function seed(box: ReturnType<typeof makeSandbox>, keys: number, rounds: n
 }
 
 describe('krypt server rotate-key', () => {
-  it('re-encrypts secrets, history and change-request values under a new key; refuses a running server, a wrong key and a tampered row', async () => {
+  // One store through refusals and two rotations, each a step of its own sharing it.
+  describe('re-encrypts secrets, history and change-request values under a new key; refuses a running server, a wrong key and a tampered row', () => {
     const box = makeSandbox();
     const run = (args: string[], input?: string) => kryptInProcess(args, { cwd: box.cwd, env: box.env, ...(input ? { input } : {}) });
-    const { dataDir, oldKey, token, history, expected } = await seed(box, 5, 3);
-    expect(JSON.stringify(expected)).toContain('proposed-new-secret');
-    expect(JSON.stringify(expected)).toContain('value-1-round-1');
-    const before = dumpCiphertexts(dataDir);
+    let seeded: Awaited<ReturnType<typeof seed>>;
+    let before: string;
     const newKey = join(box.home, 'new.key');
-    const rotate = (extra: string[] = [], input?: string) => run(['server', 'rotate-key', '--data-dir', dataDir, ...extra], input);
-
-    // a running server holds the store: refused, nothing written
-    const server = await startServerProcess(['--port', '0', '--data-dir', dataDir, '--master-key-file', oldKey], box.env);
-    const busy = await rotate(['--master-key-file', oldKey, '--new-master-key-out', newKey]);
-    expect(busy.code).toBe(1);
-    expect(busy.stderr).toMatch(/in use by another process \(is the server still running\?\)/);
-    expect(await server.stop()).toBe(0);
-
-    const wrong = join(box.home, 'wrong.key');
-    writeFileSync(wrong, 'ab'.repeat(32));
-    const mismatch = await rotate(['--master-key-file', wrong, '--new-master-key-out', newKey]);
-    expect([mismatch.code, mismatch.stderr]).toEqual([1, expect.stringContaining('the master key does not match this instance')]);
-    const inEnv = await kryptInProcess(['server', 'rotate-key', '--data-dir', dataDir], { cwd: box.cwd, env: { ...box.env, KRYPT_MASTER_KEY: 'ab'.repeat(32) } });
-    expect([inEnv.code, inEnv.stderr]).toEqual([1, expect.stringContaining('KRYPT_MASTER_KEY is set')]);
-
-    // a tampered history row aborts the whole rotation: nothing changes, no key file appears
-    const db = new Database(join(dataDir, 'krypt.db'));
-    const row = db.prepare("SELECT tag FROM secret_versions WHERE key = 'K2' AND version = 1").get() as { tag: string };
-    db.prepare("UPDATE secret_versions SET tag = ? WHERE key = 'K2' AND version = 1").run('0'.repeat(64));
-    db.close(); // any open connection, even idle, makes rotate-key refuse the store as in use
-    const tampered = await rotate(['--master-key-file', oldKey, '--new-master-key-out', newKey]);
-    expect(tampered.code).toBe(1);
-    expect(tampered.stderr).toContain('Error: history version 1 of K2 in rot/development failed its integrity check under the current master key; rotation aborted');
-    expect(existsSync(newKey)).toBe(false);
-    const fix = new Database(join(dataDir, 'krypt.db'));
-    fix.prepare("UPDATE secret_versions SET tag = ? WHERE key = 'K2' AND version = 1").run(row.tag);
-    fix.close();
-    expect(dumpCiphertexts(dataDir)).toBe(before);
-
-    // a tampered audit entry aborts it too: re-keying the chain would hide the tampering
-    const audit = new Database(join(dataDir, 'krypt.db'));
-    const entry = audit.prepare('SELECT id, keys FROM audit_log ORDER BY id LIMIT 1 OFFSET 2').get() as { id: number; keys: string };
-    audit.prepare("UPDATE audit_log SET keys = '[\"EDITED\"]' WHERE id = ?").run(entry.id);
-    audit.close();
-    const chainBroken = await rotate(['--master-key-file', oldKey, '--new-master-key-out', newKey]);
-    expect(chainBroken.code).toBe(1);
-    expect(chainBroken.stderr).toContain(`Error: the audit chain is broken at entry #${entry.id}`);
-    expect(existsSync(newKey)).toBe(false);
-    const unedit = new Database(join(dataDir, 'krypt.db'));
-    unedit.prepare('UPDATE audit_log SET keys = ? WHERE id = ?').run(entry.keys, entry.id);
-    unedit.close();
-    expect(dumpCiphertexts(dataDir)).toBe(before);
-
-    // rotation 1: key from a file, new key to a new 0600 file, --json result
-    const first = await rotate(['--master-key-file', oldKey, '--new-master-key-out', newKey, '--json']);
-    expect(first.code).toBe(0);
-    // 5 keys x 3 rounds of history + 4 current development values + 1 production value and its version + 2 proposed values
-    expect(JSON.parse(first.stdout)).toEqual({ masterKeyFile: newKey, reencrypted: { secrets: 5, versions: 16, changeRequestValues: 2, deliveries: 0, webhookSecrets: 0 } });
-    expect(statSync(newKey).mode & 0o777).toBe(0o600);
-    expect(readFileSync(newKey, 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
-    const again = await rotate(['--master-key-file', newKey, '--new-master-key-out', newKey]);
-    expect([again.code, again.stderr]).toEqual([1, expect.stringContaining('already exists')]);
-
-    // every stored ciphertext and tag changed, in the same `iv:ct` form
-    const after = JSON.parse(dumpCiphertexts(dataDir));
-    const old = JSON.parse(before);
-    for (let t = 0; t < 3; t++) {
-      expect(after[t]).toHaveLength(old[t].length);
-      after[t].forEach((r: { value: string | null; tag: string | null }, i: number) => {
-        if (r.value === null) return;
-        expect(r.value).toMatch(/^[0-9a-f]{32}:[0-9a-f]+$/);
-        expect(r.value).not.toBe(old[t][i].value);
-        expect(r.tag).not.toBe(old[t][i].tag);
-      });
-    }
-
-    // rotation 2: current key on standard input, new key printed once on stdout
-    const second = await rotate([], readFileSync(newKey, 'utf8'));
-    expect(second.code).toBe(0);
-    expect(second.stdout).toMatch(/^master-key: [0-9a-f]{64}\n$/);
-    expect(second.stderr).toContain('Rotated: 5 secrets, 16 history versions, 2 change-request values re-encrypted.');
     const latest = join(box.home, 'latest.key');
-    writeFileSync(latest, second.stdout.slice('master-key: '.length), { mode: 0o600 });
+    const rotate = (extra: string[] = [], input?: string) => run(['server', 'rotate-key', '--data-dir', seeded.dataDir, ...extra], input);
 
-    for (const stale of [oldKey, newKey]) {
-      await expect(startServerProcess(['--port', '0', '--data-dir', dataDir, '--master-key-file', stale], box.env)).rejects.toThrow(/master key does not match this instance/);
-    }
-    const rotated = await startServerProcess(['--port', '0', '--data-dir', dataDir, '--master-key-file', latest], box.env);
-    expect(await readAll(rotated.url, token, history)).toEqual(expected);
-    // and through the CLI: a change-request value revealed
-    expect((await kryptInProcess(['login', '--api-url', rotated.url, '--token-stdin'], { cwd: box.cwd, env: box.env, input: token })).code).toBe(0);
-    const shown = await run(['change-requests', 'show', '1', '-p', 'rot', '--reveal']);
-    expect([shown.code, shown.stdout]).toEqual([0, expect.stringContaining('proposed-new-secret')]);
-    expect((await run(['get', '-p', 'rot', 'K1'])).stdout).toBe('value-1-round-3\n');
-    expect(await rotated.stop()).toBe(0);
-    // the audit chain was re-keyed with each rotation: it verifies under the newest key only
-    const verified = await run(['server', 'verify-audit', '--data-dir', dataDir, '--master-key-file', latest]);
-    expect([verified.code, verified.stderr]).toEqual([0, expect.stringMatching(/^Audit chain intact: \d+ entries\n$/)]);
-    const stale = await run(['server', 'verify-audit', '--data-dir', dataDir, '--master-key-file', oldKey]);
-    expect([stale.code, stale.stderr]).toEqual([1, expect.stringContaining('the master key does not match this instance')]);
+    beforeAll(async () => {
+      seeded = await seed(box, 5, 3);
+      before = dumpCiphertexts(seeded.dataDir);
+    });
+
+    it('refuses while a server runs, with a wrong key, and with KRYPT_MASTER_KEY set', async () => {
+      const { dataDir, oldKey, expected } = seeded;
+      expect(JSON.stringify(expected)).toContain('proposed-new-secret');
+      expect(JSON.stringify(expected)).toContain('value-1-round-1');
+      // a running server holds the store: refused, nothing written
+      const server = await startServerProcess(['--port', '0', '--data-dir', dataDir, '--master-key-file', oldKey], box.env);
+      const busy = await rotate(['--master-key-file', oldKey, '--new-master-key-out', newKey]);
+      expect(busy.code).toBe(1);
+      expect(busy.stderr).toMatch(/in use by another process \(is the server still running\?\)/);
+      expect(await server.stop()).toBe(0);
+
+      const wrong = join(box.home, 'wrong.key');
+      writeFileSync(wrong, 'ab'.repeat(32));
+      const mismatch = await rotate(['--master-key-file', wrong, '--new-master-key-out', newKey]);
+      expect([mismatch.code, mismatch.stderr]).toEqual([1, expect.stringContaining('the master key does not match this instance')]);
+      const inEnv = await kryptInProcess(['server', 'rotate-key', '--data-dir', dataDir], { cwd: box.cwd, env: { ...box.env, KRYPT_MASTER_KEY: 'ab'.repeat(32) } });
+      expect([inEnv.code, inEnv.stderr]).toEqual([1, expect.stringContaining('KRYPT_MASTER_KEY is set')]);
+
+    });
+
+    it('aborts on a tampered history row: nothing changes, no key file appears', async () => {
+      const { dataDir, oldKey } = seeded;
+      const db = new Database(join(dataDir, 'krypt.db'));
+      const row = db.prepare("SELECT tag FROM secret_versions WHERE key = 'K2' AND version = 1").get() as { tag: string };
+      db.prepare("UPDATE secret_versions SET tag = ? WHERE key = 'K2' AND version = 1").run('0'.repeat(64));
+      db.close(); // any open connection, even idle, makes rotate-key refuse the store as in use
+      const tampered = await rotate(['--master-key-file', oldKey, '--new-master-key-out', newKey]);
+      expect(tampered.code).toBe(1);
+      expect(tampered.stderr).toContain('Error: history version 1 of K2 in rot/development failed its integrity check under the current master key; rotation aborted');
+      expect(existsSync(newKey)).toBe(false);
+      const fix = new Database(join(dataDir, 'krypt.db'));
+      fix.prepare("UPDATE secret_versions SET tag = ? WHERE key = 'K2' AND version = 1").run(row.tag);
+      fix.close();
+      expect(dumpCiphertexts(dataDir)).toBe(before);
+
+    });
+
+    it('aborts on a tampered audit entry: re-keying the chain would hide the tampering', async () => {
+      const { dataDir, oldKey } = seeded;
+      const audit = new Database(join(dataDir, 'krypt.db'));
+      const entry = audit.prepare('SELECT id, keys FROM audit_log ORDER BY id LIMIT 1 OFFSET 2').get() as { id: number; keys: string };
+      audit.prepare("UPDATE audit_log SET keys = '[\"EDITED\"]' WHERE id = ?").run(entry.id);
+      audit.close();
+      const chainBroken = await rotate(['--master-key-file', oldKey, '--new-master-key-out', newKey]);
+      expect(chainBroken.code).toBe(1);
+      expect(chainBroken.stderr).toContain(`Error: the audit chain is broken at entry #${entry.id}`);
+      expect(existsSync(newKey)).toBe(false);
+      const unedit = new Database(join(dataDir, 'krypt.db'));
+      unedit.prepare('UPDATE audit_log SET keys = ? WHERE id = ?').run(entry.keys, entry.id);
+      unedit.close();
+      expect(dumpCiphertexts(dataDir)).toBe(before);
+
+    });
+
+    it('rotation 1: key from a file, new key to a new 0600 file, --json result; every ciphertext changed', async () => {
+      const { dataDir, oldKey } = seeded;
+      const first = await rotate(['--master-key-file', oldKey, '--new-master-key-out', newKey, '--json']);
+      expect(first.code).toBe(0);
+      // 5 keys x 3 rounds of history + 4 current development values + 1 production value and its version + 2 proposed values
+      expect(JSON.parse(first.stdout)).toEqual({ masterKeyFile: newKey, reencrypted: { secrets: 5, versions: 16, changeRequestValues: 2, deliveries: 0, webhookSecrets: 0 } });
+      expect(statSync(newKey).mode & 0o777).toBe(0o600);
+      expect(readFileSync(newKey, 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
+      const again = await rotate(['--master-key-file', newKey, '--new-master-key-out', newKey]);
+      expect([again.code, again.stderr]).toEqual([1, expect.stringContaining('already exists')]);
+
+      // every stored ciphertext and tag changed, in the same `iv:ct` form
+      const after = JSON.parse(dumpCiphertexts(dataDir));
+      const old = JSON.parse(before);
+      for (let t = 0; t < 3; t++) {
+        expect(after[t]).toHaveLength(old[t].length);
+        after[t].forEach((r: { value: string | null; tag: string | null }, i: number) => {
+          if (r.value === null) return;
+          expect(r.value).toMatch(/^[0-9a-f]{32}:[0-9a-f]+$/);
+          expect(r.value).not.toBe(old[t][i].value);
+          expect(r.tag).not.toBe(old[t][i].tag);
+        });
+      }
+
+    });
+
+    it('rotation 2: current key on standard input, new key printed once; only the newest key opens the store and verifies the chain', async () => {
+      const { dataDir, oldKey, token, history, expected } = seeded;
+      const second = await rotate([], readFileSync(newKey, 'utf8'));
+      expect(second.code).toBe(0);
+      expect(second.stdout).toMatch(/^master-key: [0-9a-f]{64}\n$/);
+      expect(second.stderr).toContain('Rotated: 5 secrets, 16 history versions, 2 change-request values re-encrypted.');
+      writeFileSync(latest, second.stdout.slice('master-key: '.length), { mode: 0o600 });
+
+      for (const stale of [oldKey, newKey]) {
+        await expect(startServerProcess(['--port', '0', '--data-dir', dataDir, '--master-key-file', stale], box.env)).rejects.toThrow(/master key does not match this instance/);
+      }
+      const rotated = await startServerProcess(['--port', '0', '--data-dir', dataDir, '--master-key-file', latest], box.env);
+      expect(await readAll(rotated.url, token, history)).toEqual(expected);
+      // and through the CLI: a change-request value revealed
+      expect((await kryptInProcess(['login', '--api-url', rotated.url, '--token-stdin'], { cwd: box.cwd, env: box.env, input: token })).code).toBe(0);
+      const shown = await run(['change-requests', 'show', '1', '-p', 'rot', '--reveal']);
+      expect([shown.code, shown.stdout]).toEqual([0, expect.stringContaining('proposed-new-secret')]);
+      expect((await run(['get', '-p', 'rot', 'K1'])).stdout).toBe('value-1-round-3\n');
+      expect(await rotated.stop()).toBe(0);
+      // the audit chain was re-keyed with each rotation: it verifies under the newest key only
+      const verified = await run(['server', 'verify-audit', '--data-dir', dataDir, '--master-key-file', latest]);
+      expect([verified.code, verified.stderr]).toEqual([0, expect.stringMatching(/^Audit chain intact: \d+ entries\n$/)]);
+      const stale = await run(['server', 'verify-audit', '--data-dir', dataDir, '--master-key-file', oldKey]);
+      expect([stale.code, stale.stderr]).toEqual([1, expect.stringContaining('the master key does not match this instance')]);
+    });
   });
+
   // One store, killed five times and then rotated for good: each a step of its own (sharing the
   // store), so no single test waits on five processes, five servers and a full rotation in a row.
   describe('SIGKILLed at random moments inside its transaction, leaves the old key fully working (then a full rotation succeeds)', () => {
