@@ -160,7 +160,36 @@ describe('email through an SMTP outage', () => {
     await until(() => sink.mails.length >= 3, { what: 'the three invites after SMTP came back' });
     await until(async () => (await server.db.selectFrom('outbox').select('id').where('status', '=', 'sent').execute()).length === 3, { what: 'three deliveries settled' });
     expect(sink.mails.map((m) => m.to[0]).sort()).toEqual(['a@example.com', 'b@example.com', 'c@example.com']);
+    // No --public-url: an invite's links are this server as the inviter reached it.
+    for (const mail of sink.mails) expect(mail.text).toMatch(new RegExp(`krypt login --invite kinv_\\S+ --api-url ${server.url}\n[\\s\\S]*${server.url}/invite#code=kinv_`));
     expect(new Set(sink.mails.map((m) => m.messageId)).size).toBe(3);
+  });
+});
+
+describe('links in emails without --public-url', () => {
+  it('puts no link in an email about another member\'s action (its Host is the caller\'s to choose)', async () => {
+    const sink = await startMailSink();
+    const server = await startTestServer({ smtp: { url: sink.url, from: 'krypt@example.com', insecure: true }, notifications: { pollMs: 50 } });
+    try {
+      const owner = createApiClient({ apiUrl: server.url, token: server.token });
+      await owner.createProject('links');
+      const { code } = await owner.createInvite('links', { email: 'mia@example.com', role: 'member' });
+      const mia = await createApiClient({ apiUrl: server.url }).redeemInvite(code, 'Mia');
+      // A request naming another Host, as a hostile member could send it.
+      const res = await fetch(`${server.url}/v1/projects/links/environments/production/secrets`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${mia.token}`, 'content-type': 'application/json', host: 'evil.example' },
+        body: JSON.stringify({ set: { A: '1' } }),
+      });
+      expect(res.status).toBe(202);
+      await until(() => sink.mails.some((m) => m.subject.includes('needs review')), { what: 'the review email' });
+      const review = sink.mails.find((m) => m.subject.includes('needs review'))!;
+      expect(review.text).not.toMatch(/https?:\/\//);
+      expect(review.html).not.toContain('<a ');
+    } finally {
+      await server.close();
+      await sink.close();
+    }
   });
 });
 

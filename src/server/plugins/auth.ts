@@ -4,7 +4,7 @@ import type { AuthService, RequestScope } from '../services/auth-service.js';
 import type { AuthContext, ClientInfo } from '../services/service-deps.js';
 import { ServiceError } from '../services/service-error.js';
 import type { SessionsService } from '../services/sessions-service.js';
-import { readSessionCookie, requireSameOrigin, serverOrigin, type SiteOptions } from './session-cookie.js';
+import { readSessionCookie, requireSameOrigin, type SiteOptions } from './session-cookie.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -45,7 +45,7 @@ export type SessionCheck = Pick<SessionsService, 'authenticate' | 'csrfMatches' 
  */
 export function bearerCheck(auth: AuthService, sessions: SessionCheck, site: SiteOptions): onRequestHookHandler {
   return async (req) => {
-    const client = { ...clientInfo(req), origin: serverOrigin(req, site) };
+    const client = clientInfo(req);
     const cookie = req.headers.authorization === undefined ? readSessionCookie(req) : undefined;
     if (cookie === undefined) {
       req.auth = await auth.authenticate(req.headers.authorization, client, requestScope(req));

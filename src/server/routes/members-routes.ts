@@ -25,9 +25,10 @@ export function membersRoutes(members: MembersService, invites: InvitesService, 
   return {
     listMembers: (req) => members.list(caller(req), req.params.slug),
     createInvite: async (req, reply) => {
-      const created = await invites.create(caller(req), req.params.slug, req.body);
+      const origin = serverOrigin(req, site);
+      const created = await invites.create(caller(req), req.params.slug, req.body, origin);
       // The code travels in the fragment, as a sign-in link's does.
-      const url = `${serverOrigin(req, site)}${DASHBOARD_PAGES.invite}#${new URLSearchParams({ code: created.code }).toString()}`;
+      const url = `${origin}${DASHBOARD_PAGES.invite}#${new URLSearchParams({ code: created.code }).toString()}`;
       return reply.code(201).header('cache-control', 'no-store').send({ ...created, url });
     },
     listInvites: (req) => invites.list(caller(req), req.params.slug),

@@ -86,8 +86,12 @@ export function createInvitesService(deps: ServiceDeps, sessions: Pick<SessionsS
   }
 
   return {
-    /** Issues a one-time code for `email` with `role` (Owner/Admin); the code is returned only here. */
-    async create(auth: AuthContext, slug: string, body: { email: string; role: AssignableRole; expiresInSeconds?: number | undefined }) {
+    /**
+     * Issues a one-time code for `email` with `role` (Owner/Admin); the code is returned only here
+     * and in the invitee's email, whose links use `origin` (this server as the inviter reached it)
+     * unless the operator set a public URL.
+     */
+    async create(auth: AuthContext, slug: string, body: { email: string; role: AssignableRole; expiresInSeconds?: number | undefined }, origin?: string) {
       return transaction(async (trx) => {
         const scope = await requireProjectScope(trx, auth, slug);
         authorize(scope, 'manage-members');
@@ -121,7 +125,7 @@ export function createInvitesService(deps: ServiceDeps, sessions: Pick<SessionsS
         await deps.outbox.enqueue(
           trx,
           { topic: 'invite', project: scope.audit, to: body.email, role: body.role, invitedBy: auth.user.email, code, expiresAt: row.expires_at },
-          auth.client.origin,
+          origin,
         );
         return { invite: toInvite(row, auth.user.email), code };
       });

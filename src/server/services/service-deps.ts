@@ -36,8 +36,6 @@ export interface ClientInfo {
   userAgent: string | null;
   /** The CLI command name sent in the x-krypt-command header. */
   command: string | null;
-  /** This server's public origin as the request reached it (links in notifications); never audited. */
-  origin?: string;
 }
 
 /** The authenticated caller, attached to each /v1 request by the auth plugin. */
