@@ -155,6 +155,25 @@ describe('webhook destinations without --webhooks-allow-private (SSRF)', () => {
     },
   );
 
+  it('checks who asks before resolving a destination: a member or an outsider learns nothing of the host', async () => {
+    const memberToken = await join(server, server.token, 'ssrf', 'mem@example.com', 'member');
+    const outsider = await server.createUser('out@example.com');
+    for (const [token, code] of [[memberToken, 'forbidden'], [outsider, 'not_found']] as const) {
+      for (const url of ['http://10.1.2.3/x', 'http://no-such-host.invalid/x']) {
+        const err = await createApiClient({ apiUrl: server.url, token }).createWebhook('ssrf', { url, events: ['secrets.changed'] }).catch((e: unknown) => e);
+        expect(err, url).toMatchObject({ code });
+        expect((err as Error).message, url).not.toMatch(/resolve|10\.1\.2\.3|private/);
+      }
+    }
+  });
+
+  it('does not name the internal address a host resolves to', async () => {
+    const err = await api(server, server.token).createWebhook('ssrf', { url: 'http://localhost:9/x', events: ['secrets.changed'] }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe(
+      'the webhook host localhost resolves to a loopback, private or link-local address: refused unless the server runs with --webhooks-allow-private',
+    );
+  });
+
   it('classifies addresses: internal ranges are refused, public ones are not', () => {
     for (const a of ['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.0.1', '169.254.1.1', '100.64.0.1', '0.0.0.0', '::1', '::', 'fe80::1', 'fd00::1', '::ffff:10.0.0.1', '224.0.0.1']) {
       expect(isInternalAddress(a), a).toBe(true);

@@ -38,3 +38,6 @@ export function generateSignInCode(): { code: string; hash: string } {
   const code = SIGN_IN_CODE_PREFIX + randomBytes(32).toString('base64url');
   return { code, hash: hashApiToken(code) };
 }
+
+/** A webhook's Standard Webhooks signing secret (`whsec_` + base64), shown once at creation. */
+export const WEBHOOK_SECRET_PREFIX = 'whsec_';

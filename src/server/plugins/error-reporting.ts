@@ -3,7 +3,7 @@ import https from 'node:https';
 import type { FastifyRequest } from 'fastify';
 import type { Event, Exception, TransportMakeRequestResponse, TransportRequest } from '@sentry/core';
 import { CLI_COMMAND_HEADER } from '../../contract/index.js';
-import { INVITE_PREFIX, SESSION_TOKEN_PREFIX, SIGN_IN_CODE_PREFIX, TOKEN_PREFIX } from '../crypto/api-token.js';
+import { INVITE_PREFIX, SESSION_TOKEN_PREFIX, SIGN_IN_CODE_PREFIX, TOKEN_PREFIX, WEBHOOK_SECRET_PREFIX } from '../crypto/api-token.js';
 
 // Unexpected server errors (5xx) reported to Sentry (`--sentry-dsn`). Built from @sentry/core's parts
 // (stack parser, envelope, transport with its rate limits and buffer) over node:http(s), not from its
@@ -50,7 +50,7 @@ export const isSentryDsn = (text: string): boolean => DSN.test(text);
 
 // Krypt's credentials (API keys, invite codes, session tokens, sign-in codes) and Standard Webhooks
 // signing secrets (`whsec_` + base64), with whatever follows the prefix.
-const CREDENTIAL = new RegExp(`(?:${[TOKEN_PREFIX, INVITE_PREFIX, SESSION_TOKEN_PREFIX, SIGN_IN_CODE_PREFIX, 'whsec_'].join('|')})[\\w+/=-]*`, 'g');
+const CREDENTIAL = new RegExp(`(?:${[TOKEN_PREFIX, INVITE_PREFIX, SESSION_TOKEN_PREFIX, SIGN_IN_CODE_PREFIX, WEBHOOK_SECRET_PREFIX].join('|')})[\\w+/=-]*`, 'g');
 // An address: no path separator, quote or bracket in it, so `node_modules/@scope/pkg` is left alone.
 const EMAIL = /[^\s@/\\:'"<>()[\]{},;]+@[^\s@/\\'"<>()[\]{},;]+/g;
 // 32 hex digits or more: the master key (64), keys derived from it, token hashes.

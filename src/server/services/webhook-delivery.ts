@@ -4,6 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { WEBHOOK_SECRET_PREFIX } from '../crypto/api-token.js';
 import { ServiceError } from './service-error.js';
 
 // Sending one signed webhook (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature
@@ -28,8 +29,6 @@ export function isInternalAddress(address: string): boolean {
   const family = isIP(address);
   return family === 0 || INTERNAL.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
-
-export const WEBHOOK_SECRET_PREFIX = 'whsec_';
 
 /** A new signing secret in the Standard Webhooks form (whsec_ + base64 of 24 random bytes). */
 export function generateWebhookSecret(): string {
@@ -60,11 +59,11 @@ export async function resolveDestination(url: URL, allowPrivate: boolean): Promi
     throw new ServiceError('validation', `the webhook host ${host} does not resolve`);
   }
   if (!allowPrivate) {
-    const internal = addresses.find((a) => isInternalAddress(a.address));
-    if (internal) {
+    // The address itself is not named: the answer would map the server's network for the asker.
+    if (addresses.some((a) => isInternalAddress(a.address))) {
       throw new ServiceError(
         'validation',
-        `the webhook host ${host} resolves to ${internal.address}, a loopback, private or link-local address: refused unless the server runs with --webhooks-allow-private`,
+        `the webhook host ${host} resolves to a loopback, private or link-local address: refused unless the server runs with --webhooks-allow-private`,
       );
     }
   }

@@ -68,7 +68,9 @@ export function createWebhooksService(deps: ServiceDeps, opts: { allowPrivate: b
     /** Adds a webhook; its URL must not resolve to an internal address unless the operator allows it. */
     async create(auth: AuthContext, slug: string, body: { url: string; events: WebhookEvent[] }): Promise<{ webhook: WebhookInfo; secret: string }> {
       const url = parseWebhookUrl(body.url);
-      // Checked before the transaction: resolving a name can take a while.
+      // Who asks is checked first: nobody else may make the server resolve names for them. The
+      // name is resolved outside the writing transaction (it can take a while), which checks again.
+      await transaction((trx) => managed(trx, auth, slug));
       await resolveDestination(url, opts.allowPrivate);
       return transaction(async (trx) => {
         const scope = await managed(trx, auth, slug);
