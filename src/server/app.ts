@@ -48,7 +48,7 @@ import { createWebhooksService } from './services/webhooks-service.js';
 import { createSessionsService, type SessionOptions } from './services/sessions-service.js';
 import { createStreamAccess, type StreamAccessOptions } from './services/stream-access.js';
 import { createOutbox } from './services/outbox-service.js';
-import { createOutboxSender, type Mailer, type RetryPolicy } from './services/outbox-sender.js';
+import { createOutboxSender, type OutboxSenderOptions } from './services/outbox-sender.js';
 import type { ServiceDeps } from './services/service-deps.js';
 import type { DB, Dialect } from './store/schema.js';
 
@@ -100,21 +100,14 @@ export interface AppDeps {
   notifications?: NotificationOptions;
 }
 
-export interface NotificationOptions {
-  /** Sends the emails (--smtp-url); without one, notices become no emails at all. */
-  mailer?: Mailer;
-  /** The dashboard's public origin for links in emails (--public-url). */
+/**
+ * The outbox sender's settings (mailer: --smtp-url; without one, notices become no emails;
+ * allowPrivateWebhooks: --webhooks-allow-private; timings), and the dashboard's public origin for
+ * links in emails (--public-url).
+ */
+export type NotificationOptions = Pick<OutboxSenderOptions, 'mailer' | 'allowPrivateWebhooks' | 'pollMs' | 'leaseMs' | 'webhookTimeoutMs' | 'retry'> & {
   publicUrl?: string;
-  /** Webhooks may go to loopback, private and link-local addresses (--webhooks-allow-private). */
-  allowPrivateWebhooks?: boolean;
-  /** How often due deliveries are looked for besides wake-ups (default 2 s). */
-  pollMs?: number;
-  /** How long a claimed delivery stays this process's (default 120 s). */
-  leaseMs?: number;
-  /** A webhook endpoint's time to answer (default 10 s). */
-  webhookTimeoutMs?: number;
-  retry?: Partial<RetryPolicy>;
-}
+};
 
 // Paths pino must never print, should they ever reach a log object.
 const REDACT = [
@@ -179,22 +172,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const decrypted = createDecryptedEnvironments(changes, { onLookup: (hit) => (hit ? metrics.cacheHit() : metrics.cacheMiss()) });
   app.addHook('onClose', async () => decrypted.clear());
   const kept = createKeptReads(deps.storeVersion);
-  const notify = deps.notifications ?? {};
-  const sender = createOutboxSender({
-    db: deps.db,
-    keys: deps.keys,
-    now,
-    log: app.log,
-    ...(notify.mailer ? { mailer: notify.mailer } : {}),
-    ...(notify.allowPrivateWebhooks ? { allowPrivateWebhooks: true } : {}),
-    ...(notify.pollMs !== undefined ? { pollMs: notify.pollMs } : {}),
-    ...(notify.leaseMs !== undefined ? { leaseMs: notify.leaseMs } : {}),
-    ...(notify.webhookTimeoutMs !== undefined ? { webhookTimeoutMs: notify.webhookTimeoutMs } : {}),
-    ...(notify.retry ? { retry: notify.retry } : {}),
-    onAttempt: (channel, result) => metrics.outboxAttempt(channel, result),
-  });
+  const { publicUrl, ...sending } = deps.notifications ?? {};
+  const sender = createOutboxSender({ db: deps.db, keys: deps.keys, now, log: app.log, ...sending, onAttempt: (channel, result) => metrics.outboxAttempt(channel, result) });
   app.addHook('onClose', () => sender.close());
-  const outbox = createOutbox({ keys: deps.keys, now, email: notify.mailer !== undefined, ...(notify.publicUrl ? { publicUrl: notify.publicUrl } : {}), onEnqueued: () => sender.wake() });
+  const outbox = createOutbox({ keys: deps.keys, now, email: sending.mailer !== undefined, ...(publicUrl ? { publicUrl } : {}), onEnqueued: () => sender.wake() });
   const serviceDeps: ServiceDeps = { db: deps.db, dialect: deps.dialect, keys: deps.keys, now, audit, changes, decrypted, kept, log: app.log, metrics, outbox };
   // One failure budget per client address, shared by bad API keys, session cookies, sign-in and
   // invite codes; on PostgreSQL also shared by every replica.
@@ -221,7 +202,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const members = createMembersService(serviceDeps);
   const invites = createInvitesService(serviceDeps, sessionsService);
   const changeRequests = createChangeRequestsService(serviceDeps);
-  const webhooks = createWebhooksService(serviceDeps, { allowPrivate: notify.allowPrivateWebhooks === true });
+  const webhooks = createWebhooksService(serviceDeps, { allowPrivate: sending.allowPrivateWebhooks === true });
   const auditLog = createAuditService(serviceDeps);
   const changeFeed = createChangeFeedService(serviceDeps, changes, streamAccess);
 

@@ -19,7 +19,7 @@ const refusals = (mismatchHint: string): InstanceRefusals => ({
 });
 
 /** Fails (rather than creating an empty database) when a SQLite data directory holds no store. */
-function assertStoreExists(database: DatabaseOptions): void {
+export function assertStoreExists(database: DatabaseOptions): void {
   if (!storeExists(database)) throw notInitialised();
 }
 

@@ -1,7 +1,6 @@
 import { countOutbox, listUnsentOutbox, retryFailedOutbox } from '../store/outbox-store.js';
 import { openDatabase, type DatabaseOptions } from '../store/database.js';
-import { MaintenanceError } from './errors.js';
-import { NOT_INITIALISED_MESSAGE, storeExists } from './instance.js';
+import { assertStoreExists } from './maintenance.js';
 
 // `krypt server outbox`: the deliveries not yet sent, read straight from the store (no master key:
 // recipients, topics and states are plain; the messages stay encrypted), and putting failed ones
@@ -30,7 +29,7 @@ export interface OutboxReport {
 
 /** Lists the outbox; with `retryFailed`, first puts every failed delivery (or those with these ids) back in line. */
 export async function inspectOutbox(database: DatabaseOptions, opts: { retryFailed?: true | readonly string[]; limit?: number } = {}): Promise<OutboxReport> {
-  if (!storeExists(database)) throw new MaintenanceError('not_initialised', NOT_INITIALISED_MESSAGE, 'check --data-dir or --database-url');
+  assertStoreExists(database);
   const kdb = await openDatabase(database);
   try {
     const retried = opts.retryFailed ? await retryFailedOutbox(kdb.db, new Date().toISOString(), opts.retryFailed === true ? undefined : opts.retryFailed) : 0;

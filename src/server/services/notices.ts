@@ -39,12 +39,13 @@ export type Notice =
 
 export type NoticeTopic = Notice['topic'];
 
-// Every webhook event is a notice topic.
-export type WebhookNotice = Notice & { topic: WebhookEvent };
-const topicsCover: readonly NoticeTopic[] = WEBHOOK_EVENTS;
-void topicsCover;
+/** A notice webhooks may hear about. */
+export type WebhookNotice = Extract<Notice, { topic: WebhookEvent }>;
+// Fails to compile when a webhook event is no notice topic.
+type TopicOf<T extends NoticeTopic> = T;
+export type WebhookTopic = TopicOf<WebhookEvent>;
 
-export const isWebhookEvent = (topic: string): topic is WebhookEvent => (WEBHOOK_EVENTS as readonly string[]).includes(topic);
+export const isWebhookNotice = (notice: Notice): notice is WebhookNotice => (WEBHOOK_EVENTS as readonly string[]).includes(notice.topic);
 
 /** A webhook's JSON body for a notice: the Standard Webhooks shape (type, timestamp, data), no secrets. */
 export function webhookBody(notice: WebhookNotice, at: string): { type: WebhookEvent; timestamp: string; data: Record<string, unknown> } {

@@ -5,7 +5,7 @@ import { WEBHOOK_TEST_EVENT } from '../../contract/webhooks.js';
 import { insertOutboxRows, listWebhooks, type OutboxRow, type WebhookRow } from '../store/outbox-store.js';
 import type { Executor } from '../store/schema.js';
 import { noticeEmails, type Email } from './notice-emails.js';
-import { isWebhookEvent, webhookBody, type Notice, type WebhookNotice } from './notices.js';
+import { isWebhookNotice, webhookBody, type Notice } from './notices.js';
 
 // The writing half of the transactional outbox: a service calls `enqueue` with the transaction of
 // the event, so the deliveries commit (or roll back) with it; the sender (outbox-sender.ts) sends
@@ -86,8 +86,8 @@ export function createOutbox(opts: OutboxOptions): Outbox {
         const emails = noticeEmails(notice, { origin: linkOrigin, managers });
         for (const email of emails) rows.push(row('email', notice.topic, email.to, projectId, null, { channel: 'email', email }, at));
       }
-      if (projectId !== null && isWebhookEvent(notice.topic)) {
-        const body = JSON.stringify(webhookBody(notice as WebhookNotice, at));
+      if (projectId !== null && isWebhookNotice(notice)) {
+        const body = JSON.stringify(webhookBody(notice, at));
         for (const hook of await listWebhooks(trx, projectId)) {
           if ((JSON.parse(hook.events) as string[]).includes(notice.topic)) rows.push(row('webhook', notice.topic, hook.url, projectId, hook.id, { channel: 'webhook', body }, at));
         }
