@@ -21,7 +21,7 @@ export default defineCommand({
   async run(ctx, { flags }): Promise<OutboxReport> {
     const { inspectOutbox } = await serverEntry();
     const database = resolveStorage(flags, ctx.deps.env);
-    const report = await inspectOutbox(database, { ...(flags['retry-failed'] ? { retryFailed: true as const } : {}), ...(flags.limit ? { limit: flags.limit } : {}) });
+    const report = await inspectOutbox(database, { retryFailed: flags['retry-failed'], ...(flags.limit ? { limit: flags.limit } : {}) });
     if (flags['retry-failed']) ctx.say(`Put ${report.retried} failed deliveries back in line.`);
     const { pending, failed, sent } = report.counts;
     ctx.say(`Outbox: ${pending} pending, ${failed} failed, ${sent} sent.`);

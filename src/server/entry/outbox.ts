@@ -27,12 +27,12 @@ export interface OutboxReport {
   retried: number;
 }
 
-/** Lists the outbox; with `retryFailed`, first puts every failed delivery (or those with these ids) back in line. */
-export async function inspectOutbox(database: DatabaseOptions, opts: { retryFailed?: true | readonly string[]; limit?: number } = {}): Promise<OutboxReport> {
+/** Lists the outbox; with `retryFailed`, first puts every failed delivery back in line. */
+export async function inspectOutbox(database: DatabaseOptions, opts: { retryFailed?: boolean; limit?: number } = {}): Promise<OutboxReport> {
   assertStoreExists(database);
   const kdb = await openDatabase(database);
   try {
-    const retried = opts.retryFailed ? await retryFailedOutbox(kdb.db, new Date().toISOString(), opts.retryFailed === true ? undefined : opts.retryFailed) : 0;
+    const retried = opts.retryFailed ? await retryFailedOutbox(kdb.db, new Date().toISOString()) : 0;
     const rows = await listUnsentOutbox(kdb.db, opts.limit ?? 100);
     return {
       counts: await countOutbox(kdb.db),

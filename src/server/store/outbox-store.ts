@@ -84,11 +84,9 @@ export async function countOutbox(db: Executor): Promise<Record<OutboxRow['statu
   return counts;
 }
 
-/** Puts failed deliveries back in line (all, or those with these ids); returns how many. */
-export async function retryFailedOutbox(db: Executor, now: string, ids?: readonly string[]): Promise<number> {
-  let query = db.updateTable('outbox').set({ status: 'pending', attempts: 0, next_attempt_at: now, last_error: null }).where('status', '=', 'failed');
-  if (ids) query = query.where('id', 'in', ids.length > 0 ? [...ids] : ['']);
-  const result = await query.executeTakeFirst();
+/** Puts every failed delivery back in line; returns how many. */
+export async function retryFailedOutbox(db: Executor, now: string): Promise<number> {
+  const result = await db.updateTable('outbox').set({ status: 'pending', attempts: 0, next_attempt_at: now, last_error: null }).where('status', '=', 'failed').executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
 
