@@ -127,6 +127,18 @@ describe.each(['sqlite', 'postgres'] as const)('webhooks (%s)', (dialect) => {
     }
   });
 
+  it('keeps a webhook URL (often itself a credential, as Slack\'s are) out of the audit log every member reads', async () => {
+    const url = 'http://127.0.0.1:9/services/T0AAA/B0BBB/xoxhooksecret42?token=qs-secret-99';
+    const { webhook } = await owner().createWebhook('hooks', { url, events: ['secrets.changed'] });
+    await owner().deleteWebhook('hooks', webhook.id);
+    const viewerToken = await join(server, server.token, 'hooks', 'vi@example.com', 'viewer');
+    const { entries } = await createApiClient({ apiUrl: server.url, token: viewerToken }).listAudit('hooks', { limit: 200 });
+    const hookEntries = entries.filter((e) => e.action.startsWith('webhook.') && e.details.webhook === webhook.id);
+    expect(hookEntries.map((e) => e.action).sort()).toEqual(['webhook.create', 'webhook.delete']);
+    for (const e of hookEntries) expect(e.details).toMatchObject({ webhook: webhook.id, destination: 'http://127.0.0.1:9' });
+    expect(JSON.stringify(entries)).not.toMatch(/xoxhooksecret42|qs-secret-99|T0AAA/);
+  });
+
   it('lets only owners and admins manage webhooks', async () => {
     const memberToken = await join(server, server.token, 'hooks', 'mo@example.com', 'member');
     const member = createApiClient({ apiUrl: server.url, token: memberToken });

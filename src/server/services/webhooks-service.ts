@@ -16,6 +16,8 @@ import { generateWebhookSecret, parseWebhookUrl, resolveDestination } from './we
 const MAX_WEBHOOKS = 20;
 const DELIVERIES_SHOWN = 50;
 
+// The audit log, which every member reads, names a webhook's origin only: the path and query of a
+// webhook URL are often its credential (a Slack URL is).
 const toWebhook = (row: WebhookRow, createdBy: string): WebhookInfo => ({
   id: row.id,
   url: row.url,
@@ -92,7 +94,7 @@ export function createWebhooksService(deps: ServiceDeps, opts: { allowPrivate: b
           created_by: auth.user.id,
         };
         await insertWebhook(trx, row);
-        await deps.audit.record(trx, { ...auditActor(auth), action: 'webhook.create', project: scope.audit, environment: null, details: { webhook: id, url: row.url, events: events.join(',') } });
+        await deps.audit.record(trx, { ...auditActor(auth), action: 'webhook.create', project: scope.audit, environment: null, details: { webhook: id, destination: url.origin, events: events.join(',') } });
         return { webhook: toWebhook(row, auth.user.email), secret };
       });
     },
@@ -102,7 +104,7 @@ export function createWebhooksService(deps: ServiceDeps, opts: { allowPrivate: b
         const scope = await managed(trx, auth, slug);
         const hook = await requireWebhook(trx, scope.project.id, slug, id);
         await deleteWebhook(trx, scope.project.id, id);
-        await deps.audit.record(trx, { ...auditActor(auth), action: 'webhook.delete', project: scope.audit, environment: null, details: { webhook: id, url: hook.url } });
+        await deps.audit.record(trx, { ...auditActor(auth), action: 'webhook.delete', project: scope.audit, environment: null, details: { webhook: id, destination: new URL(hook.url).origin } });
       });
     },
 
