@@ -149,7 +149,7 @@ function toRow(event: AuditEvent, id: number, at: string, prevHash: string): Omi
     project_id: event.project?.id ?? null,
     project_slug: event.project?.slug ?? null,
     environment: event.environment,
-    keys: JSON.stringify([...new Set(event.keys ?? [])].sort()),
+    keys: event.keys === undefined || event.keys.length === 0 ? '[]' : JSON.stringify([...new Set(event.keys)].sort()),
     details: canonicalDetails(event.details),
     ip: clip(event.client.ip, 100),
     user_agent: clip(event.client.userAgent, 500),

@@ -8,22 +8,31 @@ import type { Executor } from './schema.js';
  * placeholders in place of the values, and each must reach the query as a bound parameter (the
  * first compile checks): a value used as an identifier or in raw SQL would be caught, not baked in.
  */
-export function compiledOnce<V extends readonly string[], R>(build: (db: Executor, ...values: V) => Compilable<R>): (db: Executor, ...values: V) => Promise<R[]> {
-  const compiled = new WeakMap<object, { query: CompiledQuery<R>; slots: number[] }>();
-  return async (db, ...values) => {
+export function compiledOnce<V extends readonly unknown[], R>(build: (db: Executor, ...values: V) => Compilable<R>): (db: Executor, ...values: V) => Promise<R[]> {
+  const run = compiledOnceForList<R>((db, marks) => build(db, ...(marks as unknown as V)));
+  return (db, ...values) => run(db, values);
+}
+
+/**
+ * compiledOnce with the values as one array, for a statement with hundreds of them (a multi-row
+ * insert): no spread of them per run, and none copied when they are bound in the order given.
+ */
+export function compiledOnceForList<R>(build: (db: Executor, marks: readonly string[]) => Compilable<R>): (db: Executor, values: readonly unknown[]) => Promise<R[]> {
+  const compiled = new WeakMap<object, { query: CompiledQuery<R>; slots: number[] | null }>();
+  return async (db, values) => {
     const adapter = db.getExecutor().adapter;
     let kept = compiled.get(adapter);
     if (!kept) {
       const marks = values.map((_, i) => `\u0000krypt-value-${i}\u0000`);
-      const query = build(db, ...(marks as unknown as V)).compile();
+      const query = build(db, marks).compile();
       const slots = query.parameters.map((p) => marks.indexOf(p as string));
       if (slots.some((i) => i < 0) || marks.some((_, i) => !slots.includes(i)) || marks.some((m) => query.sql.includes(m))) {
         throw new Error('compiledOnce: every value must be a bound parameter, and every parameter one of the values');
       }
-      kept = { query, slots };
+      kept = { query, slots: slots.length === marks.length && slots.every((s, i) => s === i) ? null : slots };
       compiled.set(adapter, kept);
     }
     const { query, slots } = kept;
-    return (await db.executeQuery<R>({ ...query, parameters: slots.map((i) => values[i]) })).rows;
+    return (await db.executeQuery<R>({ ...query, parameters: slots ? slots.map((i) => values[i]) : values })).rows;
   };
 }
