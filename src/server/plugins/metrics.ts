@@ -10,9 +10,12 @@ import { UNMATCHED_ROUTE, type ServerMetrics } from '../metrics.js';
  * the client ends never reaches onResponse); its refusals (401, 404...) are counted here.
  */
 export function registerRequestMetrics(app: FastifyInstance, metrics: ServerMetrics): void {
-  app.addHook('onResponse', async (req, reply) => {
-    if (req.routeOptions.config.routeId === 'watchEnvironment' && reply.statusCode === 200) return;
-    metrics.httpRequest(req.routeOptions.url ?? UNMATCHED_ROUTE, req.method, reply.statusCode, reply.elapsedTime / 1000);
+  // A callback hook: no promise per request, metrics on or off.
+  app.addHook('onResponse', (req, reply, done) => {
+    if (req.routeOptions.config.routeId !== 'watchEnvironment' || reply.statusCode !== 200) {
+      metrics.httpRequest(req.routeOptions.url ?? UNMATCHED_ROUTE, req.method, reply.statusCode, reply.elapsedTime / 1000);
+    }
+    done();
   });
 }
 

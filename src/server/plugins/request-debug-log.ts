@@ -15,10 +15,10 @@ interface WriteBody {
   delete?: unknown;
 }
 
-/** Adds the per-request debug line; costs one level check per request when the level is above debug. */
+/** Adds the per-request debug line when the server logs at debug or trace (no route sets a level of its own); above debug, no hook at all. */
 export function registerRequestDebugLog(app: FastifyInstance): void {
+  if (app.log.level !== 'debug' && app.log.level !== 'trace') return;
   app.addHook('onResponse', async (req, reply) => {
-    if (req.log.level !== 'debug' && req.log.level !== 'trace') return;
     const params = (req.params ?? {}) as KnownParams;
     const body = (req.body ?? {}) as WriteBody;
     const line: Record<string, string | number> = {
