@@ -117,6 +117,26 @@ describe.each(['sqlite', 'postgres'] as const)('read path on %s', (dialect) => {
     expect((await verifyAuditChain(srv.db, srv.auditKey)).ok).toBe(true);
   });
 
+  it('answers a kept read with the bytes of a fresh one, and a recreated project at the same revision with its own values', async () => {
+    const first = await srv.call('GET', `${ENV}/secrets`);
+    const again = await srv.call('GET', `${ENV}/secrets`);
+    expect(again.text).toBe(first.text);
+    expect(again.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(again.headers.get('etag')).toBe(first.headers.get('etag'));
+
+    // Same slug, environment and revision as the project deleted before it: only its values differ.
+    const other = '/v1/projects/again/environments/development/secrets';
+    for (const value of ['first-life', 'second-life']) {
+      expect((await srv.call('POST', '/v1/projects', { body: { slug: 'again' } })).status).toBe(201);
+      expect((await srv.call('PATCH', other, { body: { set: { ONLY: value }, delete: [] } })).status).toBe(200);
+      for (let i = 0; i < 2; i++) {
+        const read = await srv.call('GET', other);
+        expect(read.json).toEqual({ project: 'again', environment: 'development', revision: 1, secrets: { ONLY: value } });
+      }
+      if (value === 'first-life') expect((await srv.call('DELETE', '/v1/projects/again')).status).toBe(204);
+    }
+  });
+
   it('serves a new value right after a write, never the kept decryption of the old revision', async () => {
     for (let i = 0; i < 5; i++) {
       await srv.call('GET', `${ENV}/secrets`);

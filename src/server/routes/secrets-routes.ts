@@ -1,5 +1,6 @@
 import type { WriteSecretsResponse } from '../../contract/index.js';
 import { caller } from '../plugins/auth.js';
+import { sendSerializedOnce } from '../plugins/response-serializer.js';
 import type { HistoryService } from '../services/history-service.js';
 import type { SecretsService } from '../services/secrets-service.js';
 import type { RouteHandlers } from './register-routes.js';
@@ -17,7 +18,9 @@ export function secretsRoutes(secrets: SecretsService, history: HistoryService):
     getSecrets: async (req, reply) => {
       const result = await secrets.readAll(caller(req), req.params.slug, req.params.env, revisionFromEtag(req.headers['if-none-match']));
       reply.header('etag', `"${result.revision}"`).header('cache-control', NO_STORE);
-      return 'notModified' in result ? reply.code(304).send() : reply.send(result);
+      if ('notModified' in result) return reply.code(304).send();
+      // The values object is shared by every read of this revision: its bytes are written once.
+      return sendSerializedOnce(reply, result, 'secrets');
     },
     listKeys: async (req, reply) => {
       const result = await secrets.listKeys(caller(req), req.params.slug, req.params.env);
