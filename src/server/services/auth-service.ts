@@ -39,17 +39,21 @@ export function createAuthService(deps: ServiceDeps): AuthService {
       if (found.key.expires_at !== null && Date.parse(found.key.expires_at) <= now.getTime()) {
         throw new ServiceError('unauthorized', INVALID);
       }
-      const since = new Date(now.getTime() - TOUCH_INTERVAL_MS).toISOString();
       // Recorded at most once a minute: the row just read says whether this use is news (no write per request).
-      if (found.key.last_used_at === null || found.key.last_used_at < since) await touchApiKey(deps.db, found.key.id, now.toISOString(), since);
+      const lastUsed = found.key.last_used_at;
+      if (lastUsed === null || Date.parse(lastUsed) < now.getTime() - TOUCH_INTERVAL_MS) {
+        await touchApiKey(deps.db, found.key.id, now.toISOString(), new Date(now.getTime() - TOUCH_INTERVAL_MS).toISOString());
+      }
       const { id, email, name } = found.user;
       const { service_project_id: projectId, service_project_slug: projectSlug, service_environment } = found.key;
       const service =
         projectId !== null && projectSlug !== null && service_environment !== null
           ? { projectId, projectSlug, environment: service_environment as Environment }
           : null;
-      const prefetched = within && withAccess ? { prefetched: { ...within, access: withAccess.access } } : {};
-      return { user: { id, email, name }, keyId: found.key.id, keyExpiresAt: found.key.expires_at, session: null, service, client, ...prefetched };
+      // Built field by field: spreads here cost ~1 µs a request.
+      const context: AuthContext = { user: { id, email, name }, keyId: found.key.id, keyExpiresAt: found.key.expires_at, session: null, service, client };
+      if (within && withAccess) context.prefetched = { slug: within.slug, env: within.env, access: withAccess.access };
+      return context;
     },
   };
 }

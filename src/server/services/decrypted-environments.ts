@@ -12,6 +12,8 @@ import type { ChangeFeed } from './change-feed.js';
 
 export interface DecryptedEnvironment {
   secrets: Readonly<Record<string, string>>;
+  /** How many keys `secrets` holds (counted once, not on every read). */
+  keyCount: number;
 }
 
 export interface DecryptedEnvironmentsOptions {
@@ -44,10 +46,14 @@ interface Entry {
   unsubscribe: () => void;
 }
 
-function sizeOf(secrets: Record<string, string>): number {
+function measure(secrets: Record<string, string>): { bytes: number; keyCount: number } {
   let bytes = 0;
-  for (const key in secrets) bytes += 2 * (key.length + (secrets[key] as string).length) + 64;
-  return bytes;
+  let keyCount = 0;
+  for (const key in secrets) {
+    bytes += 2 * (key.length + (secrets[key] as string).length) + 64;
+    keyCount++;
+  }
+  return { bytes, keyCount };
 }
 
 /** Creates the cache; with `feed`, an entry is dropped when the feed announces a newer revision of its environment. */
@@ -80,14 +86,14 @@ export function createDecryptedEnvironments(feed: Pick<ChangeFeed, 'subscribe'> 
       const known = entries.get(environmentId);
       if (known && known.revision >= revision) return;
       remove(environmentId);
-      const size = sizeOf(secrets);
+      const { bytes: size, keyCount } = measure(secrets);
       if (size > maxBytes) return;
       const unsubscribe = feed
         ? feed.subscribe(environmentId, (heard) => {
             if (heard > revision) remove(environmentId);
           })
         : () => undefined;
-      entries.set(environmentId, { projectId, revision, value: { secrets: Object.freeze(secrets) }, bytes: size, unsubscribe });
+      entries.set(environmentId, { projectId, revision, value: { secrets: Object.freeze(secrets), keyCount }, bytes: size, unsubscribe });
       bytes += size;
       while (entries.size > maxEntries || bytes > maxBytes) remove(entries.keys().next().value as string);
     },
