@@ -3,11 +3,12 @@
 // start`, as operators run it) on SQLite and on PostgreSQL, next to bare Fastify serving the same
 // bytes, with autocannon on 127.0.0.1. Cases: bulk read of a 50-key environment (~3 KB of JSON),
 // one-key read, a 304 (If-None-Match with the current revision), a one-key write whose value
-// differs on every request; and a bulk read over two PostgreSQL replicas against one. Then a
+// differs on every request; and a bulk read over two PostgreSQL replicas against one, sharing the
+// machine and then each held to --replica-cap of a core (bench/cpu-cap.mjs, where cgroups allow). Then a
 // 10,000-key environment: a 304 and a one-key write (sequential, client-side), and `krypt push` /
 // `krypt pull` of 10,000 keys through the real CLI. Prints one table and the targets of issue 12.
 // Usage: npm run build && node bench/server-throughput.mjs [--duration 5] [--connections 1,10,50]
-//        [--rounds 2] [--quick] [--only sqlite|postgres]
+//        [--rounds 2] [--quick] [--only sqlite|postgres] [--replica-cap 0.3]
 // --quick: duration 2 s, 1 round, connections 1,50 (explicit flags still win).
 // Interleaved: each round runs every (case, store, connections) once in a fixed order against
 // servers that stay up for the whole bench; the table shows medians over rounds. Each server gets a
@@ -29,6 +30,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { benchProcesses, log, PG_ADMIN_URL, withAdmin } from './bench-processes.mjs';
+import { cpuCaps } from './cpu-cap.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const bin = join(root, 'bin', 'run.js');
@@ -43,6 +45,8 @@ const CONNECTIONS = arg('--connections', QUICK ? '1,50' : '1,10,50').split(',').
 const ONLY = arg('--only', undefined);
 if (ONLY && ONLY !== 'sqlite' && ONLY !== 'postgres') throw new Error('--only takes sqlite or postgres');
 const REPLICA_CONNECTIONS = 50;
+// Each replica's CPU in the capped replica cases, in cores (see bench/cpu-cap.mjs).
+const REPLICA_CAP = Number(arg('--replica-cap', '0.3'));
 const LARGE_KEYS = 10_000;
 // Below MAX_KEYS_PER_WRITE (20,000, src/contract/constants.ts); chunks keep each seed write short.
 const SEED_CHUNK = 2500;
@@ -327,10 +331,25 @@ async function main() {
       }
     }
   }
+  let capsWhy;
   if (replicaB) {
     const [a, b] = [stores.find((s) => s.store === 'postgres').server, replicaB];
     const half = REPLICA_CONNECTIONS / 2;
     combos.push({ name: 'bulk read', store: 'postgres ×2', connections: REPLICA_CONNECTIONS, expect: 200, targets: () => [bulk(a, half), bulk(b, half)] });
+    // The same with each replica held to REPLICA_CAP of a core, as if each had a machine of its own:
+    // whether a second replica adds capacity, which the shared 2 cores above cannot show.
+    const caps = cpuCaps('krypt-bench');
+    if (caps.available) {
+      process.on('exit', () => caps.cleanup());
+      const capped = (...servers) => ({
+        targets: () => servers.map((s) => (caps.cap(s.child.pid, REPLICA_CAP), bulk(s, REPLICA_CONNECTIONS / servers.length))),
+        after: () => servers.forEach((s) => caps.uncap(s.child.pid)),
+      });
+      combos.push({ name: 'bulk read', store: 'pg capped', connections: REPLICA_CONNECTIONS, expect: 200, ...capped(a) });
+      combos.push({ name: 'bulk read', store: 'pg capped ×2', connections: REPLICA_CONNECTIONS, expect: 200, ...capped(a, b) });
+    } else {
+      capsWhy = caps.why;
+    }
   }
 
   log(`warming up every server for 1 s`);
@@ -340,7 +359,12 @@ async function main() {
   const samples = combos.map(() => []);
   for (let round = 1; round <= ROUNDS; round++) {
     for (const [i, combo] of combos.entries()) {
-      const sample = await measure(await combo.targets(), combo.expect);
+      let sample;
+      try {
+        sample = await measure(await combo.targets(), combo.expect);
+      } finally {
+        combo.after?.();
+      }
       samples[i].push(sample);
       log(`round ${round}/${ROUNDS}  ${combo.name} ${combo.store} @${combo.connections}: ${sample.rps.toFixed(0)} req/s, p99 ${sample.p99.toFixed(2)} ms${sample.unexpected ? `, ${sample.unexpected} unexpected status` : ''}`);
     }
@@ -354,11 +378,11 @@ async function main() {
 
   const servers = [bare, ...stores.map((s) => s.server), ...(replicaB ? [replicaB] : [])];
   const pgVersion = ONLY !== 'sqlite' ? (await withAdmin((c) => c.query('SHOW server_version'))).rows[0].server_version : undefined;
-  report({ combos, samples, large, bulkBytes, notModifiedLength, servers, pgVersion });
+  report({ combos, samples, large, bulkBytes, notModifiedLength, servers, pgVersion, capsWhy });
 }
 
 // ---- the report ----
-function report({ combos, samples, large, bulkBytes, notModifiedLength, servers, pgVersion }) {
+function report({ combos, samples, large, bulkBytes, notModifiedLength, servers, pgVersion, capsWhy }) {
   const rows = combos.map((combo, i) => {
     const s = samples[i];
     const sum = (k) => s.reduce((n, x) => n + x[k], 0);
@@ -432,8 +456,17 @@ function report({ combos, samples, large, bulkBytes, notModifiedLength, servers,
   }
   const two = find('bulk read', 'postgres ×2', REPLICA_CONNECTIONS);
   const oneReplica = find('bulk read', 'postgres', REPLICA_CONNECTIONS);
-  if (two && oneReplica) target(two.rps >= 1.7 * oneReplica.rps, `2 PostgreSQL replicas ≥ 1.7 × one (bulk read @50): ${two.rps.toFixed(0)} vs ${oneReplica.rps.toFixed(0)} req/s (×${(two.rps / oneReplica.rps).toFixed(2)}); the machine was ${oneReplica.machine.toFixed(0)} % busy with one replica, ${two.machine.toFixed(0)} % with two`);
-  else if (two) na('2 PostgreSQL replicas ≥ 1.7 × one (needs 50 in --connections)');
+  const cappedTwo = find('bulk read', 'pg capped ×2', REPLICA_CONNECTIONS);
+  const cappedOne = find('bulk read', 'pg capped', REPLICA_CONNECTIONS);
+  const shared = two && oneReplica
+    ? `${two.rps.toFixed(0)} vs ${oneReplica.rps.toFixed(0)} req/s (×${(two.rps / oneReplica.rps).toFixed(2)}); the machine was ${oneReplica.machine.toFixed(0)} % busy with one replica (so a second could add at most ×${(100 / oneReplica.machine).toFixed(2)}), ${two.machine.toFixed(0)} % with two`
+    : undefined;
+  if (cappedTwo && cappedOne) {
+    target(cappedTwo.rps >= 1.7 * cappedOne.rps, `2 PostgreSQL replicas ≥ 1.7 × one, each held to ${REPLICA_CAP} core (bulk read @50): ${cappedTwo.rps.toFixed(0)} vs ${cappedOne.rps.toFixed(0)} req/s (×${(cappedTwo.rps / cappedOne.rps).toFixed(2)}); machine ${cappedOne.machine.toFixed(0)} % / ${cappedTwo.machine.toFixed(0)} % busy`);
+    if (shared) lines.push(`info    uncapped, both replicas on this machine's ${cpus().length} cores: ${shared}`);
+  } else if (shared) {
+    target(two.rps >= 1.7 * oneReplica.rps, `2 PostgreSQL replicas ≥ 1.7 × one (bulk read @50): ${shared}${capsWhy ? `; capped replicas not measured: ${capsWhy}` : ''}`);
+  } else if (two) na('2 PostgreSQL replicas ≥ 1.7 × one (needs 50 in --connections)');
   for (const l of large) target(l.notModifiedMs <= 5, `304 at 10,000 keys ≤ 5 ms, ${storeName[l.store]}: ${l.notModifiedMs.toFixed(2)} ms`);
   for (const l of large) target(l.writeMs <= 20, `one-key write to a 10,000-key environment ≤ 20 ms, ${storeName[l.store]}: ${l.writeMs.toFixed(2)} ms`);
   for (const l of large) {
