@@ -133,4 +133,32 @@ describe.each(['sqlite', 'postgres'] as const)('authorization matrix on %s', (di
     );
     for (const env of ENVS) expect((await srv.call('GET', `${envPath(env)}/secrets/SEED`)).json.value).toBe('seed-value');
   });
+
+  // On PostgreSQL the key lookups of requests read in one loop turn share one query: each
+  // caller must still get exactly what it gets alone, whoever it arrives with.
+  it('answers reads made all at once as it answers each alone, a revoked key and a stranger among them', async () => {
+    const revoked = await srv.call('POST', '/v1/keys', { body: { name: 'revoked-soon' } });
+    expect(revoked.status).toBe(201);
+    expect((await srv.call('DELETE', `/v1/keys/${revoked.json.key.id}`)).status).toBe(204);
+    expect((await srv.call('POST', '/v1/projects', { body: { slug: 'elsewhere' } })).status).toBe(201);
+
+    const attempts: { label: string; expected: number; run: () => Promise<ApiResponse> }[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (const who of WHO) {
+        for (const [i, env] of ENVS.entries()) {
+          attempts.push({ label: `${who} bulk read ${env}`, expected: (EXPECTED['bulk read'] as Record<Who, Row>)[who][i] as number, run: () => as(who, 'GET', `${envPath(env)}/secrets`) });
+          attempts.push({ label: `${who} list keys ${env}`, expected: (EXPECTED['list keys'] as Record<Who, Row>)[who][i] as number, run: () => as(who, 'GET', `${envPath(env)}/keys`) });
+        }
+        // Only the owner belongs to the other project: everyone else is told it does not exist.
+        attempts.push({ label: `${who} reads elsewhere`, expected: who === 'owner' ? 200 : who === 'service' ? 403 : 404, run: () => as(who, 'GET', '/v1/projects/elsewhere/environments/development/secrets') });
+      }
+      attempts.push({ label: 'revoked key', expected: 401, run: () => srv.call('GET', `${envPath('development')}/secrets`, { token: revoked.json.token }) });
+      attempts.push({ label: 'unknown key', expected: 401, run: () => srv.call('GET', `${envPath('development')}/secrets`, { token: `krypt_${'x'.repeat(43)}` }) });
+    }
+    const results = await Promise.all(attempts.map((a) => a.run()));
+    expect(results.map((r, i) => `${attempts[i]!.label}: ${r.status}`)).toEqual(attempts.map((a) => `${a.label}: ${a.expected}`));
+    for (const [i, r] of results.entries()) {
+      if (r.status === 200 && attempts[i]!.label.includes('bulk read')) expect(r.json.secrets.SEED).toBe('seed-value');
+    }
+  });
 });

@@ -1,7 +1,8 @@
 import type { Environment } from '../../contract/index.js';
 import { hashApiToken, TOKEN_PREFIX } from '../crypto/api-token.js';
-import { findApiKeyByHash, findApiKeyWithAccess, touchApiKey } from '../store/api-keys-store.js';
+import { findApiKeyByHash, findApiKeysWithAccess, findApiKeyWithAccess, touchApiKey, type KeyAccessLookup } from '../store/api-keys-store.js';
 import { ServiceError } from './service-error.js';
+import { batchedPerTurn } from './turn-batch.js';
 import type { AuthContext, ClientInfo, ServiceDeps } from './service-deps.js';
 
 const INVALID = 'invalid or expired API key';
@@ -20,6 +21,12 @@ export interface AuthService {
 
 /** Creates the service that turns an `Authorization: Bearer krypt_...` header into a caller. */
 export function createAuthService(deps: ServiceDeps): AuthService {
+  // On PostgreSQL the key lookups of the requests read in one loop turn share one query (nothing
+  // is kept there, so every request asks); SQLite answers in-process, mostly from deps.kept.
+  const keyWithAccess =
+    deps.dialect === 'postgres'
+      ? batchedPerTurn((lookups: readonly KeyAccessLookup[]) => findApiKeysWithAccess(deps.db, lookups))
+      : (l: KeyAccessLookup) => findApiKeyWithAccess(deps.db, l.hash, l.slug, l.env);
   return {
     // Resolves the bearer token; every failure is the same generic 401.
     async authenticate(authorization, client, within) {
@@ -31,7 +38,7 @@ export function createAuthService(deps: ServiceDeps): AuthService {
       // Kept between requests while nothing in the store changes (kept-reads.ts): a revocation counts at once.
       // Keys are JSON arrays: path parameters may hold any character, so no separator can join them safely.
       const withAccess = within
-        ? await deps.kept.get(JSON.stringify(['key', hash, within.slug, within.env]), () => findApiKeyWithAccess(deps.db, hash, within.slug, within.env))
+        ? await deps.kept.get(JSON.stringify(['key', hash, within.slug, within.env]), () => keyWithAccess({ hash, slug: within.slug, env: within.env }))
         : undefined;
       const found = within ? withAccess : await deps.kept.get(JSON.stringify(['key', hash]), () => findApiKeyByHash(deps.db, hash));
       const now = deps.now();

@@ -1,5 +1,6 @@
 import type { Role } from '../../contract/index.js';
 import type { EnvironmentAccess } from './projects-store.js';
+import { sql } from 'kysely';
 import { compiledOnce } from './compiled-once.js';
 import type { ApiKeysTable, Executor, UsersTable } from './schema.js';
 
@@ -46,24 +47,65 @@ const keyWithAccess = compiledOnce((db: Executor, hash: string, slug: string, en
     .where('api_keys.hash', '=', hash),
 );
 
-/**
- * findApiKeyByHash and, in the same query, its holder's access to project `slug` and that
- * project's environment `env` (what findEnvironmentAccess answers): one round trip for a request
- * scoped to one environment instead of two.
- */
-export async function findApiKeyWithAccess(
-  db: Executor,
-  hash: string,
-  slug: string,
-  env: string,
-): Promise<{ key: ApiKeyWithScope; user: UsersTable; access: EnvironmentAccess | undefined } | undefined> {
-  const [row] = await keyWithAccess(db, hash, slug, env);
-  if (!row) return undefined;
+/** A key, its holder, and the holder's access to one project's environment (undefined: not a member). */
+export interface KeyWithAccess {
+  key: ApiKeyWithScope;
+  user: UsersTable;
+  access: EnvironmentAccess | undefined;
+}
+
+type KeyWithAccessRow = Awaited<ReturnType<typeof keyWithAccess>>[number];
+
+function toKeyWithAccess(row: KeyWithAccessRow, env: string): KeyWithAccess {
   const { user_email, user_name, user_created_at, ap_id, ap_slug, ap_created_at, ap_created_by, am_role, ae_id, ae_revision, ...key } = row;
   const user = { id: key.user_id, email: user_email, name: user_name, created_at: user_created_at };
   if (ap_id === null || ap_slug === null || ap_created_at === null || ap_created_by === null || am_role === null) return { key, user, access: undefined };
   const environment = ae_id === null || ae_revision === null ? null : { id: ae_id, project_id: ap_id, name: env, revision: ae_revision };
   return { key, user, access: { project: { id: ap_id, slug: ap_slug, created_at: ap_created_at, created_by: ap_created_by }, role: am_role as Role, environment } };
+}
+
+/**
+ * findApiKeyByHash and, in the same query, its holder's access to project `slug` and that
+ * project's environment `env` (what findEnvironmentAccess answers): one round trip for a request
+ * scoped to one environment instead of two.
+ */
+export async function findApiKeyWithAccess(db: Executor, hash: string, slug: string, env: string): Promise<KeyWithAccess | undefined> {
+  const [row] = await keyWithAccess(db, hash, slug, env);
+  return row ? toKeyWithAccess(row, env) : undefined;
+}
+
+/** One lookup of findApiKeysWithAccess. */
+export interface KeyAccessLookup {
+  hash: string;
+  slug: string;
+  env: string;
+}
+
+/**
+ * findApiKeyWithAccess for many lookups in one query, answered in the order asked (PostgreSQL
+ * only: the lookups travel as three arrays). The lookups of concurrent requests then cost one
+ * round trip between them instead of one each (auth-service batches them per loop turn).
+ */
+export async function findApiKeysWithAccess(db: Executor, lookups: readonly KeyAccessLookup[]): Promise<(KeyWithAccess | undefined)[]> {
+  const { rows } = await sql<KeyWithAccessRow & { n: string }>`
+    SELECT r.n, api_keys.*, projects.slug AS service_project_slug,
+      users.email AS user_email, users.name AS user_name, users.created_at AS user_created_at,
+      ap.id AS ap_id, ap.slug AS ap_slug, ap.created_at AS ap_created_at, ap.created_by AS ap_created_by, am.role AS am_role,
+      ae.id AS ae_id, ae.revision AS ae_revision
+    FROM unnest(${lookups.map((l) => l.hash)}::text[], ${lookups.map((l) => l.slug)}::text[], ${lookups.map((l) => l.env)}::text[])
+      WITH ORDINALITY AS r(hash, slug, env, n)
+    JOIN api_keys ON api_keys.hash = r.hash
+    LEFT JOIN projects ON projects.id = api_keys.service_project_id
+    JOIN users ON users.id = api_keys.user_id
+    LEFT JOIN projects ap ON ap.slug = r.slug
+    LEFT JOIN memberships am ON am.project_id = ap.id AND am.user_id = api_keys.user_id
+    LEFT JOIN environments ae ON ae.project_id = ap.id AND ae.name = r.env`.execute(db);
+  const found: (KeyWithAccess | undefined)[] = lookups.map(() => undefined);
+  for (const { n, ...row } of rows) {
+    const i = Number(n) - 1;
+    found[i] = toKeyWithAccess(row, (lookups[i] as KeyAccessLookup).env);
+  }
+  return found;
 }
 
 export async function listApiKeys(db: Executor, userId: string): Promise<ApiKeyWithScope[]> {
