@@ -50,10 +50,10 @@ interface Pending {
  * queue; the next batch appends all of them at once. On SQLite that is one short transaction that
  * takes the chain head once (one claim of N ids, one multi-row insert, one head update). On
  * PostgreSQL it is one statement on a connection of its own (`groupCommitDb`) that writes the
- * entries and moves the head only if the head is where this replica last saw it (else it reads the
- * head and tries again), so replicas never wait on each other across round trips and the chain
- * stays one sequence. A request is answered only when its batch has committed; if the batch
- * fails, every request in it fails (fail-closed).
+ * entries and moves the head only if the head is where this replica last saw it (else it re-chains
+ * on the head the statement saw and tries again), so replicas never wait on each other across
+ * round trips and the chain stays one sequence. A request is answered only when its batch has
+ * committed; if the batch fails, every request in it fails (fail-closed).
  */
 export function createAuditRecorder(deps: { db: Kysely<DB>; groupCommitDb?: Kysely<DB>; dialect: Dialect; now: () => Date; auditKey: Buffer; onBatch?: AuditBatchObserver }): AuditRecorder {
   const hashOf = keyedHasher(deps.auditKey);
@@ -82,7 +82,8 @@ export function createAuditRecorder(deps: { db: Kysely<DB>; groupCommitDb?: Kyse
 
   // PostgreSQL's group commit appends optimistically: chained after the head as this replica last
   // saw it, written only if the head is still there (one statement, no transaction held open);
-  // when another replica or a write moved it, the head is read again and the batch re-chained.
+  // when another replica or a write moved it, the same statement's answer names the head it saw and
+  // the batch is re-chained on that (no extra round trip to read it).
   let seenHead: AuditHead | undefined;
   async function appendBatchPostgres(db: Kysely<DB>, events: readonly AuditEvent[]): Promise<void> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -92,8 +93,14 @@ export function createAuditRecorder(deps: { db: Kysely<DB>; groupCommitDb?: Kyse
         // Taken after the head was read, so times follow ids.
         const rows = chained(events, head.lastId + 1, head.lastHash);
         const last = rows[rows.length - 1] as AuditRow;
-        seenHead = (await appendAuditRowsIfHeadIs(db, head, rows)) ? { lastId: last.id, lastHash: last.hash } : undefined;
-        if (seenHead) return;
+        const outcome = await appendAuditRowsIfHeadIs(db, head, rows);
+        if (outcome.appended) {
+          seenHead = { lastId: last.id, lastHash: last.hash };
+          return;
+        }
+        // The head the statement saw, if it is past the one just tried (the move may have committed
+        // mid-statement, unseen by it); else it is read afresh.
+        seenHead = outcome.head && outcome.head.lastId > head.lastId ? outcome.head : undefined;
       } catch (err) {
         seenHead = undefined;
         throw err;

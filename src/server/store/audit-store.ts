@@ -115,24 +115,31 @@ export async function insertAuditEntries(db: Executor, rows: readonly AuditRow[]
 /**
  * PostgreSQL: appends `rows` (the ids right after `head.lastId`, the first linked to
  * `head.lastHash`) and moves the head to the last of them, in one statement that commits on its
- * own, if and only if the head is still `head`. False, with nothing written, when another replica
- * or a write moved it first (READ COMMITTED re-checks the head row once its lock is free). No
+ * own, if and only if the head is still `head`. When another replica or a write moved it first
+ * (READ COMMITTED re-checks the head row once its lock is free), nothing is written and the
+ * answer carries the head as the statement saw it, so the caller can re-chain without another
+ * round trip (it may be `head` itself, when the move committed while the statement ran). No
  * transaction stays open across round trips, so the head's lock is held only while PostgreSQL
  * runs the statement. The rows travel as one JSON parameter, typed by the table's own row type.
  */
-export async function appendAuditRowsIfHeadIs(db: Executor, head: AuditHead, rows: readonly AuditRow[]): Promise<boolean> {
+export async function appendAuditRowsIfHeadIs(db: Executor, head: AuditHead, rows: readonly AuditRow[]): Promise<{ appended: true } | { appended: false; head: AuditHead | undefined }> {
   const last = rows[rows.length - 1];
-  if (!last) return true;
-  const result = await sql`
+  if (!last) return { appended: true };
+  const result = await sql<{ added: string | number; last_id: string | number; last_hash: string }>`
     WITH moved AS (
       UPDATE audit_head SET last_id = ${last.id}, last_hash = ${last.hash}
       WHERE id = 1 AND last_id = ${head.lastId} AND last_hash = ${head.lastHash}
       RETURNING 1
+    ), added AS (
+      INSERT INTO audit_log
+      SELECT * FROM json_populate_recordset(NULL::audit_log, ${JSON.stringify(rows)}::json)
+      WHERE EXISTS (SELECT 1 FROM moved)
+      RETURNING 1
     )
-    INSERT INTO audit_log
-    SELECT * FROM json_populate_recordset(NULL::audit_log, ${JSON.stringify(rows)}::json)
-    WHERE EXISTS (SELECT 1 FROM moved)`.execute(db);
-  return Number(result.numAffectedRows ?? 0n) === rows.length;
+    SELECT (SELECT count(*) FROM added) AS added, last_id, last_hash FROM audit_head WHERE id = 1`.execute(db);
+  const [row] = result.rows;
+  if (row && Number(row.added) === rows.length) return { appended: true };
+  return { appended: false, head: row ? { lastId: Number(row.last_id), lastHash: row.last_hash } : undefined };
 }
 
 /** Up to `limit` entries with id > afterId, oldest first (the verifier's page). */
