@@ -89,7 +89,8 @@ describe.each(['sqlite', 'postgres'] as const)('krypt server start --metrics-por
 
   it('names the metrics URL at start-up (stderr and the log) and listens on exactly the API and metrics ports', async () => {
     expect(metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
-    expect(server.stderr()).toMatch(/"msg":"metrics listening"/);
+    // The log is written asynchronously: it may reach stderr after the command's own line.
+    await until(() => /"msg":"metrics listening"/.test(server.stderr()), { what: 'the "metrics listening" log line' });
     expect(server.stderr()).toContain(`"url":"${metricsUrl}"`);
     expect(listeningPorts(server.child.pid!)).toEqual([portOf(server.url), portOf(metricsUrl)].sort((a, b) => a - b));
   });
