@@ -86,6 +86,9 @@ const AUDIT_COLUMNS = [
   'id', 'at', 'actor_user_id', 'actor_email', 'key_id', 'action', 'project_id', 'project_slug',
   'environment', 'keys', 'details', 'ip', 'user_agent', 'command', 'prev_hash', 'hash',
 ] as const satisfies readonly (keyof AuditLogTable)[];
+// Every column of the table, or this does not compile: an entry must never be stored without one.
+const EVERY_COLUMN: Exclude<keyof AuditLogTable, (typeof AUDIT_COLUMNS)[number]> extends never ? true : never = true;
+void EVERY_COLUMN;
 
 // One compiled INSERT per row count (at most INSERT_CHUNK of them), its values row by row, column by column.
 const insertsByCount = new Map<number, (db: Executor, cells: readonly unknown[]) => Promise<unknown[]>>();

@@ -1,6 +1,9 @@
 import type { Compilable, CompiledQuery } from 'kysely';
 import type { Executor } from './schema.js';
 
+// How a placeholder starts; none may be left in the SQL text.
+const MARK = '\u0000krypt-value-';
+
 /**
  * A query whose shape never changes, built and compiled once per store (its SQL dialect) and then
  * run with new values: Kysely's builder and compiler cost ~30 µs a run for the key lookup with a
@@ -23,10 +26,12 @@ export function compiledOnceForList<R>(build: (db: Executor, marks: readonly str
     const adapter = db.getExecutor().adapter;
     let kept = compiled.get(adapter);
     if (!kept) {
-      const marks = values.map((_, i) => `\u0000krypt-value-${i}\u0000`);
+      const marks = values.map((_, i) => `${MARK}${i}\u0000`);
       const query = build(db, marks).compile();
-      const slots = query.parameters.map((p) => marks.indexOf(p as string));
-      if (slots.some((i) => i < 0) || marks.some((_, i) => !slots.includes(i)) || marks.some((m) => query.sql.includes(m))) {
+      // Linear, not quadratic: a 200-row insert has 3,200 marks.
+      const index = new Map(marks.map((m, i) => [m, i]));
+      const slots = query.parameters.map((p) => index.get(p as string) ?? -1);
+      if (slots.some((i) => i < 0) || new Set(slots).size !== marks.length || query.sql.includes(MARK)) {
         throw new Error('compiledOnce: every value must be a bound parameter, and every parameter one of the values');
       }
       kept = { query, slots: slots.length === marks.length && slots.every((s, i) => s === i) ? null : slots };
