@@ -1,3 +1,4 @@
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type ApiResponse, type TestServer } from '../helpers/server.js';
 
@@ -134,31 +135,65 @@ describe.each(['sqlite', 'postgres'] as const)('authorization matrix on %s', (di
     for (const env of ENVS) expect((await srv.call('GET', `${envPath(env)}/secrets/SEED`)).json.value).toBe('seed-value');
   });
 
-  // On PostgreSQL the key lookups of requests read in one loop turn share one query: each
-  // caller must still get exactly what it gets alone, whoever it arrives with.
-  it('answers reads made all at once as it answers each alone, a revoked key and a stranger among them', async () => {
+  // On PostgreSQL the key lookups of requests read in one loop turn share one query: each caller
+  // must still get exactly what it gets alone, whoever it arrives with. The requests are pipelined
+  // in one write, so the server reads them in the same turn.
+  it('answers reads arriving together as it answers each alone, a revoked key and a stranger among them', async () => {
     const revoked = await srv.call('POST', '/v1/keys', { body: { name: 'revoked-soon' } });
     expect(revoked.status).toBe(201);
     expect((await srv.call('DELETE', `/v1/keys/${revoked.json.key.id}`)).status).toBe(204);
     expect((await srv.call('POST', '/v1/projects', { body: { slug: 'elsewhere' } })).status).toBe(201);
 
-    const attempts: { label: string; expected: number; run: () => Promise<ApiResponse> }[] = [];
+    const attempts: { label: string; expected: number; path: string; token: string }[] = [];
     for (let round = 0; round < 3; round++) {
       for (const who of WHO) {
         for (const [i, env] of ENVS.entries()) {
-          attempts.push({ label: `${who} bulk read ${env}`, expected: (EXPECTED['bulk read'] as Record<Who, Row>)[who][i] as number, run: () => as(who, 'GET', `${envPath(env)}/secrets`) });
-          attempts.push({ label: `${who} list keys ${env}`, expected: (EXPECTED['list keys'] as Record<Who, Row>)[who][i] as number, run: () => as(who, 'GET', `${envPath(env)}/keys`) });
+          attempts.push({ label: `${who} bulk read ${env}`, expected: (EXPECTED['bulk read'] as Record<Who, Row>)[who][i] as number, path: `${envPath(env)}/secrets`, token: tokens[who] });
+          attempts.push({ label: `${who} list keys ${env}`, expected: (EXPECTED['list keys'] as Record<Who, Row>)[who][i] as number, path: `${envPath(env)}/keys`, token: tokens[who] });
         }
         // Only the owner belongs to the other project: everyone else is told it does not exist.
-        attempts.push({ label: `${who} reads elsewhere`, expected: who === 'owner' ? 200 : who === 'service' ? 403 : 404, run: () => as(who, 'GET', '/v1/projects/elsewhere/environments/development/secrets') });
+        attempts.push({ label: `${who} reads elsewhere`, expected: who === 'owner' ? 200 : who === 'service' ? 403 : 404, path: '/v1/projects/elsewhere/environments/development/secrets', token: tokens[who] });
       }
-      attempts.push({ label: 'revoked key', expected: 401, run: () => srv.call('GET', `${envPath('development')}/secrets`, { token: revoked.json.token }) });
-      attempts.push({ label: 'unknown key', expected: 401, run: () => srv.call('GET', `${envPath('development')}/secrets`, { token: `krypt_${'x'.repeat(43)}` }) });
+      attempts.push({ label: 'revoked key', expected: 401, path: `${envPath('development')}/secrets`, token: revoked.json.token });
+      attempts.push({ label: 'unknown key', expected: 401, path: `${envPath('development')}/secrets`, token: `krypt_${'x'.repeat(43)}` });
     }
-    const results = await Promise.all(attempts.map((a) => a.run()));
+    const results = await getAllAtOnce(srv.url, attempts);
     expect(results.map((r, i) => `${attempts[i]!.label}: ${r.status}`)).toEqual(attempts.map((a) => `${a.label}: ${a.expected}`));
     for (const [i, r] of results.entries()) {
-      if (r.status === 200 && attempts[i]!.label.includes('bulk read')) expect(r.json.secrets.SEED).toBe('seed-value');
+      if (r.status === 200 && attempts[i]!.label.includes('bulk read')) expect(JSON.parse(r.body).secrets.SEED).toBe('seed-value');
     }
   });
 });
+
+/**
+ * The GETs pipelined on one connection in a single write, so the server parses them all from one
+ * read, in the same event-loop turn (Node answers pipelined requests in order). Resolves with each
+ * status and body.
+ */
+async function getAllAtOnce(base: string, requests: readonly { path: string; token: string }[]): Promise<{ status: number; body: string }[]> {
+  const { hostname, port } = new URL(base);
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const s = connect(Number(port), hostname, () => resolve(s));
+    s.once('error', reject);
+  });
+  const raw = await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.once('error', reject);
+    socket.once('end', () => resolve(Buffer.concat(chunks)));
+    socket.write(
+      requests
+        .map(({ path, token }, i) => `GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${token}\r\n${i === requests.length - 1 ? 'Connection: close\r\n' : ''}\r\n`)
+        .join(''),
+    );
+  });
+  const answers: { status: number; body: string }[] = [];
+  for (let at = 0; at < raw.length; ) {
+    const end = raw.indexOf('\r\n\r\n', at);
+    const head = raw.subarray(at, end).toString('latin1');
+    const length = Number(/^content-length: *(\d+)$/im.exec(head)?.[1] ?? 0);
+    answers.push({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), body: raw.subarray(end + 4, end + 4 + length).toString('utf8') });
+    at = end + 4 + length;
+  }
+  return answers;
+}
